@@ -1,0 +1,274 @@
+"""The 2020 baseline: the committed calibration tables as a frozen set of labelled arrays.
+
+The package reads only the derived tables in ``calibration/data`` (installed as
+``simcore/baseline_data``); it never reads the raw statistics.  Arrays use the
+dimension order ``(region, sector)`` with regions the tree's leaves; flattened
+system vectors index ``region * n_sector + sector``.
+
+Units: money in 100 million CNY at 2020 prices, energy in 10^4 tce, CO2 in Mt,
+people in 10^4 persons.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .errors import BaselineError
+from .regions import RegionTree
+from .sectors import Sectors
+
+FINAL_DEMAND = ("household", "government", "gfcf", "inventory", "exports")
+FUELS = ("coal", "oil", "gas", "nonfossil", "electricity_inflow")
+FOSSIL_FUELS = ("coal", "oil", "gas")
+CO2_SOURCES = ("coal", "oil", "gas", "process")
+DATA_FILES = (
+    "accounts_2020.csv", "mrio_coefficients_2020.csv", "final_demand_shares_2020.csv", "national_io_2020.csv",
+    "energy_co2_tianjin.csv", "emission_factors.csv", "aggregate_weights.csv", "parameters.csv", "targets.csv",
+)
+_FLOW_VARIABLES = {
+    "household_consumption": "household", "government_consumption": "government", "gfcf": "gfcf",
+    "inventory_change": "inventory",
+}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A scalar calibration input with its provenance."""
+
+    key: str
+    value: float
+    unit: str
+    quality: str
+    low: float
+    high: float
+    source: str
+
+
+@dataclass(frozen=True, eq=False)
+class Baseline:
+    """The frozen 2020 baseline.  See the module docstring for shapes and units."""
+
+    regions: RegionTree
+    sectors: Sectors
+    gdp: np.ndarray  # (R,)
+    population: np.ndarray  # (R,)
+    employment: np.ndarray  # (R,)
+    fixed_investment: np.ndarray  # (R,)
+    value_added: np.ndarray  # (R, S)
+    gross_output: np.ndarray  # (R, S)
+    capital: np.ndarray  # (R, S)
+    A: np.ndarray  # (R*S, R*S) inside-Tianjin coefficients
+    M_out: np.ndarray  # (S, R*S) purchases from outside Tianjin per unit of output
+    final_demand: np.ndarray  # (R, S, K) final demand of each region, all origins
+    final_shares: np.ndarray  # (R_from, R_to, S, K) share of that demand met by each leaf
+    exports: np.ndarray  # (R, S) exports out of Tianjin
+    energy: np.ndarray  # (R, S + 1, len(FUELS)); row S is households
+    co2: np.ndarray  # (R, S + 1, len(CO2_SOURCES))
+    va_ratio: np.ndarray  # (S,) national value added per unit of output
+    parameters: Mapping[str, Parameter]
+    accounts: pd.DataFrame = field(repr=False)
+    targets: pd.DataFrame = field(repr=False)
+    checksum: str = ""
+    data_dir: Path = Path()
+
+    @property
+    def leaves(self) -> tuple[str, ...]:
+        return self.regions.leaves
+
+    @property
+    def n_region(self) -> int:
+        return len(self.regions.leaves)
+
+    @property
+    def n_sector(self) -> int:
+        return len(self.sectors.ids)
+
+    def parameter(self, key: str) -> float:
+        return self.parameters[key].value
+
+    def intermediate_sales(self) -> np.ndarray:
+        """(R, S) sales of each region-sector to industries inside Tianjin."""
+        return (self.A @ self.gross_output.reshape(-1)).reshape(self.n_region, self.n_sector)
+
+    def final_sales(self) -> np.ndarray:
+        """(R, S) sales of each region-sector to final demand inside Tianjin."""
+        return np.einsum("srik,rik->si", self.final_shares, self.final_demand)
+
+
+def data_dir() -> Path:
+    """Folder of the derived tables: ``$SIMCORE_BASELINE_DIR``, the installed copy, or the repository's."""
+    env = os.environ.get("SIMCORE_BASELINE_DIR")
+    if env:
+        return Path(env)
+    installed = Path(__file__).resolve().parent / "baseline_data"
+    if (installed / "accounts_2020.csv").is_file():
+        return installed
+    return Path(__file__).resolve().parents[1] / "calibration" / "data"
+
+
+def load_baseline(path: str | os.PathLike | None = None) -> Baseline:
+    """Load the committed 2020 baseline.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        Folder of derived tables; defaults to :func:`data_dir`.
+
+    Returns
+    -------
+    Baseline
+        Frozen arrays with their codelists, parameters, targets and a SHA-256
+        checksum over the tables.
+    """
+    folder = Path(path) if path is not None else data_dir()
+    return _load(folder.resolve())
+
+
+@lru_cache(maxsize=4)
+def _load(folder: Path) -> Baseline:
+    missing = [name for name in DATA_FILES if not (folder / name).is_file()]
+    if missing:
+        raise BaselineError(f"baseline tables missing in {folder}: {', '.join(missing)} "
+                            "(run `python -m calibration.build` to regenerate them)")
+    digest = hashlib.sha256()
+    for name in DATA_FILES:
+        digest.update(name.encode())
+        digest.update((folder / name).read_bytes())
+
+    regions = RegionTree.load()
+    sectors = Sectors.load(folder / "aggregate_weights.csv")
+    leaves, S = regions.leaves, len(sectors.ids)
+    R = len(leaves)
+    r_index = {r: i for i, r in enumerate(leaves)}
+    s_index = {s: i for i, s in enumerate(sectors.ids)}
+    s_index_h = dict(s_index, households=S)
+
+    accounts = pd.read_csv(folder / "accounts_2020.csv", keep_default_na=False, na_values=[""])
+    leaf_rows = accounts[accounts["region"].isin(leaves)]
+    unknown = set(leaf_rows["sector"]) - set(s_index_h) - {"total"}
+    if unknown:
+        raise BaselineError(f"accounts_2020.csv: unknown sectors {sorted(unknown)}")
+    if set(accounts["region"]) - set(regions.ids):
+        raise BaselineError(f"accounts_2020.csv: unknown regions {sorted(set(accounts['region']) - set(regions.ids))}")
+
+    def matrix(variable: str, with_households: bool = False) -> np.ndarray:
+        rows = leaf_rows[leaf_rows["variable"] == variable]
+        index = s_index_h if with_households else s_index
+        out = np.zeros((R, S + 1 if with_households else S))
+        out[rows["region"].map(r_index).to_numpy(), rows["sector"].map(index).to_numpy()] = rows["value"].to_numpy()
+        return out
+
+    def per_region(variable: str) -> np.ndarray:
+        rows = leaf_rows[(leaf_rows["variable"] == variable) & (leaf_rows["sector"] == "total")]
+        out = np.full(R, np.nan)
+        out[rows["region"].map(r_index).to_numpy()] = rows["value"].to_numpy()
+        if np.isnan(out).any():
+            raise BaselineError(f"accounts_2020.csv: {variable} missing for some leaves")
+        return out
+
+    final_demand = np.zeros((R, S, len(FINAL_DEMAND)))
+    for variable, category in _FLOW_VARIABLES.items():
+        final_demand[:, :, FINAL_DEMAND.index(category)] = matrix(variable)
+
+    coef = pd.read_csv(folder / "mrio_coefficients_2020.csv")
+    inside = coef[coef["from_region"] != "outside"]
+    A = np.zeros((R * S, R * S))
+    A[inside["from_region"].map(r_index).to_numpy() * S + inside["from_sector"].map(s_index).to_numpy(),
+      inside["to_region"].map(r_index).to_numpy() * S + inside["to_sector"].map(s_index).to_numpy()] = inside["value"]
+    outside = coef[coef["from_region"] == "outside"]
+    M_out = np.zeros((S, R * S))
+    M_out[outside["from_sector"].map(s_index).to_numpy(),
+          outside["to_region"].map(r_index).to_numpy() * S + outside["to_sector"].map(s_index).to_numpy()] = \
+        outside["value"]
+
+    shares = pd.read_csv(folder / "final_demand_shares_2020.csv")
+    shares = shares[shares["from_region"] != "outside"]
+    final_shares = np.zeros((R, R, S, len(FINAL_DEMAND)))
+    k_index = {k: i for i, k in enumerate(FINAL_DEMAND)}
+    final_shares[shares["from_region"].map(r_index).to_numpy(), shares["to_region"].map(r_index).to_numpy(),
+                 shares["sector"].map(s_index).to_numpy(), shares["category"].map(k_index).to_numpy()] = \
+        shares["share"].to_numpy()
+
+    energy = np.stack([matrix(f"energy_{fuel}", with_households=True) for fuel in FUELS], axis=2)
+    co2 = np.stack([matrix(f"co2_{source}", with_households=True) for source in CO2_SOURCES], axis=2)
+
+    national = pd.read_csv(folder / "national_io_2020.csv")
+    go_n = national[national["block"] == "gross_output"].set_index("column")["value"]
+    va_n = national[national["block"] == "value_added"].groupby("column")["value"].sum()
+    va_ratio = (va_n / go_n).reindex(list(sectors.ids)).to_numpy()
+
+    params = pd.read_csv(folder / "parameters.csv", keep_default_na=False, na_values=[""])
+    parameters = {
+        p.key: Parameter(p.key, float(p.value), p.unit, p.quality,
+                         float(p.low) if not _isnan(p.low) else math.nan,
+                         float(p.high) if not _isnan(p.high) else math.nan, p.source)
+        for p in params.itertuples(index=False)
+    }
+    targets = pd.read_csv(folder / "targets.csv", keep_default_na=False, na_values=[""])
+
+    arrays = dict(
+        gdp=per_region("gdp"), population=per_region("population"), employment=per_region("employment"),
+        fixed_investment=per_region("fixed_asset_investment"), value_added=matrix("value_added"),
+        gross_output=matrix("gross_output"), capital=matrix("capital_stock"), A=A, M_out=M_out,
+        final_demand=final_demand, final_shares=final_shares, exports=matrix("exports_outside"),
+        energy=energy, co2=co2, va_ratio=va_ratio,
+    )
+    for array in arrays.values():
+        array.flags.writeable = False
+    return Baseline(regions=regions, sectors=sectors, parameters=MappingProxyType(parameters), accounts=accounts,
+                    targets=targets, checksum=digest.hexdigest(), data_dir=folder, **arrays)
+
+
+def _isnan(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def baseline_summary(b: Baseline) -> pd.DataFrame:
+    """2020 figures by region (leaves and aggregates) with the quality of each region's GDP.
+
+    Columns: GDP (100 million CNY), primary / secondary / tertiary / manufacturing
+    shares (% of GDP), fixed-asset investment, population, energy (10^4 tce),
+    energy intensity (tce per 10^4 CNY), CO2 (Mt) and the quality flags of GDP,
+    investment and energy.
+    """
+    M = b.regions.matrix
+    va = b.value_added
+    totals = {
+        "gdp": M @ b.gdp,
+        "primary_pct": M @ (va @ b.sectors.aggregate("primary")),
+        "secondary_pct": M @ (va @ b.sectors.aggregate("secondary")),
+        "tertiary_pct": M @ (va @ b.sectors.aggregate("tertiary")),
+        "manufacturing_pct": M @ (va @ b.sectors.aggregate("manufacturing")),
+        "fixed_investment": M @ b.fixed_investment,
+        "population": M @ b.population,
+        "energy": M @ b.energy.sum(axis=(1, 2)),
+        "co2": M @ b.co2.sum(axis=(1, 2)),
+    }
+    table = pd.DataFrame(totals, index=pd.Index(b.regions.ids, name="region"))
+    for col in ("primary_pct", "secondary_pct", "tertiary_pct", "manufacturing_pct"):
+        table[col] = 100 * table[col] / table["gdp"]
+    table["energy_intensity"] = table["energy"] / table["gdp"]  # 10^4 tce / 10^8 CNY = tce / 10^4 CNY
+    acc = b.accounts[b.accounts["sector"] == "total"].set_index(["region", "variable"])["quality"]
+    energy_quality = b.accounts[b.accounts["variable"].str.startswith("energy_")]["quality"]
+
+    def quality(region: str, variable: str) -> str:
+        if (region, variable) in acc.index:
+            return str(acc[(region, variable)])
+        leaves = b.regions.members(region)
+        flags = {str(acc[(leaf, variable)]) for leaf in leaves}
+        return "published" if flags == {"published"} else "estimated"
+
+    table["gdp_quality"] = [quality(r, "gdp") for r in b.regions.ids]
+    table["investment_quality"] = [quality(r, "fixed_asset_investment") for r in b.regions.ids]
+    table["energy_quality"] = "estimated" if (energy_quality == "estimated").any() else "derived"
+    return table

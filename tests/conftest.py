@@ -1,0 +1,35 @@
+"""Shared fixtures.  Tests never seed globally and never touch the network."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_folder() -> Path | None:
+    """The raw shared inputs, when this machine has them (only the calibration build reads them)."""
+    env = os.environ.get("SIMCORE_SHARED")
+    folder = Path(env) if env else REPO.parent / "shared"
+    return folder if (folder / "data" / "nbs_io").is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def baseline():
+    from simcore import load_baseline
+
+    return load_baseline()
+
+
+@pytest.fixture(scope="session")
+def shared():
+    folder = shared_folder()
+    if folder is None:
+        pytest.skip("raw shared inputs not found (set SIMCORE_SHARED); the calibration build cannot run here")
+    return folder

@@ -1,0 +1,123 @@
+import dataclasses
+
+import numpy as np
+import pytest
+
+from simcore import load_baseline
+from simcore.baseline import FINAL_DEMAND, baseline_summary
+from simcore.checks import run_checks
+
+
+def test_baseline_checks_pass(baseline):
+    failed = [(c.name, c.offending[:3]) for c in run_checks(baseline) if not c.passed]
+    assert not failed
+
+
+def test_baseline_is_frozen(baseline):
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        baseline.gdp = None
+    with pytest.raises(ValueError):
+        baseline.A[0, 0] = 1.0
+    with pytest.raises(TypeError):
+        baseline.parameters["flegg_delta"] = None
+
+
+def test_checksum_is_stable_and_labels_are_complete(baseline):
+    again = load_baseline(baseline.data_dir)
+    assert again.checksum == baseline.checksum and len(baseline.checksum) == 64
+    assert baseline.leaves == ("eco_city", "binhai_other", "dongli", "jinnan", "ziya", "rest_of_tianjin")
+    assert 18 <= baseline.n_sector <= 22
+    n = baseline.n_region * baseline.n_sector
+    assert baseline.A.shape == (n, n) and baseline.M_out.shape == (baseline.n_sector, n)
+
+
+def test_leaves_add_up_to_published_tianjin_totals(baseline):
+    control = baseline.accounts.query("region == 'tianjin' and sector == 'total'").set_index("variable")["value"]
+    assert baseline.gdp.sum() == pytest.approx(14083.73, rel=1e-9)
+    for variable, aggregate in (("va_primary", "primary"), ("va_secondary", "secondary"),
+                                ("va_tertiary", "tertiary")):
+        leaves = (baseline.value_added @ baseline.sectors.aggregate(aggregate)).sum()
+        assert leaves == pytest.approx(control[variable], rel=1e-3)
+    assert baseline.population.sum() == pytest.approx(control["population"], rel=1e-9)
+
+
+def test_three_sector_strata_partition_the_sectors(baseline):
+    strata = sum(baseline.sectors.aggregate(a) for a in ("primary", "secondary", "tertiary"))
+    np.testing.assert_array_equal(strata, np.ones(baseline.n_sector))
+    assert (baseline.sectors.aggregate("manufacturing") <= baseline.sectors.aggregate("industry")).all()
+    assert (baseline.sectors.aggregate("industry") <= baseline.sectors.aggregate("secondary")).all()
+    proxies = [a for a, k in zip(baseline.sectors.aggregate_ids, baseline.sectors.aggregate_kinds) if k == "proxy"]
+    for proxy in proxies:
+        w = baseline.sectors.aggregate(proxy)
+        assert ((w >= 0) & (w <= 1)).all() and w.sum() > 0
+
+
+def test_final_demand_purchase_shares_sum_to_one(baseline):
+    inside = baseline.final_shares.sum(axis=0)  # (R_to, S, K)
+    assert (inside >= 0).all() and (inside <= 1 + 1e-12).all()
+    # the outside share is the complement, and the table lists it explicitly
+    import pandas as pd
+
+    shares = pd.read_csv(baseline.data_dir / "final_demand_shares_2020.csv")
+    total = shares.groupby(["to_region", "sector", "category"])["share"].sum()
+    assert np.allclose(total.to_numpy(), 1.0, atol=1e-12)
+
+
+def test_input_coefficients_and_value_added_exhaust_each_column(baseline):
+    col = baseline.A.sum(axis=0) + baseline.M_out.sum(axis=0) + np.tile(baseline.va_ratio, baseline.n_region)
+    np.testing.assert_allclose(col, 1.0, atol=1e-9)
+
+
+def test_arrays_close_every_row(baseline):
+    x = baseline.gross_output.reshape(-1)
+    sales = baseline.intermediate_sales().reshape(-1) + baseline.final_sales().reshape(-1)
+    np.testing.assert_allclose(sales + baseline.exports.reshape(-1), x, rtol=1e-9, atol=1e-9)
+
+
+def test_gross_output_solves_the_leontief_system(baseline):
+    from simcore import leontief_solve
+
+    f = baseline.final_sales().reshape(-1) + baseline.exports.reshape(-1)
+    x = leontief_solve(baseline.A, f)
+    np.testing.assert_allclose(x, baseline.gross_output.reshape(-1), rtol=1e-8, atol=1e-8)
+
+
+def test_every_account_row_is_sourced_and_flagged(baseline):
+    acc = baseline.accounts
+    assert acc["source"].notna().all() and (acc["source"].str.len() > 0).all()
+    assert set(acc["quality"]) <= {"published", "derived", "estimated"}
+    est = acc[acc["quality"] == "estimated"]
+    assert ((est["low"] <= est["value"] + 1e-9) & (est["value"] <= est["high"] + 1e-9)).all()
+    required = {"gross_output", "value_added", "household_consumption", "government_consumption", "gfcf",
+                "exports_outside", "imports_outside", "capital_stock"}
+    assert required <= set(acc["variable"])
+    assert {"gdp", "population", "employment", "fixed_asset_investment"} <= set(
+        acc.loc[acc["sector"] == "total", "variable"])
+
+
+def test_published_figures_keep_their_seed_citation(baseline):
+    acc = baseline.accounts.set_index(["region", "sector", "variable"])
+    assert acc.loc[("ziya", "total", "gdp"), "source"] == "004_df6b69c72b5b8701.txt:L21"
+    assert acc.loc[("ziya", "total", "gdp"), "quality"] == "published"
+    assert acc.loc[("dongli", "total", "fixed_asset_investment"), "value"] == pytest.approx(308.3)
+    assert acc.loc[("binhai", "total", "fixed_asset_investment"), "source"] == "001_bf4eef6031b05164.txt:L70"
+
+
+def test_summary_aggregates_are_sums_of_leaves(baseline):
+    table = baseline_summary(baseline)
+    for column in ("gdp", "fixed_investment", "energy", "co2", "population"):
+        for aggregate in baseline.regions.aggregates:
+            members = list(baseline.regions.members(aggregate))
+            assert table.loc[aggregate, column] == pytest.approx(table.loc[members, column].sum(), rel=1e-12)
+    assert table.loc["tianjin", "gdp_quality"] == "published"
+    assert table.loc["ziya", "gdp_quality"] == "published"
+    assert table.loc["binhai", "gdp_quality"] == "estimated"
+
+
+def test_energy_and_co2_are_consistent(baseline):
+    # every fossil-fuel row that emits also uses energy, and the implied factors are plausible (t CO2 / tce)
+    fossil_energy = baseline.energy[:, :, :3].sum(axis=(0, 1))
+    fossil_co2 = baseline.co2[:, :, :3].sum(axis=(0, 1))
+    factors = fossil_co2 * 100 / fossil_energy  # Mt / 10^4 tce -> t / tce
+    assert 2.0 < factors[0] < 4.5 and 1.8 < factors[1] < 2.5 and 1.5 < factors[2] < 1.8
+    assert FINAL_DEMAND[-1] == "exports"
