@@ -103,9 +103,13 @@ def regionalise(io: NationalIO, regions: tuple[str, ...], va: np.ndarray, final_
 
     # final demand: national product mix x regional totals, sourced like the diagonal
     national_f = io.Fd + io.Fm
+    inventory_col = FINAL_DEMAND.index("inventory")
+    # inventory drawdowns (negative national inventory change of a product) are left out of the regional
+    # product mix: a district cannot draw down stocks of a product it neither makes nor buys
+    national_f[:, inventory_col] = np.maximum(national_f[:, inventory_col], 0.0)
     mix = national_f / national_f.sum(axis=0, keepdims=True)
     F = mix[None, :, :] * final_totals[:, None, :]
-    domestic_share = np.divide(io.Fd, national_f, out=np.zeros_like(io.Fd), where=national_f != 0)
+    domestic_share = np.divide(io.Fd, io.Fd + io.Fm, out=np.zeros_like(io.Fd), where=(io.Fd + io.Fm) != 0)
     domestic_share = np.clip(domestic_share, 0.0, 1.0)
     F_share = np.zeros((R, R, S, K))
     for r in range(R):
@@ -114,12 +118,6 @@ def regionalise(io: NationalIO, regions: tuple[str, ...], va: np.ndarray, final_
         for s in range(R):
             base = own if s == r else pool * gravity[:, s, r]
             F_share[s, r] = base[:, None] * domestic_share
-    # an inventory drawdown (negative national inventory change) is not traded: it is met locally
-    inventory_col = FINAL_DEMAND.index("inventory")
-    drawdown = mix[:, inventory_col] < 0
-    for r in range(R):
-        F_share[:, r, drawdown, inventory_col] = 0.0
-        F_share[r, r, drawdown, inventory_col] = 1.0
     exports_col = FINAL_DEMAND.index("exports")
     F_share[:, :, :, exports_col] = 0.0  # regional final demand has no export column
     F[:, :, exports_col] = 0.0

@@ -75,6 +75,7 @@ class Baseline:
     energy: np.ndarray  # (R, S + 1, len(FUELS)); row S is households
     co2: np.ndarray  # (R, S + 1, len(CO2_SOURCES))
     va_ratio: np.ndarray  # (S,) national value added per unit of output
+    capital_share: np.ndarray  # (S,) national (depreciation + operating surplus) / value added
     parameters: Mapping[str, Parameter]
     accounts: pd.DataFrame = field(repr=False)
     targets: pd.DataFrame = field(repr=False)
@@ -206,6 +207,10 @@ def _load(folder: Path) -> Baseline:
     go_n = national[national["block"] == "gross_output"].set_index("column")["value"]
     va_n = national[national["block"] == "value_added"].groupby("column")["value"].sum()
     va_ratio = (va_n / go_n).reindex(list(sectors.ids)).to_numpy()
+    va_parts = national[national["block"] == "value_added"].pivot_table(index="row", columns="column",
+                                                                         values="value", aggfunc="sum")
+    capital_share = ((va_parts.loc["depreciation"] + va_parts.loc["operating_surplus"])
+                     / va_parts.sum(axis=0)).reindex(list(sectors.ids)).to_numpy()
 
     params = pd.read_csv(folder / "parameters.csv", keep_default_na=False, na_values=[""])
     parameters = {
@@ -221,7 +226,7 @@ def _load(folder: Path) -> Baseline:
         fixed_investment=per_region("fixed_asset_investment"), value_added=matrix("value_added"),
         gross_output=matrix("gross_output"), capital=matrix("capital_stock"), A=A, M_out=M_out,
         final_demand=final_demand, final_shares=final_shares, exports=matrix("exports_outside"),
-        energy=energy, co2=co2, va_ratio=va_ratio,
+        energy=energy, co2=co2, va_ratio=va_ratio, capital_share=capital_share,
     )
     for array in arrays.values():
         array.flags.writeable = False

@@ -22,6 +22,7 @@ DATA = Path(__file__).resolve().parent / "data"
 class Sectors:
     ids: tuple[str, ...]
     names: tuple[str, ...]
+    labels: tuple[str, ...]
     aggregate_ids: tuple[str, ...]
     aggregate_names: tuple[str, ...]
     aggregate_kinds: tuple[str, ...]
@@ -52,8 +53,22 @@ class Sectors:
                 raise ValueError(f"aggregates.csv: {row.id} has kind {row.kind!r}, expected exact or proxy")
         if ((W < 0) | (W > 1)).any():
             raise ValueError("aggregate weights must lie in [0, 1]")
-        return cls(ids, tuple(sectors["name"]), tuple(aggregates["id"]), tuple(aggregates["name"]),
+        labels = tuple(sectors["label"])
+        if set(labels) & set(aggregates["name"]):
+            raise ValueError(f"sector labels and aggregate names must differ: {set(labels) & set(aggregates['name'])}")
+        return cls(ids, tuple(sectors["name"]), labels, tuple(aggregates["id"]), tuple(aggregates["name"]),
                    tuple(aggregates["kind"]), W)
+
+    def is_known(self, key: str) -> bool:
+        return key in self.ids or key in self.aggregate_ids
+
+    def weights_of(self, key: str) -> np.ndarray:
+        """Sector weights of a sector id or an aggregate id."""
+        if key in self.ids:
+            w = np.zeros(len(self.ids))
+            w[self.ids.index(key)] = 1.0
+            return w
+        return self.aggregate(key)
 
     def index(self, sector: str) -> int:
         return self.ids.index(sector)

@@ -1,0 +1,571 @@
+"""Scenario files: load, merge, validate, freeze.
+
+Precedence, lowest to highest: schema defaults < the ``extends`` chain (ancestors first) < the file <
+API / CLI overrides.  Mappings merge deeply, lists and leaves replace, ``null`` is an error.  A key with
+dots (``energy.grid_emission_factor: 0.8``) is a dotted-path override and expands into nested keys.
+
+Every problem is collected and reported at once, one line each::
+
+    <file>:<line>: <dotted.path>: <what is wrong>; got <value>, expected <rule>
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import numpy as np
+import yaml
+from pydantic import ValidationError
+
+from .errors import SimcoreError
+from .schema import END, START, YEARS, ScenarioSpec, TimePath, parse_period
+
+Marks = dict[tuple, tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class Issue:
+    file: str
+    line: int
+    path: str
+    problem: str
+    got: Any
+    expected: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path or '<root>'}: {self.problem}; got {_show(self.got)}, expected {self.expected}"
+
+
+class ScenarioError(SimcoreError):
+    """A scenario failed to load or validate; ``issues`` lists every problem."""
+
+    def __init__(self, issues: list[Issue]):
+        self.issues = list(issues)
+        lines = "\n".join(f"  {issue}" for issue in self.issues)
+        super().__init__(f"{len(self.issues)} problem(s) in the scenario:\n{lines}")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (Mapping, list)):
+        text = yaml.safe_dump(_plain(value), default_flow_style=True, width=1000).strip()
+    else:
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items() if k != "kind"}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario: the spec, the raw merged mapping and the layers it came from."""
+
+    name: str
+    spec: ScenarioSpec
+    layers: tuple[str, ...]
+    raw: Mapping[str, Any] = field(repr=False)
+    marks: Mapping[tuple, tuple[str, int]] = field(repr=False, default_factory=dict)
+
+    @property
+    def seed(self) -> int | None:
+        return self.spec.seed
+
+    @property
+    def description(self) -> str:
+        return self.spec.description
+
+
+# --------------------------------------------------------------------------- YAML with line marks
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _read_yaml(path: Path, issues: list[Issue]) -> tuple[dict, Marks]:
+    name = _display(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        issues.append(Issue(name, 0, "", "file not found", str(path), "an existing YAML file"))
+        return {}, {}
+    except (OSError, UnicodeDecodeError) as exc:
+        issues.append(Issue(name, 0, "", f"cannot read the file ({exc.__class__.__name__})", str(path),
+                            "a UTF-8 text file"))
+        return {}, {}
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 0
+        problem = getattr(exc, "problem", None) or str(exc)
+        context = getattr(exc, "context_mark", None)
+        if context is not None and context.line + 1 != line:
+            problem += f"; {getattr(exc, 'context', None) or 'in a block'} that starts at line {context.line + 1}"
+        issues.append(Issue(name, line, "", f"malformed YAML ({problem})", text.splitlines()[line - 1].strip()
+                            if 0 < line <= len(text.splitlines()) else "", "valid YAML"))
+        return {}, {}
+    if node is None:
+        issues.append(Issue(name, 1, "", "empty file", None, "a mapping with at least `name`"))
+        return {}, {}
+    marks: Marks = {}
+    loader = _Loader("")
+    value = _to_python(node, (), name, marks, issues, loader)
+    if not isinstance(value, dict):
+        issues.append(Issue(name, node.start_mark.line + 1, "", "the file is not a mapping", value,
+                            "a mapping of scenario keys"))
+        return {}, {}
+    return value, marks
+
+
+def _to_python(node, path: tuple, name: str, marks: Marks, issues: list[Issue], loader) -> Any:
+    marks.setdefault(path, (name, node.start_mark.line + 1))
+    if isinstance(node, yaml.MappingNode):
+        out: dict = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            parts = tuple(key.split(".")) if isinstance(key, str) and "." in key else (key,)
+            target = out
+            for depth, part in enumerate(parts[:-1]):
+                sub_path = path + parts[: depth + 1]
+                marks.setdefault(sub_path, (name, line))
+                existing = target.get(part)
+                if existing is None:
+                    existing = target[part] = {}
+                elif not isinstance(existing, dict):
+                    issues.append(Issue(name, line, _dotted(sub_path), "dotted key conflicts with a value",
+                                        existing, "a mapping"))
+                    break
+                target = existing
+            else:
+                last = parts[-1]
+                full = path + parts
+                if last in target:
+                    issues.append(Issue(name, line, _dotted(full), "key given twice in this file", last,
+                                        "each key once per mapping"))
+                    continue
+                marks[full] = (name, line)
+                value = _to_python(value_node, full, name, marks, issues, loader)
+                marks[full] = (name, line)
+                if value is None:
+                    issues.append(Issue(name, line, _dotted(full), "null is not allowed", None,
+                                        "a value (delete the key to use the default)"))
+                    continue
+                target[last] = value
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_python(child, path + (i,), name, marks, issues, loader) for i, child in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
+
+
+def _dotted(path: tuple) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+# --------------------------------------------------------------------------- layers and merge
+
+
+def _chain(path: Path, issues: list[Issue]) -> list[tuple[Path, dict, Marks]]:
+    """The file and its ancestors, ancestors first."""
+    chain: list[tuple[Path, dict, Marks]] = []
+    seen: list[Path] = []
+    current: Path | None = path.resolve()
+    origin: tuple[str, int] | None = None
+    while current is not None:
+        if current in seen:
+            cycle = " -> ".join(_display(p) for p in seen + [current])
+            name, line = origin
+            issues.append(Issue(name, line, "extends", "cyclic extends", cycle, "a chain without cycles"))
+            break
+        seen.append(current)
+        if not current.is_file():
+            if origin is None:
+                issues.append(Issue(_display(current), 0, "", "file not found", str(current), "an existing YAML file"))
+            else:
+                name, line = origin
+                issues.append(Issue(name, line, "extends", "parent scenario not found", _display(current),
+                                    "a path to an existing YAML file, relative to this file"))
+            break
+        data, marks = _read_yaml(current, issues)
+        chain.append((current, data, marks))
+        parent = data.get("extends")
+        if parent is None:
+            break
+        if not isinstance(parent, str):
+            name, line = marks.get(("extends",), (_display(current), 0))
+            issues.append(Issue(name, line, "extends", "wrong type", parent, "a file path string"))
+            break
+        origin = marks.get(("extends",), (_display(current), 0))
+        current = (current.parent / parent).resolve()
+    return list(reversed(chain))
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """Mappings merge recursively; anything else in ``override`` replaces ``base``."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _apply_overrides(data: dict, marks: Marks, overrides: Mapping[str, Any] | None, issues: list[Issue]) -> dict:
+    if not overrides:
+        return data
+    for dotted, value in overrides.items():
+        parts = tuple(_key(p) for p in str(dotted).split("."))
+        if value is None:
+            issues.append(Issue("<override>", 0, dotted, "null is not allowed", None, "a value"))
+            continue
+        nested: Any = value
+        for part in reversed(parts):
+            nested = {part: nested}
+        data = deep_merge(data, nested)
+        for depth in range(1, len(parts) + 1):
+            marks[parts[:depth]] = ("<override>", 0)
+    return data
+
+
+def _key(part: str) -> Any:
+    return int(part) if part.isdigit() else part
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``"energy.grid_emission_factor=0.8"`` -> ("energy.grid_emission_factor", 0.8)."""
+    if "=" not in text:
+        raise ScenarioError([Issue("<override>", 0, text, "override without '='", text, "KEY.PATH=VALUE")])
+    key, value = text.split("=", 1)
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        parsed = value
+    return key.strip(), parsed
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _lookup(data: Any, loc: tuple) -> Any:
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, dict) and str(part) in data:
+            data = data[str(part)]
+        else:
+            return None
+    return data
+
+
+def _mark(marks: Marks, loc: tuple, fallback: str) -> tuple[str, int]:
+    for depth in range(len(loc), -1, -1):
+        key = tuple(loc[:depth])
+        if key in marks:
+            return marks[key]
+        alt = tuple(str(p) if isinstance(p, int) else p for p in key)
+        if alt in marks:
+            return marks[alt]
+    return fallback, 0
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The pydantic model (or dict value type) inside Annotated / Optional / unions."""
+    import typing
+
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        for arg in typing.get_args(annotation):
+            found = _unwrap(arg)
+            if hasattr(found, "model_fields") or typing.get_origin(found) is dict:
+                return found
+        return None
+    return annotation
+
+
+def _model_at(loc: tuple) -> Any:
+    """The model class expected at ``loc`` (None when it is not a model)."""
+    import typing
+
+    current: Any = ScenarioSpec
+    for part in loc:
+        if typing.get_origin(current) is dict:
+            current = _unwrap(typing.get_args(current)[1])
+            continue
+        fields = getattr(current, "model_fields", None)
+        if fields is None or part not in fields:
+            return None
+        current = _unwrap(fields[part].annotation)
+    return current
+
+
+def _allowed_fields(loc: tuple) -> list[str]:
+    model = _model_at(loc[:-1])
+    return [name for name in getattr(model, "model_fields", {}) if name != "kind"]
+
+
+_PATH_KEYS = {"constant", "values", "growth", "cumulative"}
+
+
+def _pydantic_issues(exc: ValidationError, data: dict, marks: Marks, fallback: str) -> list[Issue]:
+    issues = []
+    for error in exc.errors():
+        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and (p.startswith("function-")
+                                                                           or p == "[key]")))
+        # errors inside a union of a number and a time path: report once, at the path
+        loc = tuple(p for p in loc if p not in ("constrained-float", "constrained-int", "float", "int", "dict[str,"
+                                                                                                         "any]"))
+        name, line = _mark(marks, loc, fallback)
+        got = loc[-1] if "[key]" in error["loc"] else _lookup(data, loc)
+        path = _dotted(loc)
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            allowed = sorted(_PATH_KEYS) if loc[-1] == "kind" else _allowed_fields(loc)
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            hint = f" (did you mean `{_dotted(loc[:-1] + (close[0],))}`?)" if close else ""
+            issues.append(Issue(name, line, path, f"unknown key{hint}", loc[-1],
+                                f"one of: {', '.join(allowed)}" if allowed else "no extra keys"))
+        elif kind == "missing":
+            issues.append(Issue(name, line, path, "required key missing", None, f"`{loc[-1]}` to be set"))
+        elif kind in ("float_type", "int_type", "string_type", "dict_type", "model_type", "bool_type",
+                      "int_parsing", "float_parsing", "literal_error", "model_attributes_type"):
+            expected = {"float_type": "a number", "int_type": "an integer", "string_type": "a string",
+                        "dict_type": "a mapping", "model_type": "a mapping", "model_attributes_type": "a mapping",
+                        "bool_type": "true or false", "int_parsing": "an integer (a year)",
+                        "float_parsing": "a number"}.get(kind, error["msg"])
+            if kind == "literal_error":
+                expected = error["msg"].replace("Input should be ", "")
+            elif _model_at(loc) is TimePath:
+                expected = "a number or a time path ({constant: x}, {values: {year: x}}, {growth: r}, {cumulative: ...})"
+            issues.append(Issue(name, line, path, "wrong type" if kind != "literal_error" else "unknown option",
+                                got, expected))
+        elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+            issues.append(Issue(name, line, path, "out of range", got, error["msg"].replace("Input should be ", "")))
+        elif kind == "string_too_short":
+            issues.append(Issue(name, line, path, "empty string", got, "a non-empty string"))
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            problem, _, rule = message.partition(";")
+            issues.append(Issue(name, line, path, problem.strip(), got, rule.strip() or _rule_for(message)))
+    return _dedupe(issues)
+
+
+def _rule_for(message: str) -> str:
+    if "outside [0, 1]" in message:
+        return "a share between 0 and 1"
+    if "horizon" in message or "outside the projection" in message:
+        return f"years within {START}-{END}"
+    if "rate" in message and "outside" in message:
+        return "an annual rate as a fraction between -0.5 and 1.0"
+    if "takes a number" in message:
+        return "a number, {constant: x} or {values: {year: x}}"
+    if "negative" in message:
+        return "a value >= 0"
+    if "mode" in message:
+        return "mode: target with targets, or mode: emergent without"
+    return "a valid value (see docs/scenarios.md)"
+
+
+def _dedupe(issues: list[Issue]) -> list[Issue]:
+    seen, out = set(), []
+    for issue in issues:
+        key = (issue.file, issue.line, issue.path, issue.problem)
+        if key not in seen:
+            seen.add(key)
+            out.append(issue)
+    return out
+
+
+def _code_issues(data: dict, marks: Marks, fallback: str, regions, sectors) -> list[Issue]:
+    """Region and sector codes and share sums, checked on the raw mapping (so they are reported
+    together with schema errors)."""
+    issues: list[Issue] = []
+
+    def issue(loc: tuple, problem: str, got: Any, expected: str) -> None:
+        name, line = _mark(marks, loc, fallback)
+        issues.append(Issue(name, line, _dotted(loc), problem, got, expected))
+
+    def mapping(loc: tuple) -> dict:
+        value = _lookup(data, loc)
+        return value if isinstance(value, dict) else {}
+
+    def check_code(loc: tuple, key: Any, allowed: list[str], what: str, expected: str) -> bool:
+        if key in allowed:
+            return True
+        close = difflib.get_close_matches(str(key), allowed, n=1)
+        hint = f" (did you mean `{_dotted(loc[:-1] + (close[0],))}`?)" if close else ""
+        issue(loc, f"unknown {what}{hint}", key, expected)
+        return False
+
+    all_regions = list(regions.ids)
+    leaves = list(regions.leaves)
+    codes = list(sectors.ids) + list(sectors.aggregate_ids)
+    region_rule = f"a region id: {', '.join(all_regions)}"
+    sector_rule = "a sector or aggregate id (simcore/data/sectors.csv, aggregates.csv)"
+
+    for region, spec in mapping(("investment", "regions")).items():
+        loc = ("investment", "regions", region)
+        if not check_code(loc, region, all_regions, "region", region_rule) or not isinstance(spec, dict):
+            continue
+        mix = spec.get("mix")
+        if not isinstance(mix, dict):
+            continue
+        keys = [k for k in mix if check_code(loc + ("mix", k), k, codes, "sector or aggregate", sector_rule)]
+        numbers = [v for v in mix.values() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if len(keys) == len(mix) and len(numbers) == len(mix):
+            total = float(sum(numbers))
+            if abs(total - 1.0) > 1e-6:
+                issue(loc + ("mix",), "shares do not sum to 1", round(total, 6), "investment shares summing to 1")
+            if _overlaps(keys, sectors):
+                issue(loc + ("mix",), "overlapping sectors or aggregates", keys,
+                      "non-overlapping sector or aggregate keys")
+            proxies = [k for k in keys if k in sectors.aggregate_ids
+                       and sectors.aggregate_kinds[sectors.aggregate_ids.index(k)] == "proxy"]
+            if proxies:
+                issue(loc + ("mix",), "proxy aggregates cannot take investment", proxies,
+                      "sector ids or exact aggregates")
+    for region in mapping(("exports", "by_region")):
+        check_code(("exports", "by_region", region), region, all_regions, "region", region_rule)
+    for key in mapping(("exports", "by_sector")):
+        check_code(("exports", "by_sector", key), key, codes, "sector or aggregate", sector_rule)
+    for region, targets in mapping(("industry_shares", "targets")).items():
+        loc = ("industry_shares", "targets", region)
+        if check_code(loc, region, all_regions, "region", region_rule) and isinstance(targets, dict):
+            for key in targets:
+                check_code(loc + (key,), key, codes, "sector or aggregate", sector_rule)
+    for region in mapping(("population", "regions")):
+        check_code(("population", "regions", region), region, leaves, "region",
+                   f"a leaf region (population is set per leaf): {', '.join(leaves)}")
+    for group in ("efficiency", "electrification", "coal_to_gas"):
+        for key in mapping(("energy", group)):
+            check_code(("energy", group, key), key, codes + ["households"], "sector or aggregate",
+                       sector_rule + " or households")
+    return issues
+
+
+def _target_issues(spec: ScenarioSpec, marks: Marks, fallback: str, sectors) -> list[Issue]:
+    issues = []
+    for region, targets in spec.industry_shares.targets.items():
+        keys = list(targets)
+        if _overlaps(keys, sectors):
+            continue
+        total = sum(path.evaluate(None) for path in targets.values())
+        if float(np.max(total)) > 1.0 + 1e-9:
+            name, line = _mark(marks, ("industry_shares", "targets", region), fallback)
+            issues.append(Issue(name, line, f"industry_shares.targets.{region}",
+                                "target shares add up to more than 1", round(float(np.max(total)), 4),
+                                "shares of GDP summing to at most 1"))
+    return issues
+
+
+def _overlaps(keys: list[str], sectors) -> bool:
+    weights = np.array([sectors.weights_of(k) for k in keys])
+    return bool((weights.sum(axis=0) > 1 + 1e-9).any())
+
+
+def _all_paths(model, loc: tuple = ()):
+    if isinstance(model, TimePath):
+        yield loc, model
+    elif hasattr(type(model), "model_fields"):
+        for name in type(model).model_fields:
+            yield from _all_paths(getattr(model, name), loc + (name,))
+    elif isinstance(model, dict):
+        for key, value in model.items():
+            yield from _all_paths(value, loc + (key,))
+
+
+def load_scenario(path: str | os.PathLike, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Load, merge and validate a scenario file.
+
+    Parameters
+    ----------
+    path : path-like
+        The scenario YAML file.
+    overrides : mapping, optional
+        Dotted-path overrides applied after the file (``{"energy.grid_emission_factor": 0.8}``).
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem found, each with file, line, key, value and rule.
+    """
+    from .baseline import load_baseline
+
+    baseline = load_baseline()
+    return _load(Path(path), overrides, baseline.regions, baseline.sectors)
+
+
+def _load(path: Path, overrides, regions, sectors) -> Scenario:
+    issues: list[Issue] = []
+    chain = _chain(path, issues)
+    merged: dict = {}
+    marks: Marks = {}
+    for _, data, layer_marks in chain:
+        merged = deep_merge(merged, data)
+        marks.update(layer_marks)
+    merged.pop("extends", None)
+    merged = _apply_overrides(merged, marks, overrides, issues)
+    fallback = _display(path)
+    if issues:
+        raise ScenarioError(issues)
+    spec = None
+    try:
+        spec = ScenarioSpec.model_validate(merged)
+    except ValidationError as exc:
+        issues += _pydantic_issues(exc, merged, marks, fallback)
+    issues += _code_issues(merged, marks, fallback, regions, sectors)
+    if spec is not None and not issues:
+        issues += _target_issues(spec, marks, fallback, sectors) + _evaluation_issues(spec, marks, fallback)
+    if issues:
+        raise ScenarioError(sorted(_dedupe(issues), key=lambda i: (i.file, i.line, i.path)))
+    layers = tuple(_display(p) for p, _, _ in chain)
+    if overrides:
+        layers += tuple(f"override: {k}={v}" for k, v in overrides.items())
+    return Scenario(spec.name, spec, layers, MappingProxyType(merged), MappingProxyType(marks))
+
+
+def _evaluation_issues(spec: ScenarioSpec, marks: Marks, fallback: str) -> list[Issue]:
+    """Paths that validate but cannot be evaluated (overlapping periods, unsolvable totals)."""
+    issues = []
+    for loc, path in _all_paths(spec):
+        try:
+            path.evaluate(1.0 if path.kind == "level" else None)
+        except ValueError as exc:
+            name, line = _mark(marks, loc, fallback)
+            issues.append(Issue(name, line, _dotted(loc), str(exc), path.model_dump(exclude_none=True),
+                                "a path that can be evaluated over 2020-2035"))
+    return issues
+
+
+def validate_file(path: str | os.PathLike) -> list[Issue]:
+    """Every problem of a scenario file (empty when it is valid)."""
+    try:
+        load_scenario(path)
+    except ScenarioError as exc:
+        return exc.issues
+    return []
+
+
+__all__ = ["Issue", "Scenario", "ScenarioError", "deep_merge", "load_scenario", "parse_override", "validate_file",
+           "parse_period"]

@@ -1,0 +1,306 @@
+"""Pydantic models of a scenario file and the time-path vocabulary.
+
+A time path is one of
+
+* a bare number: the same value every year (``0.05``);
+* ``{constant: x}``: the same, spelled out;
+* ``{values: {2025: 0.25, 2035: 0.3}}``: linear interpolation between years, starting from the 2020
+  baseline value where the lever has one, held after the last year;
+* ``{growth: 0.05}`` or ``{growth: {2021-2025: 0.065, 2026-2035: 0.05}}``: a level growing at these
+  annual rates from its 2020 value (level levers only);
+* ``{cumulative: {2021-2025: 12000}, growth: 0.05}``: five-year (or any-period) totals, met by a constant
+  growth rate within each period, ``growth`` for the other years (level levers only).
+
+Rates and shares are fractions (0.05 is 5%).  Every model forbids unknown keys.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt, model_validator
+from scipy.optimize import brentq
+
+START, END = 2020, 2035
+YEARS = tuple(range(START, END + 1))
+_PERIOD = re.compile(r"^\s*(\d{4})\s*(?:-\s*(\d{4}))?\s*$")
+
+Number = StrictFloat | StrictInt
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+def parse_period(key: Any) -> tuple[int, int]:
+    """``2025`` -> (2025, 2025); ``"2021-2025"`` -> (2021, 2025)."""
+    if isinstance(key, bool):
+        raise ValueError(f"not a year or period: {key!r}")
+    if isinstance(key, int):
+        return key, key
+    match = _PERIOD.match(str(key))
+    if not match:
+        raise ValueError(f"not a year or period: {key!r}")
+    first = int(match[1])
+    last = int(match[2]) if match[2] else first
+    if last < first:
+        raise ValueError(f"period {key!r} ends before it starts")
+    return first, last
+
+
+def _wrap_number(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"constant": value}
+    return value
+
+
+class TimePath(Model):
+    """A yearly path over 2020-2035 (see the module docstring for the forms)."""
+
+    constant: Number | None = None
+    values: dict[int, Number] | None = None
+    growth: Number | dict[str | int, Number] | None = None
+    cumulative: dict[str | int, Number] | None = None
+
+    kind: Literal["level", "rate", "share", "index"] = Field(default="level", exclude=True)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> "TimePath":
+        forms = [name for name in ("constant", "values", "growth", "cumulative") if getattr(self, name) is not None]
+        if self.cumulative is not None:
+            forms = [f for f in forms if f != "growth"]
+        if len(forms) != 1:
+            raise ValueError("give exactly one of constant, values, growth or cumulative (growth may accompany "
+                             f"cumulative); got {forms or 'none'}")
+        for name in ("values",):
+            for year in (getattr(self, name) or {}):
+                if not START <= year <= END:
+                    raise ValueError(f"year {year} outside the horizon {START}-{END}")
+        for name in ("growth", "cumulative"):
+            spec = getattr(self, name)
+            if isinstance(spec, dict):
+                for key in spec:
+                    first, last = parse_period(key)
+                    if first < START + 1 or last > END:
+                        raise ValueError(f"period {key} outside the projection years {START + 1}-{END}")
+        return self
+
+    def form(self) -> str:
+        if self.cumulative is not None:
+            return "cumulative"
+        return next(name for name in ("constant", "values", "growth") if getattr(self, name) is not None)
+
+    def evaluate(self, base: float | None = None) -> np.ndarray:
+        """Values for 2020..2035.  ``base`` is the 2020 baseline value of a level or share lever."""
+        out = np.empty(len(YEARS))
+        form = self.form()
+        if form == "constant":
+            out[:] = float(self.constant)
+            if base is not None and self.kind in ("level", "share"):
+                out[0] = base
+        elif form == "values":
+            points = dict(sorted((int(y), float(v)) for y, v in self.values.items()))
+            if base is not None and START not in points:
+                points = {START: float(base), **points}
+            xs, ys = np.array(list(points)), np.array(list(points.values()))
+            out[:] = np.interp(YEARS, xs, ys)  # held constant outside the given years
+        elif form == "growth":
+            out[:] = _grow(_rates(self.growth, require_all=True), _require(base, "growth"))
+        else:
+            rates = _rates(self.growth, require_all=False) if self.growth is not None else np.zeros(len(YEARS))
+            periods = sorted((parse_period(k), float(v)) for k, v in self.cumulative.items())
+            level = np.empty(len(YEARS))
+            level[0] = _require(base, "cumulative")
+            covered = {}
+            for (first, last), total in periods:
+                for year in range(first, last + 1):
+                    if year in covered:
+                        raise ValueError(f"cumulative periods overlap in {year}")
+                    covered[year] = (first, last, total)
+            t = 1
+            while t < len(YEARS):
+                year = YEARS[t]
+                if year in covered:
+                    first, last, total = covered[year]
+                    n = last - first + 1
+                    g = _solve_growth(level[t - 1], total, n)
+                    for k in range(n):
+                        level[t + k] = level[t + k - 1] * (1.0 + g)
+                    t += n
+                else:
+                    level[t] = level[t - 1] * (1.0 + rates[t])
+                    t += 1
+            out[:] = level
+        return out
+
+
+def _require(base: float | None, form: str) -> float:
+    if base is None:
+        raise ValueError(f"the {form} form needs a 2020 base value; use constant or values for this lever")
+    return float(base)
+
+
+def _rates(spec, require_all: bool) -> np.ndarray:
+    rates = np.zeros(len(YEARS))
+    if spec is None:
+        return rates
+    if not isinstance(spec, dict):
+        rates[1:] = float(spec)
+        return rates
+    seen = set()
+    for key, value in spec.items():
+        first, last = parse_period(key)
+        for year in range(first, last + 1):
+            if year in seen:
+                raise ValueError(f"growth periods overlap in {year}")
+            seen.add(year)
+            rates[year - START] = float(value)
+    missing = sorted(set(YEARS[1:]) - seen)
+    if require_all and missing:
+        raise ValueError(f"growth periods must cover {START + 1}-{END}; missing {_span(missing)}")
+    return rates
+
+
+def _span(years: list[int]) -> str:
+    return f"{years[0]}-{years[-1]}" if len(years) > 1 else str(years[0])
+
+
+def _grow(rates: np.ndarray, base: float) -> np.ndarray:
+    out = np.empty(len(rates))
+    out[0] = base
+    for t in range(1, len(rates)):
+        out[t] = out[t - 1] * (1.0 + rates[t])
+    return out
+
+
+def _solve_growth(start: float, total: float, n: int) -> float:
+    """Constant growth rate g with sum_{k=1..n} start (1+g)^k = total."""
+    if start <= 0:
+        raise ValueError("a cumulative total needs a positive level in the year before the period")
+    if total <= 0:
+        raise ValueError("a cumulative total must be positive")
+
+    def gap(g: float) -> float:
+        return start * sum((1.0 + g) ** k for k in range(1, n + 1)) - total
+
+    return float(brentq(gap, -0.99, 20.0, xtol=1e-14, rtol=1e-14))
+
+
+def _path(kind: str):
+    def set_kind(value: Any) -> Any:
+        value = _wrap_number(value)
+        if isinstance(value, dict):
+            value = {**value, "kind": kind}
+        return value
+
+    return BeforeValidator(set_kind)
+
+
+def _check_kind(path: TimePath) -> TimePath:
+    form = path.form()
+    if path.kind != "level" and form in ("growth", "cumulative"):
+        raise ValueError(f"a {path.kind} path takes a number, constant or values, not {form}")
+    numbers = []
+    if path.constant is not None:
+        numbers.append(float(path.constant))
+    numbers += [float(v) for v in (path.values or {}).values()]
+    for value in numbers:
+        if not math.isfinite(value):
+            raise ValueError("values must be finite")
+        if path.kind == "share" and not 0.0 <= value <= 1.0:
+            raise ValueError(f"share {value:g} outside [0, 1]")
+        if path.kind == "level" and value < 0:
+            raise ValueError(f"level {value:g} is negative")
+        if path.kind == "index" and value < 0:
+            raise ValueError(f"index {value:g} is negative")
+        if path.kind == "rate" and not -0.5 <= value <= 1.0:
+            raise ValueError(f"rate {value:g} outside [-0.5, 1.0] (rates are fractions: 0.05 is 5%)")
+    if path.form() == "cumulative":
+        for value in path.cumulative.values():
+            if value <= 0:
+                raise ValueError(f"cumulative total {value:g} must be positive")
+    return path
+
+
+class _Checked:
+    def __class_getitem__(cls, kind: str):
+        from pydantic import AfterValidator
+
+        return Annotated[TimePath, _path(kind), AfterValidator(_check_kind)]
+
+
+LevelPath = _Checked["level"]
+RatePath = _Checked["rate"]
+SharePath = _Checked["share"]
+IndexPath = _Checked["index"]
+Share = Annotated[Number, Field(ge=0.0, le=1.0)]
+
+
+class RegionInvestment(Model):
+    path: LevelPath | None = Field(default=None, description="fixed-asset investment, 100 million CNY_2020")
+    mix: dict[str, Share] | None = Field(default=None, description="share of investment by sector or aggregate")
+
+
+class Investment(Model):
+    default_growth: RatePath = Field(default=0.03, description="FAI growth of leaves without their own path")
+    realisation: IndexPath = Field(default=1.0, description="share of planned investment realised")
+    regions: dict[str, RegionInvestment] = Field(default_factory=dict)
+
+
+class Exports(Model):
+    growth: RatePath = Field(default=0.045, description="growth of exports out of Tianjin")
+    by_region: dict[str, RatePath] = Field(default_factory=dict, description="replaces growth for a region")
+    by_sector: dict[str, RatePath] = Field(default_factory=dict, description="added to the growth of a sector")
+
+
+class IndustryShares(Model):
+    mode: Literal["emergent", "target"] = "emergent"
+    targets: dict[str, dict[str, SharePath]] = Field(default_factory=dict,
+                                                     description="region -> aggregate -> share of GDP")
+
+    @model_validator(mode="after")
+    def _explicit(self) -> "IndustryShares":
+        if self.mode == "emergent" and self.targets:
+            raise ValueError("targets are given but mode is 'emergent'; set mode: target")
+        if self.mode == "target" and not self.targets:
+            raise ValueError("mode is 'target' but no targets are given")
+        return self
+
+
+class Population(Model):
+    default_growth: RatePath = Field(default=0.0, description="growth of leaves without their own path")
+    regions: dict[str, LevelPath] = Field(default_factory=dict, description="residents, 10^4 persons")
+
+
+class Energy(Model):
+    efficiency: dict[str, RatePath] = Field(default_factory=dict,
+                                            description="annual fall of energy per unit of output")
+    electrification: dict[str, SharePath] = Field(default_factory=dict,
+                                                  description="share of fossil end use switched to electricity")
+    coal_to_gas: dict[str, SharePath] = Field(default_factory=dict, description="share of coal switched to gas")
+    grid_emission_factor: IndexPath = Field(default=1.0, description="power-sector fossil share, 2020 = 1")
+
+
+class Parameters(Model):
+    supply_elasticity: Annotated[Number, Field(ge=0.0, le=3.0)] = 0.5
+    depreciation: Annotated[Number, Field(gt=0.0, lt=1.0)] = 0.096
+    tfp_growth: RatePath = 0.015
+    electric_substitution: Annotated[Number, Field(gt=0.0, le=3.0)] = 0.8
+    residential_income_elasticity: Annotated[Number, Field(ge=0.0, le=2.0)] = 0.5
+    fuel_offset: Annotated[Number, Field(ge=0.0, le=1.0)] = 0.5
+
+
+class ScenarioSpec(Model):
+    name: str = Field(min_length=1)
+    description: str = ""
+    extends: str | None = None
+    seed: Annotated[int, Field(ge=0)] | None = None
+    investment: Investment = Investment()
+    exports: Exports = Exports()
+    industry_shares: IndustryShares = IndustryShares()
+    population: Population = Population()
+    energy: Energy = Energy()
+    parameters: Parameters = Parameters()

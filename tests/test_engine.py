@@ -1,0 +1,126 @@
+"""Model behaviour: 2020 equals the baseline, aggregates add up, and the model moves the right way."""
+
+import numpy as np
+import pytest
+
+from simcore import run
+from simcore.baseline import baseline_summary
+
+ADDITIVE = ("GDP", "Gross Output", "Investment|Fixed Assets", "Capital Stock", "Population", "Employment",
+            "Energy Consumption", "Energy Consumption|Coal", "Energy Consumption|Industry", "Emissions|CO2",
+            "Value Added|Manufacturing", "Value Added|Steel", "Value Added|Tertiary")
+
+
+@pytest.fixture(scope="module")
+def trend(baseline):
+    return run("scenarios/baseline.yaml", baseline=baseline)
+
+
+@pytest.fixture(scope="module")
+def plan(baseline):
+    return run("scenarios/plan_14th_fyp.yaml", baseline=baseline)
+
+
+def test_2020_outputs_equal_the_baseline(trend, plan, baseline):
+    summary = baseline_summary(baseline)
+    for results in (trend, plan):
+        t = results.to_frame()
+        y0 = t[t["year"] == 2020].set_index(["region", "variable"])["value"]
+        for region in baseline.regions.ids:
+            assert y0[(region, "GDP")] == pytest.approx(summary.loc[region, "gdp"], rel=1e-12)
+            assert y0[(region, "Energy Consumption")] == pytest.approx(summary.loc[region, "energy"], rel=1e-12)
+            assert y0[(region, "Emissions|CO2")] == pytest.approx(summary.loc[region, "co2"], rel=1e-12)
+            assert y0[(region, "Investment|Fixed Assets")] == pytest.approx(
+                summary.loc[region, "fixed_investment"], rel=1e-12)
+        va = t[(t["year"] == 2020) & (t["variable"] == "Value Added|Steel") & (t["region"] == "dongli")]["value"]
+        assert float(va.iloc[0]) == pytest.approx(baseline.value_added[baseline.leaves.index("dongli"),
+                                                                       baseline.sectors.index("steel")], rel=1e-12)
+
+
+def test_aggregates_equal_sums_of_their_leaves_every_year(plan, baseline):
+    t = plan.to_frame().set_index(["region", "variable", "year"])["value"]
+    for aggregate in baseline.regions.aggregates:
+        members = baseline.regions.members(aggregate)
+        for variable in ADDITIVE:
+            for year in (2020, 2025, 2035):
+                total = sum(t[(leaf, variable, year)] for leaf in members)
+                assert t[(aggregate, variable, year)] == pytest.approx(total, rel=1e-12), (aggregate, variable)
+
+
+def test_sectors_sum_to_gdp_and_fuels_to_energy(plan, baseline):
+    t = plan.to_frame()
+    year = t[t["year"] == 2030].set_index(["region", "variable"])["value"]
+    for region in baseline.regions.ids:
+        sectors = sum(year[(region, f"Value Added|{label}")] for label in baseline.sectors.labels)
+        assert sectors == pytest.approx(year[(region, "GDP")], rel=1e-12)
+        strata = sum(year[(region, f"Value Added|{s}")] for s in ("Primary", "Secondary", "Tertiary"))
+        assert strata == pytest.approx(year[(region, "GDP")], rel=1e-12)
+        fuels = sum(year[(region, f"Energy Consumption|{f}")]
+                    for f in ("Coal", "Oil", "Gas", "Non-fossil", "Electricity Inflow"))
+        assert fuels == pytest.approx(year[(region, "Energy Consumption")], rel=1e-12)
+        parts = sum(year[(region, f"Emissions|CO2|{p}")] for p in ("Coal", "Oil", "Gas", "Process"))
+        assert parts == pytest.approx(year[(region, "Emissions|CO2")], rel=1e-12)
+
+
+def test_table_is_canonical(plan, baseline):
+    t = plan.to_frame()
+    assert list(t.columns) == ["model", "scenario", "region", "variable", "unit", "year", "value"]
+    assert not t.duplicated(["region", "variable", "year"]).any()
+    assert t[["model", "scenario", "region", "variable", "unit", "year"]].notna().all().all()
+    assert set(t["region"]) == set(baseline.regions.ids)
+    required = {"GDP", "GDP|Growth", "Value Added|Manufacturing", "Investment|Fixed Assets", "Capital Stock",
+                "Population", "Energy Consumption", "Energy Consumption|Coal", "Energy Intensity|GDP",
+                "Emissions|CO2", "Carbon Intensity|GDP"}
+    assert required <= set(t["variable"])
+    counts = t[t["variable"] == "GDP"].groupby("region")["year"].nunique()
+    assert (counts == 16).all()
+
+
+def test_plan_differs_from_trend_and_meets_its_share_targets(trend, plan):
+    assert plan.value("binhai", "GDP", 2025) != pytest.approx(trend.value("binhai", "GDP", 2025), rel=1e-3)
+    share = plan.value("binhai", "Value Added|Manufacturing", 2025) / plan.value("binhai", "GDP", 2025)
+    assert share == pytest.approx(0.25, abs=1e-9)
+    share = plan.value("dongli", "Value Added|Manufacturing", 2030) / plan.value("dongli", "GDP", 2030)
+    assert share == pytest.approx(0.32, abs=1e-9)
+
+
+def test_more_investment_raises_the_district_and_its_neighbours(baseline, trend):
+    more = run("scenarios/baseline.yaml", baseline=baseline,
+               overrides={"investment.regions.dongli.path": {"growth": 0.10}})
+    assert more.value("dongli", "GDP", 2025) > trend.value("dongli", "GDP", 2025) * 1.01
+    for neighbour in ("jinnan", "binhai_other", "rest_of_tianjin"):
+        assert more.value(neighbour, "GDP", 2025) > trend.value(neighbour, "GDP", 2025)
+    assert more.value("dongli", "GDP", 2035) / trend.value("dongli", "GDP", 2035) > \
+        more.value("dongli", "GDP", 2025) / trend.value("dongli", "GDP", 2025)  # supply builds up
+
+
+def test_higher_manufacturing_target_raises_manufacturing_and_energy(baseline):
+    def with_target(share):
+        return run("scenarios/baseline.yaml", baseline=baseline, overrides={
+            "industry_shares.mode": "target",
+            "industry_shares.targets.dongli.manufacturing": {"values": {2025: share}}})
+    low, high = with_target(0.30), with_target(0.34)
+    assert high.value("dongli", "Value Added|Manufacturing", 2025) > low.value(
+        "dongli", "Value Added|Manufacturing", 2025)
+    assert high.value("dongli", "Energy Consumption", 2025) > low.value("dongli", "Energy Consumption", 2025)
+
+
+def test_efficiency_gains_lower_energy_intensity(baseline, trend):
+    efficient = run("scenarios/baseline.yaml", baseline=baseline, overrides={"energy.efficiency.industry": 0.05})
+    for year in (2025, 2035):
+        assert efficient.value("tianjin", "Energy Intensity|GDP", year) < trend.value(
+            "tianjin", "Energy Intensity|GDP", year)
+
+
+def test_cleaner_grid_lowers_co2_but_not_energy(baseline, trend):
+    clean = run("scenarios/baseline.yaml", baseline=baseline,
+                overrides={"energy.grid_emission_factor": {"values": {2035: 0.4}}})
+    assert clean.value("tianjin", "Emissions|CO2", 2035) < trend.value("tianjin", "Emissions|CO2", 2035)
+    assert clean.value("tianjin", "Energy Consumption", 2035) == pytest.approx(
+        trend.value("tianjin", "Energy Consumption", 2035), rel=1e-12)
+    assert clean.value("tianjin", "GDP", 2035) == pytest.approx(trend.value("tianjin", "GDP", 2035), rel=1e-12)
+
+
+def test_numpy_backend_gives_the_same_table(baseline, trend):
+    twin = run("scenarios/baseline.yaml", baseline=baseline, backend="numpy")
+    np.testing.assert_allclose(twin.to_frame()["value"], trend.to_frame()["value"], rtol=1e-10)

@@ -1,0 +1,83 @@
+"""Result tables: golden comparison, writers (CSV, Parquet, provenance), atomicity and the CLI."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simcore import run
+from simcore.cli import compare_tables, main
+
+from golden import GOLDEN, golden_frame
+
+
+def test_baseline_matches_the_golden_table():
+    expected = pd.read_csv(GOLDEN)
+    actual = golden_frame()
+    pd.testing.assert_frame_equal(actual[["scenario", "region", "variable", "unit", "year"]],
+                                  expected[["scenario", "region", "variable", "unit", "year"]],
+                                  check_dtype=False)
+    np.testing.assert_allclose(actual["value"], expected["value"], rtol=1e-6,
+                               err_msg="results moved: if on purpose, run python tests/golden.py --regenerate")
+
+
+def test_write_creates_csv_parquet_and_provenance(tmp_path, baseline):
+    results = run("scenarios/plan_14th_fyp.yaml", baseline=baseline)
+    paths = results.write(tmp_path)
+    csv = pd.read_csv(paths[0])
+    parquet = pd.read_parquet(paths[1])
+    assert len(csv) == len(parquet) == len(results.table)
+    np.testing.assert_allclose(parquet["value"], results.table["value"])
+    prov = json.loads(paths[2].read_text())
+    assert prov["layers"] == ["scenarios/baseline.yaml", "scenarios/plan_14th_fyp.yaml"]
+    assert prov["baseline_checksum"] == baseline.checksum and prov["version"] and "seed" in prov
+    assert not list(tmp_path.glob(".simcore-*"))
+
+
+def test_a_failed_write_leaves_nothing(tmp_path, baseline, monkeypatch):
+    results = run("scenarios/baseline.yaml", baseline=baseline)
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", broken)
+    with pytest.raises(OSError):
+        results.write(tmp_path / "out")
+    assert not any((tmp_path / "out").rglob("*"))
+
+
+def test_cli_run_prints_summary_and_writes(tmp_path, capsys):
+    assert main(["run", "scenarios/baseline.yaml", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "tianjin" in out and "2035" in out and "energy intensity" in out
+    assert (tmp_path / "results.csv").is_file() and (tmp_path / "results.provenance.json").is_file()
+
+
+def test_cli_run_reports_bad_scenarios_without_writing(tmp_path, capsys):
+    bad = "tests/data/bad_scenarios/shares_not_summing.yaml"
+    assert main(["run", bad, "--out", str(tmp_path / "out")]) == 2
+    assert "shares do not sum to 1" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_validate(capsys):
+    assert main(["validate", "scenarios/baseline.yaml", "scenarios/plan_14th_fyp.yaml"]) == 0
+    assert main(["validate", "tests/data/bad_scenarios/unknown_region.yaml"]) == 1
+    assert "did you mean" in capsys.readouterr().err
+
+
+def test_compare_reports_differences(baseline):
+    a = run("scenarios/baseline.yaml", baseline=baseline).table
+    b = run("scenarios/plan_14th_fyp.yaml", baseline=baseline).table
+    diff = compare_tables(a, b)
+    row = diff[(diff["region"] == "binhai") & (diff["variable"] == "GDP") & (diff["year"] == 2025)].iloc[0]
+    assert row["difference"] == pytest.approx(row["value_b"] - row["value_a"])
+    assert set(diff["year"]) == {2025, 2035}
+
+
+def test_cli_compare(capsys, tmp_path):
+    out = tmp_path / "diff.csv"
+    assert main(["compare", "scenarios/baseline.yaml", "scenarios/low_growth.yaml", "--out", str(out)]) == 0
+    assert "low_growth minus baseline" in capsys.readouterr().out
+    assert pd.read_csv(out)["difference"].notna().all()

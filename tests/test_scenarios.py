@@ -1,0 +1,106 @@
+"""Scenario files: every shipped scenario validates and runs; every bad file gets its message."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simcore import ScenarioError, load_scenario, run
+from simcore.engine import validate
+from simcore.scenario import deep_merge
+from simcore.schema import YEARS, TimePath
+
+REPO = Path(__file__).resolve().parents[1]
+SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml"))
+BAD = sorted((Path(__file__).parent / "data" / "bad_scenarios").glob("*.yaml"))
+EXPECT = re.compile(r"^# expect: (\d+): (\S+): (.+)$")
+
+
+def test_there_are_enough_bad_files():
+    assert len(BAD) >= 20
+
+
+@pytest.mark.parametrize("path", BAD, ids=[p.stem for p in BAD])
+def test_bad_scenario_reports_file_line_key_and_rule(path, baseline):
+    line, key, message = EXPECT.match(path.read_text().splitlines()[0]).groups()
+    issues = validate(path, baseline=baseline)
+    assert issues, f"{path.name} should be rejected"
+    rendered = [str(i) for i in issues]
+    hits = [i for i in issues if i.line == int(line) and (i.path or "<root>") == key and message in i.problem]
+    assert hits, f"{path.name}: expected line {line} {key}: {message}; got {rendered}"
+    text = str(hits[0])
+    assert text.startswith(f"{hits[0].file}:{line}: {hits[0].path or '<root>'}: ") and "; got " in text
+    assert ", expected " in text
+    assert Path(hits[0].file).name == path.name or "parents" in hits[0].file
+
+
+def test_all_errors_are_reported_at_once(tmp_path):
+    path = tmp_path / "many.yaml"
+    path.write_text("name: many\ninvestmnet: {}\nenergy:\n  efficiency:\n    stell: 0.1\n"
+                    "  electrification:\n    industry: 2.0\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    lines = sorted(i.line for i in info.value.issues)
+    assert lines == [2, 5, 7]
+    assert "3 problem(s)" in str(info.value)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_every_shipped_scenario_validates_and_runs(path, baseline):
+    assert validate(path, baseline=baseline) == []
+    results = run(path, baseline=baseline)
+    table = results.to_frame()
+    assert set(table["year"]) == set(YEARS)
+    assert np.isfinite(table["value"]).all()
+
+
+def test_scenarios_cover_trend_plan_and_three_policy_variants():
+    names = {p.stem for p in SCENARIOS}
+    assert {"baseline", "plan_14th_fyp"} <= names and len(names - {"baseline", "plan_14th_fyp"}) >= 3
+
+
+def test_plan_numbers_cite_their_seed_lines():
+    text = (REPO / "scenarios" / "plan_14th_fyp.yaml").read_text()
+    for number, citation in (("12000", "001_bf4eef6031b05164.txt:L71"), ("2100", "002_e9f05942d0bc52b1.txt:L155"),
+                             ("150", "004_df6b69c72b5b8701.txt:L111"), ("1250", "000_b419e9495f24859f.txt:L46")):
+        line = next(l for l in text.splitlines() if number in l or citation in l)
+        assert citation in text and line
+
+
+def test_extends_merges_deeply_and_child_wins():
+    plan = load_scenario(REPO / "scenarios" / "plan_14th_fyp.yaml")
+    assert plan.layers == ("scenarios/baseline.yaml", "scenarios/plan_14th_fyp.yaml") or \
+        plan.layers[-1].endswith("plan_14th_fyp.yaml")
+    # inherited from the trend, untouched by the plan
+    assert plan.raw["exports"]["growth"] == load_scenario(REPO / "scenarios" / "baseline.yaml").raw["exports"]["growth"]
+    # the plan's efficiency for industry wins, the trend's tertiary rate is kept
+    assert plan.raw["energy"]["efficiency"]["industry"] == 0.032
+    assert plan.raw["energy"]["efficiency"]["tertiary"] == 0.02
+
+
+def test_overrides_have_the_highest_precedence():
+    s = load_scenario(REPO / "scenarios" / "baseline.yaml", overrides={"energy.grid_emission_factor": 0.7})
+    assert s.spec.energy.grid_emission_factor.evaluate(1.0)[-1] == pytest.approx(0.7)
+    assert s.layers[-1] == "override: energy.grid_emission_factor=0.7"
+
+
+def test_deep_merge_properties():
+    a = {"x": {"y": 1, "z": [1, 2]}, "w": 3}
+    assert deep_merge(a, {}) == a
+    assert deep_merge(a, a) == a
+    merged = deep_merge(a, {"x": {"z": [3]}})
+    assert merged == {"x": {"y": 1, "z": [3]}, "w": 3}
+
+
+def test_time_path_forms():
+    base = 100.0
+    assert TimePath.model_validate({"constant": 5}).evaluate()[3] == 5
+    np.testing.assert_allclose(TimePath.model_validate({"growth": 0.1}).evaluate(base)[:3], [100, 110, 121])
+    grown = TimePath.model_validate({"growth": {"2021-2025": 0.1, "2026-2035": 0.0}}).evaluate(base)
+    assert grown[5] == pytest.approx(100 * 1.1 ** 5) and grown[-1] == pytest.approx(grown[5])
+    interp = TimePath.model_validate({"values": {2025: 0.5}}).evaluate(0.0)
+    assert interp[0] == 0.0 and interp[5] == pytest.approx(0.5) and interp[-1] == 0.5 and interp[1] == pytest.approx(0.1)
+    cum = TimePath.model_validate({"cumulative": {"2021-2025": 600}, "growth": 0.02}).evaluate(base)
+    assert cum[1:6].sum() == pytest.approx(600, rel=1e-12)
+    assert cum[6] == pytest.approx(cum[5] * 1.02)
