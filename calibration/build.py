@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import districts, energy, regional
+from simcore import regionalise as regional
+
+from . import districts, energy
 from .facts import Estimate, load_facts
 from .national_io import FINAL_DEMAND, VA_NAMES, build_national_io, proxy_weights
 from .sources import CODELISTS, OUTPUT, Shared, SourceError, default_shared, sha256
@@ -212,11 +214,7 @@ def _energy_rows(rows, reg, acc, inv, pop, sector_ids, facts) -> list[tuple]:
     co2_g = energy.by_group(inv, inv.co2)
     power = sector_ids.index("power_heat")
     power_energy_per_output = energy_g[power].sum() / go_tj[power]  # 10^4 tce per 100 million CNY
-    # electricity received from outside Tianjin, by buyer (intermediate and household use)
-    inflow_value = reg.M_out[power].reshape(R, S) * reg.GO
-    household_power = acc["household_consumption"][:, power] * (1 - reg.F_share[:, :, power, 0].sum(axis=0))
-    inflow = inflow_value * power_energy_per_output
-    inflow_h = household_power * power_energy_per_output
+    inflow, inflow_h = regional.electricity_inflow(reg, power, power_energy_per_output)
     fossil_total = energy_g.sum()
     share = facts["nonfossil_share_2020"]
     nonfossil_total = share.value / (100 - share.value) * (fossil_total + inflow.sum() + inflow_h.sum())

@@ -14,41 +14,14 @@ Units: 10^4 CNY (the tables' own), current 2020 prices.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
+from simcore.regionalise import FINAL_DEMAND, VA_NAMES, NationalIO
+
 from .sources import INPUTS, Shared, expand_codes
 
-FINAL_DEMAND = ("household", "government", "gfcf", "inventory", "exports")
 VA_ROWS = ("VA001", "VA002", "VA003", "VA004")
-VA_NAMES = ("compensation", "net_taxes", "depreciation", "operating_surplus")
-
-
-@dataclass(frozen=True)
-class NationalIO:
-    """National IO at model sectors (rows: products, columns: industries)."""
-
-    sectors: tuple[str, ...]
-    Zd: np.ndarray  # domestic intermediate flows
-    Zm: np.ndarray  # imported intermediate flows
-    Fd: np.ndarray  # domestic final demand, columns FINAL_DEMAND
-    Fm: np.ndarray  # imported final demand, columns FINAL_DEMAND
-    VA: np.ndarray  # (4, n) value-added components
-    GO: np.ndarray  # gross output
-
-    @property
-    def Ad(self) -> np.ndarray:
-        return self.Zd / self.GO[None, :]
-
-    @property
-    def Am(self) -> np.ndarray:
-        return self.Zm / self.GO[None, :]
-
-    @property
-    def va_ratio(self) -> np.ndarray:
-        return self.VA.sum(axis=0) / self.GO
 
 
 def _membership(groups: list[list[str]], codes: list[str]) -> np.ndarray:

@@ -133,6 +133,128 @@ def compare_tables(a: pd.DataFrame, b: pd.DataFrame, years=(2025, 2035),
     return merged.reset_index(drop=True)
 
 
+def _monte_carlo(args: argparse.Namespace, quantiles=None):
+    from .uncertainty import monte_carlo
+
+    return monte_carlo(args.scenario, draws=args.draws, seed=args.seed, overrides=_overrides(args),
+                       baseline=load_baseline(args.baseline), chunk_size=args.chunk_size, progress=True)
+
+
+def cmd_mc(args: argparse.Namespace) -> int:
+    from .uncertainty import DEFAULT_QUANTILES
+
+    mc = _monte_carlo(args)
+    q = tuple(args.quantiles) if args.quantiles else DEFAULT_QUANTILES
+    print(f"{mc.scenario}: {mc.n_draws} draws, seed {mc.seed}, {mc.provenance['variants']} baseline variant(s)")
+    table = mc.quantiles(q)
+    key = table[(table["variable"].isin(("GDP", "Energy Intensity|GDP", "Emissions|CO2")))
+                & table["year"].isin((2025, 2035)) & (table["region"] == "tianjin")]
+    with pd.option_context("display.width", 200, "display.float_format", "{:,.3f}".format):
+        print(key.pivot_table(index=["variable", "year"], columns="quantile", values="value").to_string())
+    if args.out is not None:
+        paths = mc.write(args.out, q=q, keep_draws=args.keep_draws)
+        print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def cmd_fan(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .plotting import fan_figure, required_quantiles
+    from .uncertainty import DEFAULT_QUANTILES
+
+    mc = _monte_carlo(args)
+    q = tuple(sorted(set(DEFAULT_QUANTILES) | set(required_quantiles(args.preset))))
+    table = mc.quantiles(q)
+    panels = [(r, v) for r in args.region for v in args.variable]
+    for region, variable in panels:
+        if region not in mc.regions:
+            raise SimcoreError(f"unknown region {region!r}; expected one of {', '.join(mc.regions)}")
+        if variable not in mc.variables:
+            raise SimcoreError(f"variable {variable!r} is not kept in Monte Carlo runs; one of: "
+                               f"{', '.join(mc.variables)}")
+    fig = fan_figure(table, panels, args.preset, load_baseline(args.baseline).targets, n_draws=mc.n_draws,
+                     seed=mc.seed)
+    out = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise SimcoreError(f"--out {out}: expected a .png, .svg or .pdf file")
+    tmp = out.with_name(f".{out.name}.tmp{out.suffix}")
+    fig.savefig(tmp, dpi=150, bbox_inches="tight")
+    selected = table[table.set_index(["region", "variable"]).index.isin(panels)]
+    quantile_path = out.with_name(out.stem + ".quantiles.csv")
+    tmp_q = quantile_path.with_name("." + quantile_path.name + ".tmp")
+    selected.to_csv(tmp_q, index=False, float_format="%.10g")
+    tmp.replace(out)
+    tmp_q.replace(quantile_path)
+    print(f"wrote {out} and {quantile_path} ({mc.n_draws} draws, seed {mc.seed}, preset {args.preset})")
+    return 0
+
+
+def cmd_targets(args: argparse.Namespace) -> int:
+    baseline = load_baseline(args.baseline)
+    if args.draws:
+        mc = _monte_carlo(args)
+        table = mc.attainment()
+        print(f"{mc.scenario}: probability of meeting each plan target over {mc.n_draws} draws (seed {mc.seed})")
+        cols = ["target_id", "region", "year", "comparison", "target", "median", "p05", "p95", "probability"]
+    else:
+        from .engine import run
+        from .targets import report, table_getter
+
+        results = run(args.scenario, overrides=_overrides(args), baseline=baseline)
+        table = report(baseline.targets, table_getter(results.table))
+        print(f"{results.provenance['scenario']}: {int(table['met'].sum())} of {len(table)} modelled targets met")
+        cols = ["target_id", "region", "year", "comparison", "target", "assessed", "gap", "met"]
+    with pd.option_context("display.width", 250, "display.max_rows", 1000, "display.max_colwidth", 60,
+                           "display.float_format", "{:,.3f}".format):
+        for region, part in table.groupby("seed_region", sort=False):
+            print(f"\n== {region}")
+            shown = part[cols].copy()
+            shown.insert(2, "indicator", part["indicator"].str.slice(0, 58))
+            print(shown.to_string(index=False))
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = args.out.with_name("." + args.out.name + ".tmp")
+        table.to_csv(tmp, index=False, float_format="%.10g")
+        tmp.replace(args.out)
+        print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import run_sweep
+
+    store = run_sweep(args.sweep, args.out, engine=args.engine, workers=args.workers, scheduler=args.scheduler,
+                      progress=not args.quiet)
+    done = "complete" if store.complete() else "incomplete"
+    print(f"{store.sweep.spec.name}: {store.sweep.n_runs} runs in {store.sweep.n_chunks} chunks, {done}; "
+          f"dataset {store.chunks} (runs.parquet, manifest.json beside it)")
+    return 0
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .plotting import sensitivity_bars
+    from .sensitivity import DEFAULT_OUTPUTS, sensitivity
+
+    indices, runs = sensitivity(args.sweep, args.method, args.samples, tuple(args.output or DEFAULT_OUTPUTS),
+                                args.seed)
+    with pd.option_context("display.width", 200, "display.float_format", "{:,.3f}".format):
+        print(indices.to_string(index=False))
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        indices.to_csv(args.out / "sensitivity.csv", index=False, float_format="%.10g")
+        runs.to_csv(args.out / "sensitivity_runs.csv", index=False, float_format="%.10g")
+        value, error = ("ST", "ST_conf") if args.method == "sobol" else ("mu_star", "mu_star_conf")
+        sensitivity_bars(indices, value, error).savefig(args.out / "sensitivity.png", dpi=150, bbox_inches="tight")
+        print(f"wrote {args.out / 'sensitivity.csv'}, sensitivity_runs.csv, sensitivity.png")
+    return 0
+
+
 def cmd_baseline_check(args: argparse.Namespace) -> int:
     baseline = load_baseline(args.baseline)
     failed = 0
@@ -185,6 +307,56 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--backend", choices=("numba", "numpy"), default="numba")
     compare.set_defaults(func=cmd_compare)
 
+    def mc_options(p: argparse.ArgumentParser, draws_default: int | None = None) -> None:
+        p.add_argument("scenario", type=Path)
+        p.add_argument("--draws", type=int, default=draws_default,
+                       help="Monte Carlo draws (default: the scenario's uncertainty.draws)")
+        p.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's seed, else 0)")
+        p.add_argument("--chunk-size", type=int, default=2000, help="draws per kernel call")
+        scenario_options(p)
+
+    mc = sub.add_parser("mc", help="Monte Carlo quantiles of every key variable")
+    mc_options(mc)
+    mc.add_argument("--quantiles", type=float, nargs="+", default=None)
+    mc.add_argument("--out", type=Path, default=None, help="write montecarlo.quantiles.csv/.parquet here")
+    mc.add_argument("--keep-draws", action="store_true", help="also write every draw to Parquet")
+    mc.set_defaults(func=cmd_mc)
+
+    fan = sub.add_parser("fan", help="fan chart(s) from a Monte Carlo run")
+    mc_options(fan)
+    fan.add_argument("--variable", nargs="+", required=True, help="result variable(s), e.g. 'Emissions|CO2'")
+    fan.add_argument("--region", nargs="+", required=True, help="region id(s)")
+    fan.add_argument("--preset", choices=("boe", "riksbank", "norges"), default="boe")
+    fan.add_argument("--out", type=Path, required=True, help="FILE.png, FILE.svg or FILE.pdf")
+    fan.set_defaults(func=cmd_fan)
+
+    targets = sub.add_parser("targets", help="the plan targets: met or missed, or their probability")
+    targets.add_argument("scenario", type=Path)
+    targets.add_argument("--draws", type=int, default=None, help="Monte Carlo draws: report probabilities")
+    targets.add_argument("--seed", type=int, default=None)
+    targets.add_argument("--chunk-size", type=int, default=2000)
+    targets.add_argument("--out", type=Path, default=None, help="write the table as CSV")
+    scenario_options(targets)
+    targets.set_defaults(func=cmd_targets)
+
+    sweep = sub.add_parser("sweep", help="run (or resume) a scenario sweep")
+    sweep.add_argument("sweep", type=Path)
+    sweep.add_argument("--out", type=Path, required=True)
+    sweep.add_argument("--engine", choices=("local", "dask"), default="local")
+    sweep.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
+    sweep.add_argument("--workers", type=int, default=1, help="local processes or LocalCluster workers")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.set_defaults(func=cmd_sweep)
+
+    sens = sub.add_parser("sensitivity", help="Sobol or Morris indices of outputs w.r.t. a sweep's levers")
+    sens.add_argument("sweep", type=Path)
+    sens.add_argument("--method", choices=("sobol", "morris"), default="sobol")
+    sens.add_argument("--samples", type=int, default=64, help="base samples (Sobol) or trajectories (Morris)")
+    sens.add_argument("--output", action="append", metavar="REGION:VARIABLE:YEAR")
+    sens.add_argument("--seed", type=int, default=0)
+    sens.add_argument("--out", type=Path, default=None, help="write sensitivity.csv and sensitivity.png here")
+    sens.set_defaults(func=cmd_sensitivity)
+
     base = sub.add_parser("baseline", help="inspect and check the 2020 baseline")
     base_sub = base.add_subparsers(dest="baseline_command", required=True)
     base_sub.add_parser("check", help="verify the accounting identities and published totals").set_defaults(
@@ -206,6 +378,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:
+        print("simcore: interrupted; finished work is kept (rerun a sweep with the same command to resume)",
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

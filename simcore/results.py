@@ -32,46 +32,73 @@ GROWTH_2020 = {"tianjin": "tianjin_gdp_growth_2020", "binhai": "binhai_gdp_growt
                "dongli": "dongli_gdp_growth_2020"}
 
 
-def region_arrays(b: Baseline, raw, draw: slice | int = 0) -> dict[str, np.ndarray]:
-    """Region-level variables (n_region_all, T) for one draw of the kernel outputs."""
-    R, S = b.n_region, b.n_sector
+CLOSURE_LEAF = "rest_of_tianjin"
+
+
+def scale_levels(values: np.ndarray, scale: np.ndarray, closure: int) -> np.ndarray:
+    """Scale each leaf's levels (D, T, R) by ``scale`` (D, R); the closure leaf keeps Tianjin's 2020 total."""
+    start = values[:, 0, :]
+    factor = np.array(scale, dtype=float, copy=True)
+    others = np.delete(factor * start, closure, axis=1).sum(axis=1)
+    base = start[:, closure]
+    factor[:, closure] = np.divide(start.sum(axis=1) - others, base, out=np.ones_like(base), where=base != 0)
+    return values * factor[:, None, :]
+
+
+def batch_variables(b: Baseline, raw, pop: np.ndarray, draws: slice = slice(None),
+                    level_scale: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Every region-level variable for a batch of draws: name -> (D, n_region_all, T).
+
+    ``pop`` is the residents path (R, T) of the scenario (deterministic).  ``level_scale`` (D, R), when
+    given, redistributes Tianjin's 2020 totals among the leaves (Monte Carlo over estimated 2020 levels):
+    every level variable of a leaf is scaled, the closure leaf absorbing the difference.
+    """
+    R, S, T = b.n_region, b.n_sector, len(YEARS)
     M = b.regions.matrix  # (all regions, leaves)
-    va = raw.va[draw].reshape(len(YEARS), R, S)
-    cap = raw.capital[draw].reshape(len(YEARS), R, S)
-    energy = raw.energy[draw]  # (T, R, 5)
-    co2 = raw.co2[draw]  # (T, R, 4)
-    cell_energy = raw.energy_cell[draw]  # (T, R, S + 1)
+    va = raw.va[draws].reshape(-1, T, R, S)
+    D = va.shape[0]
+    closure = b.leaves.index(CLOSURE_LEAF) if CLOSURE_LEAF in b.leaves else R - 1
+
+    def agg(values: np.ndarray, extensive: bool = True) -> np.ndarray:  # (D, T, R) -> (D, regions, T)
+        if level_scale is not None and extensive:
+            values = scale_levels(values, level_scale, closure)
+        return np.einsum("gr,dtr->dgt", M, values)
+
     out: dict[str, np.ndarray] = {}
-
-    def agg(values_tr: np.ndarray) -> np.ndarray:  # (T, R) -> (regions, T)
-        return M @ values_tr.T
-
-    gdp = agg(va.sum(axis=2))
+    gdp = agg(va.sum(axis=3))
     out["GDP"] = gdp
+    growth = np.full_like(gdp, np.nan)
+    growth[:, :, 1:] = 100.0 * (gdp[:, :, 1:] / gdp[:, :, :-1] - 1.0)
+    for region, key in GROWTH_2020.items():
+        growth[:, b.regions.ids.index(region), 0] = b.parameter(key)
+    out["GDP|Growth"] = growth
     for s, label in enumerate(b.sectors.labels):
-        out[f"Value Added|{label}"] = agg(va[:, :, s])
+        out[f"Value Added|{label}"] = agg(va[:, :, :, s])
     for a, name in enumerate(b.sectors.aggregate_names):
         out[f"Value Added|{name}"] = agg(va @ b.sectors.weights[a])
-    out["Gross Output"] = agg((va / b.va_ratio[None, None, :]).sum(axis=2))
-    out["Investment|Fixed Assets"] = agg(raw.fai[draw])
-    out["Capital Stock"] = agg(cap.sum(axis=2))
-    return out | _energy_variables(b, agg, energy, co2, cell_energy, gdp)
-
-
-def _energy_variables(b, agg, energy, co2, cell_energy, gdp) -> dict[str, np.ndarray]:
-    out = {}
-    total = agg(energy.sum(axis=2))
+    out["Gross Output"] = agg((va / b.va_ratio).sum(axis=3))
+    out["Investment|Fixed Assets"] = agg(raw.fai[draws], extensive=False)
+    out["Capital Stock"] = agg(raw.capital[draws].reshape(D, T, R, S).sum(axis=3))
+    population = np.broadcast_to(M @ pop, (D, len(M), T))
+    employment = np.broadcast_to(M @ (pop * (b.employment / b.population)[:, None]), (D, len(M), T))
+    out["Population"] = population
+    out["Employment"] = employment
+    out["Labour Productivity"] = gdp / employment
+    out["GDP per Capita"] = gdp / population
+    energy = raw.energy[draws]  # (D, T, R, 5)
+    co2 = raw.co2[draws]
+    cell_energy = raw.energy_cell[draws]  # (D, T, R, S + 1)
+    total = agg(energy.sum(axis=3))
     out["Energy Consumption"] = total
     for k, fuel in enumerate(ENERGY_FUELS):
-        out[f"Energy Consumption|{fuel}"] = agg(energy[:, :, k])
-    S = b.n_sector
-    out["Energy Consumption|Industry"] = agg(cell_energy[:, :, :S] @ b.sectors.aggregate("industry"))
-    out["Energy Consumption|Households"] = agg(cell_energy[:, :, S])
+        out[f"Energy Consumption|{fuel}"] = agg(energy[:, :, :, k])
+    out["Energy Consumption|Industry"] = agg(cell_energy[:, :, :, :S] @ b.sectors.aggregate("industry"))
+    out["Energy Consumption|Households"] = agg(cell_energy[:, :, :, S])
     out["Energy Intensity|GDP"] = total / gdp
-    emissions = agg(co2.sum(axis=2))
+    emissions = agg(co2.sum(axis=3))
     out["Emissions|CO2"] = emissions
     for k, part in enumerate(CO2_PARTS):
-        out[f"Emissions|CO2|{part}"] = agg(co2[:, :, k])
+        out[f"Emissions|CO2|{part}"] = agg(co2[:, :, :, k])
     out["Carbon Intensity|GDP"] = 100.0 * emissions / gdp  # Mt per 10^8 CNY -> t per 10^4 CNY
     return out
 
@@ -96,21 +123,8 @@ def unit_of(variable: str) -> str:
 
 def deterministic_frame(b: Baseline, raw, paths, scenario_name: str, draw: int = 0) -> pd.DataFrame:
     """The canonical long table of one draw."""
-    arrays = region_arrays(b, raw, draw)
-    M = b.regions.matrix
-    pop = M @ paths.pop
-    employment_ratio = b.employment / b.population
-    employment = M @ (paths.pop * employment_ratio[:, None])
-    arrays["Population"] = pop
-    arrays["Employment"] = employment
-    arrays["Labour Productivity"] = arrays["GDP"] / employment
-    arrays["GDP per Capita"] = arrays["GDP"] / pop
-    growth = np.full_like(arrays["GDP"], np.nan)
-    growth[:, 1:] = 100.0 * (arrays["GDP"][:, 1:] / arrays["GDP"][:, :-1] - 1.0)
-    for region, key in GROWTH_2020.items():
-        growth[b.regions.ids.index(region), 0] = b.parameter(key)
-    arrays["GDP|Growth"] = growth
-    return long_frame(b, arrays, scenario_name)
+    arrays = batch_variables(b, raw, paths.pop, slice(draw, draw + 1))
+    return long_frame(b, {name: values[0] for name, values in arrays.items()}, scenario_name)
 
 
 def long_frame(b: Baseline, arrays: dict[str, np.ndarray], scenario_name: str) -> pd.DataFrame:

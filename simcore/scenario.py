@@ -89,11 +89,11 @@ class Scenario:
 # --------------------------------------------------------------------------- YAML with line marks
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     pass
 
 
-def _read_yaml(path: Path, issues: list[Issue]) -> tuple[dict, Marks]:
+def _read_yaml(path: Path, issues: list[Issue], expand_dots: bool = True) -> tuple[dict, Marks]:
     name = _display(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -121,7 +121,7 @@ def _read_yaml(path: Path, issues: list[Issue]) -> tuple[dict, Marks]:
         return {}, {}
     marks: Marks = {}
     loader = _Loader("")
-    value = _to_python(node, (), name, marks, issues, loader)
+    value = _to_python(node, (), name, marks, issues, loader, expand_dots)
     if not isinstance(value, dict):
         issues.append(Issue(name, node.start_mark.line + 1, "", "the file is not a mapping", value,
                             "a mapping of scenario keys"))
@@ -129,14 +129,15 @@ def _read_yaml(path: Path, issues: list[Issue]) -> tuple[dict, Marks]:
     return value, marks
 
 
-def _to_python(node, path: tuple, name: str, marks: Marks, issues: list[Issue], loader) -> Any:
+def _to_python(node, path: tuple, name: str, marks: Marks, issues: list[Issue], loader, expand_dots: bool = True) -> Any:
     marks.setdefault(path, (name, node.start_mark.line + 1))
     if isinstance(node, yaml.MappingNode):
         out: dict = {}
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
-            parts = tuple(key.split(".")) if isinstance(key, str) and "." in key else (key,)
+            dotted = expand_dots and isinstance(key, str) and "." in key
+            parts = tuple(key.split(".")) if dotted else (key,)
             target = out
             for depth, part in enumerate(parts[:-1]):
                 sub_path = path + parts[: depth + 1]
@@ -157,7 +158,7 @@ def _to_python(node, path: tuple, name: str, marks: Marks, issues: list[Issue], 
                                         "each key once per mapping"))
                     continue
                 marks[full] = (name, line)
-                value = _to_python(value_node, full, name, marks, issues, loader)
+                value = _to_python(value_node, full, name, marks, issues, loader, expand_dots)
                 marks[full] = (name, line)
                 if value is None:
                     issues.append(Issue(name, line, _dotted(full), "null is not allowed", None,
@@ -166,7 +167,8 @@ def _to_python(node, path: tuple, name: str, marks: Marks, issues: list[Issue], 
                 target[last] = value
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_to_python(child, path + (i,), name, marks, issues, loader) for i, child in enumerate(node.value)]
+        return [_to_python(child, path + (i,), name, marks, issues, loader, expand_dots)
+                for i, child in enumerate(node.value)]
     return loader.construct_object(node, deep=True)
 
 
@@ -526,9 +528,16 @@ def _load(path: Path, overrides, regions, sectors) -> Scenario:
         marks.update(layer_marks)
     merged.pop("extends", None)
     merged = _apply_overrides(merged, marks, overrides, issues)
-    fallback = _display(path)
     if issues:
         raise ScenarioError(issues)
+    layers = tuple(_display(p) for p, _, _ in chain)
+    if overrides:
+        layers += tuple(f"override: {k}={v}" for k, v in overrides.items())
+    return _validated(merged, marks, _display(path), layers, regions, sectors)
+
+
+def _validated(merged: dict, marks: Marks, fallback: str, layers: tuple[str, ...], regions, sectors) -> Scenario:
+    issues: list[Issue] = []
     spec = None
     try:
         spec = ScenarioSpec.model_validate(merged)
@@ -539,10 +548,30 @@ def _load(path: Path, overrides, regions, sectors) -> Scenario:
         issues += _target_issues(spec, marks, fallback, sectors) + _evaluation_issues(spec, marks, fallback)
     if issues:
         raise ScenarioError(sorted(_dedupe(issues), key=lambda i: (i.file, i.line, i.path)))
-    layers = tuple(_display(p) for p, _, _ in chain)
-    if overrides:
-        layers += tuple(f"override: {k}={v}" for k, v in overrides.items())
     return Scenario(spec.name, spec, layers, MappingProxyType(merged), MappingProxyType(marks))
+
+
+def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
+    """The scenario with dotted-path overrides applied on top (validated again; files are not re-read)."""
+    from .baseline import load_baseline
+
+    b = load_baseline()
+    marks = dict(scenario.marks)
+    issues: list[Issue] = []
+    merged = _apply_overrides(_thaw(scenario.raw), marks, overrides, issues)
+    if issues:
+        raise ScenarioError(issues)
+    layers = scenario.layers + tuple(f"override: {k}={v}" for k, v in overrides.items())
+    return _validated(merged, marks, scenario.layers[-1] if scenario.layers else "<scenario>", layers,
+                      b.regions, b.sectors)
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_thaw(v) for v in value]
+    return value
 
 
 def _evaluation_issues(spec: ScenarioSpec, marks: Marks, fallback: str) -> list[Issue]:
@@ -567,5 +596,5 @@ def validate_file(path: str | os.PathLike) -> list[Issue]:
     return []
 
 
-__all__ = ["Issue", "Scenario", "ScenarioError", "deep_merge", "load_scenario", "parse_override", "validate_file",
-           "parse_period"]
+__all__ = ["Issue", "Scenario", "ScenarioError", "deep_merge", "load_scenario", "parse_override", "parse_period",
+           "validate_file", "with_overrides"]

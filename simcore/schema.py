@@ -293,6 +293,74 @@ class Parameters(Model):
     fuel_offset: Annotated[Number, Field(ge=0.0, le=1.0)] = 0.5
 
 
+UNCERTAIN_PARAMETERS = ("depreciation", "supply_elasticity", "tfp_growth", "export_growth", "efficiency", "grid",
+                        "realisation", "flegg_delta", "gravity_decay")
+
+
+class Distribution(Model):
+    """A probability distribution: normal(mean, sd), lognormal(median, sigma), uniform(low, high),
+    triangular(low, mode, high); ``clip: [lo, hi]`` truncates draws."""
+
+    dist: Literal["normal", "lognormal", "uniform", "triangular"]
+    mean: Number | None = None
+    sd: Annotated[Number, Field(gt=0)] | None = None
+    median: Annotated[Number, Field(gt=0)] | None = None
+    sigma: Annotated[Number, Field(gt=0)] | None = None
+    low: Number | None = None
+    mode: Number | None = None
+    high: Number | None = None
+    clip: tuple[Number, Number] | None = None
+    per_region: bool = False
+
+    @model_validator(mode="after")
+    def _complete(self) -> "Distribution":
+        needed = {"normal": ("mean", "sd"), "lognormal": ("median", "sigma"), "uniform": ("low", "high"),
+                  "triangular": ("low", "mode", "high")}[self.dist]
+        missing = [name for name in needed if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"missing {', '.join(missing)} for a {self.dist} distribution; "
+                             f"{self.dist} takes {', '.join(needed)}")
+        extra = [name for name in ("mean", "sd", "median", "sigma", "low", "mode", "high")
+                 if name not in needed and getattr(self, name) is not None]
+        if extra:
+            raise ValueError(f"{', '.join(extra)} does not apply to a {self.dist} distribution; "
+                             f"{self.dist} takes {', '.join(needed)}")
+        if self.low is not None and self.high is not None and not self.low < self.high:
+            raise ValueError(f"low {self.low:g} must be below high {self.high:g}")
+        if self.mode is not None and not self.low <= self.mode <= self.high:
+            raise ValueError(f"mode {self.mode:g} outside [{self.low:g}, {self.high:g}]")
+        if self.clip is not None and not self.clip[0] < self.clip[1]:
+            raise ValueError("clip must be [lower, upper] with lower < upper")
+        return self
+
+    def sample(self, rng: np.random.Generator, shape) -> np.ndarray:
+        if self.dist == "normal":
+            out = rng.normal(self.mean, self.sd, shape)
+        elif self.dist == "lognormal":
+            out = float(self.median) * np.exp(rng.normal(0.0, self.sigma, shape))
+        elif self.dist == "uniform":
+            out = rng.uniform(self.low, self.high, shape)
+        else:
+            out = rng.triangular(self.low, self.mode, self.high, shape)
+        if self.clip is not None:
+            out = np.clip(out, *self.clip)
+        return out
+
+
+class Uncertainty(Model):
+    draws: Annotated[int, Field(ge=1, le=10_000_000)] = 1000
+    variants: Annotated[int, Field(ge=1, le=256)] = 16
+    baseline_levels: bool = True
+    parameters: dict[Literal[UNCERTAIN_PARAMETERS], Distribution] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _per_region(self) -> "Uncertainty":
+        for name, dist in self.parameters.items():
+            if dist.per_region and name != "export_growth":
+                raise ValueError(f"per_region applies to export_growth only, not {name}")
+        return self
+
+
 class ScenarioSpec(Model):
     name: str = Field(min_length=1)
     description: str = ""
@@ -304,3 +372,4 @@ class ScenarioSpec(Model):
     population: Population = Population()
     energy: Energy = Energy()
     parameters: Parameters = Parameters()
+    uncertainty: Uncertainty = Uncertainty()

@@ -1,4 +1,5 @@
-"""Multi-district input-output system for 2020 by nested location quotients.
+"""Multi-district input-output system by nested location quotients (used by the calibration build
+and by Monte Carlo variants of the baseline).
 
 National domestic coefficients are regionalised twice with Flegg's location
 quotient (FLQ):
@@ -20,10 +21,60 @@ scaled down and the gap is bought from outside (no negative exports).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from .national_io import FINAL_DEMAND, NationalIO
+FINAL_DEMAND = ("household", "government", "gfcf", "inventory", "exports")
+VA_NAMES = ("compensation", "net_taxes", "depreciation", "operating_surplus")
+
+
+@dataclass(frozen=True)
+class NationalIO:
+    """National IO at model sectors (rows: products, columns: industries), 10^4 CNY."""
+
+    sectors: tuple[str, ...]
+    Zd: np.ndarray  # domestic intermediate flows
+    Zm: np.ndarray  # imported intermediate flows
+    Fd: np.ndarray  # domestic final demand, columns FINAL_DEMAND
+    Fm: np.ndarray  # imported final demand, columns FINAL_DEMAND
+    VA: np.ndarray  # (4, n) value-added components
+    GO: np.ndarray  # gross output
+
+    @property
+    def Ad(self) -> np.ndarray:
+        return self.Zd / self.GO[None, :]
+
+    @property
+    def Am(self) -> np.ndarray:
+        return self.Zm / self.GO[None, :]
+
+    @property
+    def va_ratio(self) -> np.ndarray:
+        return self.VA.sum(axis=0) / self.GO
+
+    @classmethod
+    def from_table(cls, path: Path, sectors: tuple[str, ...]) -> "NationalIO":
+        """Read ``national_io_2020.csv`` (the derived table the calibration build writes)."""
+        table = pd.read_csv(path)
+        s_index = {s: i for i, s in enumerate(sectors)}
+        n = len(sectors)
+
+        def block(name: str, columns: tuple[str, ...]) -> np.ndarray:
+            part = table[(table["block"] == name) & table["column"].isin(columns)]
+            out = np.zeros((n, len(columns)))
+            c_index = {c: i for i, c in enumerate(columns)}
+            out[part["row"].map(s_index).to_numpy(), part["column"].map(c_index).to_numpy()] = part["value"]
+            return out
+
+        va = table[table["block"] == "value_added"]
+        VA = np.zeros((len(VA_NAMES), n))
+        VA[va["row"].map({v: i for i, v in enumerate(VA_NAMES)}).to_numpy(),
+           va["column"].map(s_index).to_numpy()] = va["value"]
+        go = table[table["block"] == "gross_output"].set_index("column")["value"].reindex(list(sectors)).to_numpy()
+        return cls(tuple(sectors), block("domestic", sectors), block("imports", sectors),
+                   block("domestic", FINAL_DEMAND), block("imports", FINAL_DEMAND), VA, go)
 
 
 @dataclass(frozen=True)
@@ -191,3 +242,16 @@ def balance_residual(acc: dict[str, np.ndarray]) -> np.ndarray:
     use = (acc["intermediate_use"] + acc["household_consumption"] + acc["government_consumption"]
            + acc["gfcf"] + acc["inventory_change"] + acc["exports_outside"] + acc["exports_other_districts"])
     return (supply - use) / np.maximum(np.abs(acc["gross_output"]), 1.0)
+
+
+def electricity_inflow(reg: Regional, power: int, energy_per_output: float) -> tuple[np.ndarray, np.ndarray]:
+    """Energy of electricity bought from outside Tianjin: by region-sector (R, S) and by households (R,).
+
+    Purchases of the power product from outside Tianjin (intermediate and household) are counted at the
+    local power sector's energy per unit of output (``energy_per_output``, 10^4 tce per 100 million CNY).
+    """
+    R, S = reg.GO.shape
+    cells = reg.M_out[power].reshape(R, S) * reg.GO * energy_per_output
+    household = FINAL_DEMAND.index("household")
+    bought_outside = reg.F[:, power, household] * (1.0 - reg.F_share[:, :, power, household].sum(axis=0))
+    return cells, bought_outside * energy_per_output

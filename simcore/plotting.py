@@ -1,0 +1,170 @@
+"""Plots from result tables (matplotlib only; these functions never run the model).
+
+``fan_chart`` draws central-bank style fan charts from a quantile table (columns ``region, variable,
+unit, year, quantile, value``): nested bands of central probability, the median line, plan targets where
+``targets.csv`` has one for the variable, and a caption saying what the bands mean.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A fan-chart style: band coverages (central probabilities) from widest to narrowest, and colours."""
+
+    name: str
+    coverages: tuple[float, ...]
+    colours: tuple[str, ...]
+    line: str
+    description: str
+
+
+PRESETS = {
+    "boe": Preset("boe", (0.9, 0.7, 0.5, 0.3, 0.1), ("#f4c7c3", "#eaa09a", "#df7a72", "#d3544b", "#c62d23"),
+                  "#7f1d17", "Bank of England style: shades for the central 10% to 90% of outcomes"),
+    "riksbank": Preset("riksbank", (0.9, 0.75, 0.5), ("#c6dbef", "#6baed6", "#2171b5"), "#08306b",
+                       "Riksbank style: 50%, 75% and 90% uncertainty bands"),
+    "norges": Preset("norges", (0.9, 0.7, 0.5, 0.3), ("#d9e6f2", "#a9c4de", "#789fc6", "#4a77a8"), "#1f3f66",
+                     "Norges Bank style: 30%, 50%, 70% and 90% bands"),
+}
+
+
+def required_quantiles(preset: str | Preset) -> tuple[float, ...]:
+    """The quantiles a preset's bands need (with the median)."""
+    p = PRESETS[preset] if isinstance(preset, str) else preset
+    qs = {0.5}
+    for c in p.coverages:
+        qs |= {round((1 - c) / 2, 6), round((1 + c) / 2, 6)}
+    return tuple(sorted(qs))
+
+
+def target_points(targets: pd.DataFrame | None, region: str, variable: str, start_value: float) -> list[tuple]:
+    """Plan targets that can be drawn on ``variable``'s axis: (year, value, label)."""
+    if targets is None or targets.empty:
+        return []
+    rows = targets[(targets["region"] == region) & (targets["variable"] == variable)
+                   & (targets["denominator"].fillna("") == "")]
+    points = []
+    for r in rows.itertuples(index=False):
+        years = int(r.year) - 2020
+        if r.basis == "level":
+            value = float(r.value)
+        elif r.basis == "change_vs_2020":
+            value = start_value * (1 + float(r.value) / 100)
+        elif r.basis == "avg_growth":
+            value = start_value * (1 + float(r.value) / 100) ** years
+        elif r.basis == "cumulative_growth":
+            value = start_value * (1 + float(r.value) / 100)
+        else:
+            continue
+        points.append((int(r.year), value, f"{r.comparison} {r.value:g} {r.unit} ({_short_source(r.source)})"))
+    return points
+
+
+def _short_source(source: str) -> str:
+    first = str(source).split(" ")[0].rstrip(";")
+    if first.startswith("http"):
+        return "official statistics"
+    name, _, line = first.partition(":")
+    return f"seed {name[:3]} {line}" if line else first
+
+
+def _series(quantiles: pd.DataFrame, region: str, variable: str) -> pd.DataFrame:
+    part = quantiles[(quantiles["region"] == region) & (quantiles["variable"] == variable)]
+    if part.empty:
+        raise ValueError(f"no quantiles for {region} / {variable}")
+    return part.pivot_table(index="year", columns="quantile", values="value").sort_index()
+
+
+def fan_chart(quantiles: pd.DataFrame, region: str, variable: str, preset: str = "boe",
+              targets: pd.DataFrame | None = None, ax=None, n_draws: int | None = None, seed: int | None = None,
+              caption: bool = True):
+    """Draw one fan chart and return its Axes.
+
+    Bands are drawn from the 2020 value (the calibrated baseline) outwards; each band's label states its
+    central probability.  Missing quantiles for a preset raise ``ValueError``.
+    """
+    import matplotlib.pyplot as plt
+
+    p = PRESETS[preset]
+    wide = _series(quantiles, region, variable)
+    have = {round(float(q), 6) for q in wide.columns}
+    missing = [q for q in required_quantiles(p) if q not in have]
+    if missing:
+        raise ValueError(f"the quantile table lacks {missing} needed by the {preset} preset")
+    wide.columns = [round(float(q), 6) for q in wide.columns]
+    years = wide.index.to_numpy()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 4.5))
+    for coverage, colour in zip(p.coverages, p.colours):
+        lo, hi = round((1 - coverage) / 2, 6), round((1 + coverage) / 2, 6)
+        ax.fill_between(years, wide[lo], wide[hi], color=colour, linewidth=0, label=f"{coverage:.0%} band",
+                        zorder=1)
+    ax.plot(years, wide[0.5], color=p.line, linewidth=2, label="median", zorder=3)
+    unit = quantiles.loc[(quantiles["region"] == region) & (quantiles["variable"] == variable), "unit"].iloc[0]
+    points = target_points(targets, region, variable, float(wide[0.5].iloc[0]))
+    for k, (year, value, label) in enumerate(points):
+        ax.plot([year], [value], marker="D", color="black", linestyle="none", zorder=4,
+                label="plan target" if k == 0 else None)
+        ax.annotate(label, (year, value), textcoords="offset points", xytext=(6, 6), fontsize=7)
+    ax.set_title(f"{variable}, {region}")
+    ax.set_xlabel("year")
+    ax.set_ylabel(unit)
+    ax.set_xlim(years[0], years[-1])
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=7, frameon=False)
+    if caption:
+        draws = f"{n_draws:,} simulated paths" if n_draws else "the simulated paths"
+        seeded = f" (seed {seed})" if seed is not None else ""
+        bands = ", ".join(f"{c:.0%}" for c in sorted(p.coverages))
+        target_note = "diamonds: plan targets" if points else "no plan target for this variable"
+        text = (f"Shaded bands hold the central {bands} of {draws}{seeded}; line: median; bands start from the "
+                f"2020 baseline; {target_note}.")
+        ax.text(0.0, -0.16, textwrap.fill(text, 105), transform=ax.transAxes, fontsize=7, va="top")
+    return ax
+
+
+def fan_figure(quantiles: pd.DataFrame, panels: list[tuple[str, str]], preset: str = "boe",
+               targets: pd.DataFrame | None = None, n_draws: int | None = None, seed: int | None = None,
+               ncols: int | None = None):
+    """Several fan charts (region, variable pairs) in one figure; returns the Figure."""
+    import matplotlib.pyplot as plt
+
+    n = len(panels)
+    ncols = ncols or min(n, 2)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(7.5 * ncols, 4.8 * nrows), squeeze=False)
+    for ax, (region, variable) in zip(axes.flat, panels):
+        fan_chart(quantiles, region, variable, preset, targets, ax=ax, n_draws=n_draws, seed=seed)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    fig.suptitle(f"{quantiles['scenario'].iloc[0]}: {PRESETS[preset].description}", fontsize=10)
+    fig.tight_layout(rect=(0, 0.03, 1, 0.97))
+    return fig
+
+
+def sensitivity_bars(indices: pd.DataFrame, value: str = "ST", error: str | None = "ST_conf"):
+    """Horizontal bars of sensitivity indices per output (columns ``output, parameter, <value>``)."""
+    import matplotlib.pyplot as plt
+
+    outputs = list(dict.fromkeys(indices["output"]))
+    fig, axes = plt.subplots(len(outputs), 1, figsize=(7, 1.2 + 0.45 * indices["parameter"].nunique() * len(outputs)),
+                             squeeze=False)
+    for ax, output in zip(axes[:, 0], outputs):
+        part = indices[indices["output"] == output].sort_values(value)
+        xerr = part[error].to_numpy() if error and error in part else None
+        ax.barh(part["parameter"], part[value], xerr=xerr, color="#4a77a8")
+        ax.set_title(output, fontsize=9)
+        ax.set_xlabel(value)
+        ax.axvline(0, color="black", linewidth=0.5)
+    fig.tight_layout()
+    return fig
+
+
+__all__ = ["PRESETS", "fan_chart", "fan_figure", "required_quantiles", "sensitivity_bars", "target_points"]

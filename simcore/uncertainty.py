@@ -1,0 +1,268 @@
+"""Monte Carlo: parameter draws, the batched run, quantiles and target attainment.
+
+Draws come from ``numpy.random.SeedSequence(seed, spawn_key=(stream, block))``: one stream per
+uncertain parameter and one generator per block of ``STREAM_BLOCK`` draws, so a seed gives the same
+draws whatever the thread count or chunking, and adding draws never changes the earlier ones.
+
+Parameters that change the baseline's trade structure (Flegg's delta, the gravity decay) are sampled for
+``variants`` re-regionalised baselines; draw ``i`` uses variant ``i mod variants``.  Uncertain 2020
+levels (the leaves whose GDP is estimated) redistribute Tianjin's published totals among the leaves:
+each estimated leaf's levels are scaled by a factor drawn from a triangular distribution over its GDP
+range, and the rest of Tianjin absorbs the difference, variable by variable, so Tianjin's 2020 totals
+stay fixed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .baseline import Baseline, load_baseline
+from .engine import Draws, check_status, compile_scenario, project, system_for
+from .errors import SimcoreError
+from .progress import progress_bar
+from .results import MODEL, batch_variables, provenance, sort_table, unit_of, write_results
+from .scenario import Scenario, load_scenario
+from .schema import UNCERTAIN_PARAMETERS, YEARS
+from .targets import attainment
+
+STREAM_BLOCK = 1024
+DEFAULT_QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
+LEVEL_STREAM = 100
+VARIANT_STREAM = 200
+KEY_VARIABLES = (
+    "GDP", "GDP|Growth", "Value Added|Primary", "Value Added|Secondary", "Value Added|Tertiary",
+    "Value Added|Industry", "Value Added|Manufacturing", "Value Added|Digital Economy Core",
+    "Value Added|High-tech Manufacturing", "Value Added|Strategic Emerging Industries",
+    "Value Added|High-tech Services", "Investment|Fixed Assets", "Capital Stock", "Population", "Employment",
+    "Labour Productivity", "Energy Consumption", "Energy Consumption|Coal", "Energy Consumption|Oil",
+    "Energy Consumption|Gas", "Energy Consumption|Non-fossil", "Energy Consumption|Electricity Inflow",
+    "Energy Consumption|Industry", "Energy Intensity|GDP", "Emissions|CO2", "Carbon Intensity|GDP",
+)
+
+
+def _stream(seed: int, stream: int, block: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream, block)))
+
+
+def sample(dist, seed: int, stream: int, n: int, width: int = 1) -> np.ndarray:
+    """``n`` draws (rows) of ``width`` values from one stream, block by block (prefix-stable)."""
+    blocks = []
+    for block in range(math.ceil(n / STREAM_BLOCK)):
+        blocks.append(dist.sample(_stream(seed, stream, block), (STREAM_BLOCK, width)))
+    return np.concatenate(blocks, axis=0)[:n] if blocks else np.zeros((0, width))
+
+
+@dataclass
+class Sampled:
+    """Everything drawn for a Monte Carlo run."""
+
+    draws: Draws
+    variant_of: np.ndarray  # (D,) int
+    variants: list[tuple[float, float]]  # (flegg_delta, gravity_decay) per variant
+    level_scale: np.ndarray  # (D, R)
+    table: pd.DataFrame = field(repr=False)
+
+
+def _level_triangles(b: Baseline) -> dict[str, tuple[float, float]]:
+    """(low, high) GDP relative to the estimate, for the leaves with an estimated GDP (not the closure)."""
+    acc = b.accounts
+    rows = acc[(acc["sector"] == "total") & (acc["variable"] == "gdp") & (acc["quality"] == "estimated")]
+    out = {}
+    for r in rows.itertuples(index=False):
+        if r.region in b.leaves and r.region != "rest_of_tianjin" and not math.isnan(r.low):
+            out[r.region] = (r.low / r.value, r.high / r.value)
+    return out
+
+
+def sample_parameters(scenario: Scenario, b: Baseline, central: Draws, n: int, seed: int) -> Sampled:
+    """Draw every uncertain parameter for ``n`` draws."""
+    unc = scenario.spec.uncertainty
+    p = unc.parameters
+    R = b.n_region
+    stream = {name: i for i, name in enumerate(UNCERTAIN_PARAMETERS)}
+    table = {}
+
+    def draw(name: str, width: int = 1) -> np.ndarray:
+        values = sample(p[name], seed, stream[name], n, width)
+        return values
+
+    values = {}
+    values["depreciation"] = draw("depreciation")[:, 0] if "depreciation" in p else np.repeat(
+        central.depreciation[:1], n)
+    values["supply_elasticity"] = draw("supply_elasticity")[:, 0] if "supply_elasticity" in p else np.repeat(
+        central.supply_elasticity[:1], n)
+    values["tfp_growth"] = draw("tfp_growth")[:, 0] if "tfp_growth" in p else np.zeros(n)
+    if "export_growth" in p:
+        shift = draw("export_growth", R if p["export_growth"].per_region else 1)
+        values["export_growth"] = np.broadcast_to(shift, (n, R)).copy()
+    else:
+        values["export_growth"] = np.zeros((n, R))
+    for name in ("efficiency", "grid", "realisation"):
+        values[name] = draw(name)[:, 0] if name in p else np.ones(n)
+    if ((values["depreciation"] <= 0) | (values["depreciation"] >= 1)).any():
+        raise SimcoreError("uncertainty.parameters.depreciation: draws outside (0, 1); add clip: [lo, hi]")
+    if (values["supply_elasticity"] < 0).any():
+        raise SimcoreError("uncertainty.parameters.supply_elasticity: negative draws; add clip: [0, hi]")
+
+    n_variants = unc.variants if ("flegg_delta" in p or "gravity_decay" in p) else 1
+    deltas = (sample(p["flegg_delta"], seed, VARIANT_STREAM + stream["flegg_delta"], n_variants)[:, 0]
+              if "flegg_delta" in p else np.full(n_variants, b.parameter("flegg_delta")))
+    decays = (sample(p["gravity_decay"], seed, VARIANT_STREAM + stream["gravity_decay"], n_variants)[:, 0]
+              if "gravity_decay" in p else np.full(n_variants, b.parameter("gravity_decay")))
+    if (deltas <= 0).any():
+        raise SimcoreError("uncertainty.parameters.flegg_delta: draws <= 0; add clip: [lo, hi]")
+    variant_of = np.arange(n) % n_variants
+
+    scale = np.ones((n, R))
+    if unc.baseline_levels:
+        from .schema import Distribution
+
+        for leaf, (low, high) in _level_triangles(b).items():
+            tri = Distribution(dist="triangular", low=low, mode=1.0, high=high)
+            scale[:, b.leaves.index(leaf)] = sample(tri, seed, LEVEL_STREAM + b.leaves.index(leaf), n)[:, 0]
+
+    draws = Draws(values["depreciation"], values["supply_elasticity"], values["tfp_growth"],
+                  values["export_growth"], values["efficiency"], values["grid"], values["realisation"])
+    table = pd.DataFrame({"draw": np.arange(n), "variant": variant_of, "flegg_delta": deltas[variant_of],
+                          "gravity_decay": decays[variant_of], "depreciation": draws.depreciation,
+                          "supply_elasticity": draws.supply_elasticity, "tfp_shift": draws.tfp_shift,
+                          "efficiency_multiplier": draws.efficiency_multiplier,
+                          "grid_multiplier": draws.grid_multiplier,
+                          "realisation_multiplier": draws.realisation_multiplier})
+    for r, leaf in enumerate(b.leaves):
+        table[f"export_shift[{leaf}]"] = draws.export_shift[:, r]
+        table[f"level_scale[{leaf}]"] = scale[:, r]
+    return Sampled(draws, variant_of, list(zip(deltas.tolist(), decays.tolist())), scale, table)
+
+
+def _subset(draws: Draws, idx: np.ndarray) -> Draws:
+    return Draws(*(np.ascontiguousarray(getattr(draws, f)[idx]) for f in draws.__dataclass_fields__))
+
+
+@dataclass
+class MonteCarlo:
+    """Monte Carlo results: per-draw values (float32), quantiles and provenance."""
+
+    values: np.ndarray  # (D, V, G, T) float32
+    variables: tuple[str, ...]
+    regions: tuple[str, ...]
+    scenario: str
+    seed: int
+    sampled: Sampled = field(repr=False)
+    provenance: dict = field(repr=False)
+    targets: pd.DataFrame = field(repr=False, default=None)
+
+    @property
+    def n_draws(self) -> int:
+        return self.values.shape[0]
+
+    def get(self, region: str, variable: str) -> np.ndarray:
+        """(D, T) draws of one region and variable."""
+        return self.values[:, self.variables.index(variable), self.regions.index(region), :].astype(float)
+
+    def quantiles(self, q=DEFAULT_QUANTILES) -> pd.DataFrame:
+        """The long quantile table: model, scenario, region, variable, unit, year, quantile, value."""
+        q = tuple(sorted(set(float(x) for x in q)))
+        levels = np.quantile(self.values.astype(float), q, axis=0)  # (Q, V, G, T)
+        return self._long(levels, "quantile", np.array(q))
+
+    def draws_frame(self) -> pd.DataFrame:
+        """Every draw as a long table with a ``draw`` column."""
+        return self._long(self.values.astype(float), "draw", np.arange(self.n_draws))
+
+    def _long(self, values: np.ndarray, column: str, labels: np.ndarray) -> pd.DataFrame:
+        N, V, G, T = values.shape
+        frame = pd.DataFrame({
+            "model": f"{MODEL} {self.provenance['version']}", "scenario": self.scenario,
+            "region": np.tile(np.repeat(np.array(self.regions), T), N * V),
+            "variable": np.tile(np.repeat(np.array(self.variables), G * T), N),
+            "year": np.tile(np.array(YEARS), N * V * G),
+            column: np.repeat(labels, V * G * T),
+            "value": values.reshape(-1),
+        })
+        frame = frame[np.isfinite(frame["value"])]
+        frame.insert(4, "unit", frame["variable"].map(unit_of))
+        return sort_table(frame)
+
+    def attainment(self) -> pd.DataFrame:
+        """Probability of meeting each modelled plan target."""
+        return attainment(self.targets, self.get)
+
+    def write(self, out, stem: str = "montecarlo", q=DEFAULT_QUANTILES, keep_draws: bool = False) -> list:
+        paths = write_results(self.quantiles(q), self.provenance, out, f"{stem}.quantiles")
+        if keep_draws:
+            path = out / f"{stem}.draws.parquet"
+            tmp = out / f".{stem}.draws.parquet.tmp"
+            self.draws_frame().to_parquet(tmp, index=False)
+            tmp.replace(path)
+            paths.append(path)
+        return paths
+
+
+def monte_carlo(scenario, draws: int | None = None, seed: int | None = None, *, chunk_size: int = 2000,
+                variables=KEY_VARIABLES, overrides=None, baseline: Baseline | None = None,
+                backend: str = "numba", progress: bool = False) -> MonteCarlo:
+    """Run every draw of a scenario's uncertainty block through the batched kernel.
+
+    Parameters
+    ----------
+    scenario : Scenario or path-like
+    draws : int, optional
+        Number of draws (default: ``uncertainty.draws`` of the scenario).
+    seed : int, optional
+        Seed (default: the scenario's ``seed``, else 0).
+    chunk_size : int
+        Draws per kernel call; bounds the memory of the kernel outputs.
+    variables : sequence of str
+        Result variables kept per draw (float32).
+    """
+    b = baseline or load_baseline()
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario, overrides=overrides)
+    n = int(draws if draws is not None else scenario.spec.uncertainty.draws)
+    seed = int(seed if seed is not None else (scenario.seed if scenario.seed is not None else 0))
+    if n < 1:
+        raise SimcoreError("draws must be at least 1")
+    central_system = system_for(b)
+    central_paths = compile_scenario(scenario, b, central_system)
+    sampled = sample_parameters(scenario, b, Draws.central(central_paths, b.n_region), n, seed)
+
+    from .variants import variant
+
+    systems = []
+    for delta, decay in sampled.variants:
+        vb = variant(b, delta, decay) if len(sampled.variants) > 1 else b
+        system = system_for(vb)
+        systems.append((vb, system, compile_scenario(scenario, vb, system)))
+
+    variables = tuple(variables)
+    regions = b.regions.ids
+    values = np.empty((n, len(variables), len(regions), len(YEARS)), dtype=np.float32)
+    chunks = range(0, n, chunk_size)
+    bar = progress_bar(len(chunks), progress, f"{scenario.name}: {n} draws")
+    for start in chunks:
+        idx = np.arange(start, min(n, start + chunk_size))
+        for k, (vb, system, paths) in enumerate(systems):
+            sub = idx[sampled.variant_of[idx] == k]
+            if sub.size == 0:
+                continue
+            raw = project(system, paths, _subset(sampled.draws, sub), vb, backend=backend)
+            check_status(raw, paths)
+            arrays = batch_variables(vb, raw, paths.pop, level_scale=sampled.level_scale[sub])
+            for v, name in enumerate(variables):
+                values[sub, v] = arrays[name]
+        bar.update(1)
+    bar.close()
+    prov = provenance(b, scenario, seed, {
+        "draws": n, "variants": len(sampled.variants), "chunk_size": chunk_size, "backend": backend,
+        "uncertainty": scenario.spec.uncertainty.model_dump(mode="json"),
+        "seeding": "numpy SeedSequence(seed, spawn_key=(stream, block of 1024 draws))",
+    })
+    return MonteCarlo(values, variables, regions, scenario.name, seed, sampled, prov, b.targets)
+
+
+__all__ = ["DEFAULT_QUANTILES", "KEY_VARIABLES", "MonteCarlo", "monte_carlo", "sample", "sample_parameters"]

@@ -1,0 +1,83 @@
+"""Fan charts: the bands, median, targets and caption that were drawn (Agg backend, artists not pixels)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.collections import PolyCollection  # noqa: E402
+
+from simcore.cli import main  # noqa: E402
+from simcore.plotting import PRESETS, fan_chart, fan_figure, required_quantiles, target_points  # noqa: E402
+from simcore.uncertainty import DEFAULT_QUANTILES, monte_carlo  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def quantiles(baseline):
+    mc = monte_carlo("scenarios/plan_14th_fyp.yaml", draws=120, seed=4, baseline=baseline)
+    q = sorted(set(DEFAULT_QUANTILES).union(*(required_quantiles(p) for p in ("boe", "riksbank", "norges"))))
+    return mc.quantiles(q)
+
+
+@pytest.mark.parametrize("preset", ["boe", "riksbank", "norges"])
+def test_fan_chart_draws_nested_bands_and_median(quantiles, baseline, preset):
+    ax = fan_chart(quantiles, "tianjin", "Energy Intensity|GDP", preset, baseline.targets, n_draws=120, seed=4)
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    p = PRESETS[preset]
+    assert len(bands) == len(p.coverages)
+    labels = [c.get_label() for c in bands]
+    assert labels == [f"{c:.0%} band" for c in p.coverages]
+    # nested: each band lies inside the previous (wider) one
+    spans = [c.get_paths()[0].vertices[:, 1] for c in bands]
+    widths = [s.max() - s.min() for s in spans]
+    assert widths == sorted(widths, reverse=True)
+    median = [line for line in ax.lines if line.get_label() == "median"]
+    assert len(median) == 1
+    years, values = median[0].get_data()
+    assert years[0] == 2020 and values[0] == pytest.approx(baseline.energy.sum() / baseline.gdp.sum(), rel=1e-5)
+    targets = [line for line in ax.lines if line.get_label() == "plan target"]
+    assert targets and targets[0].get_xdata()[0] == 2025
+    caption = ax.texts[-1].get_text()
+    assert "90%" in caption and "median" in caption and "120 simulated paths" in caption and "seed 4" in caption
+    plt.close("all")
+
+
+def test_target_points_convert_changes_to_levels(baseline):
+    points = target_points(baseline.targets, "tianjin", "Energy Intensity|GDP", 0.5)
+    years = {year: value for year, value, _ in points}
+    assert years[2025] == pytest.approx(0.5 * (1 - 0.145))
+
+
+def test_missing_quantiles_are_reported(quantiles):
+    thin = quantiles[quantiles["quantile"].isin([0.05, 0.5, 0.95])]
+    with pytest.raises(ValueError, match="lacks"):
+        fan_chart(thin, "tianjin", "GDP", "riksbank")
+
+
+def test_multi_panel_figure(quantiles, baseline):
+    fig = fan_figure(quantiles, [("tianjin", "GDP"), ("binhai", "Emissions|CO2"), ("dongli", "GDP")], "norges",
+                     baseline.targets, n_draws=120)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 3
+    assert {ax.get_title() for ax in visible} == {"GDP, tianjin", "Emissions|CO2, binhai", "GDP, dongli"}
+    plt.close(fig)
+
+
+def test_cli_fan_writes_picture_and_quantile_table(tmp_path, capsys):
+    out = tmp_path / "co2.svg"
+    assert main(["fan", "scenarios/plan_14th_fyp.yaml", "--draws", "60", "--seed", "2", "--variable", "Emissions|CO2",
+                 "--region", "tianjin", "--preset", "riksbank", "--out", str(out)]) == 0
+    assert out.is_file() and out.read_text().lstrip().startswith("<?xml")
+    table = pd.read_csv(tmp_path / "co2.quantiles.csv")
+    assert set(table["region"]) == {"tianjin"} and set(table["variable"]) == {"Emissions|CO2"}
+    assert {0.05, 0.125, 0.25, 0.5, 0.75, 0.875, 0.95} <= set(table["quantile"].round(6))
+
+
+def test_cli_targets_probabilities(tmp_path, capsys):
+    out = tmp_path / "targets.csv"
+    assert main(["targets", "scenarios/plan_14th_fyp.yaml", "--draws", "40", "--seed", "1", "--out", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert table["probability"].between(0, 1).all() and len(table) > 50
+    assert "probability of meeting" in capsys.readouterr().out

@@ -1,0 +1,100 @@
+"""Monte Carlo: seeding, determinism, chunking, quantiles and target attainment."""
+
+import numpy as np
+import pytest
+
+from simcore import load_scenario
+from simcore.schema import Distribution
+from simcore.uncertainty import DEFAULT_QUANTILES, monte_carlo, sample
+
+PLAN = "scenarios/plan_14th_fyp.yaml"
+
+
+@pytest.fixture(scope="module")
+def plan_mc(baseline):
+    return monte_carlo(PLAN, draws=300, seed=11, baseline=baseline)
+
+
+def test_same_seed_same_results_whatever_the_chunking(baseline, plan_mc):
+    again = monte_carlo(PLAN, draws=300, seed=11, chunk_size=37, baseline=baseline)
+    np.testing.assert_array_equal(plan_mc.values, again.values)
+
+
+def test_adding_draws_never_changes_earlier_ones(baseline, plan_mc):
+    more = monte_carlo(PLAN, draws=350, seed=11, baseline=baseline)
+    np.testing.assert_array_equal(more.values[:300], plan_mc.values)
+    other = monte_carlo(PLAN, draws=50, seed=12, baseline=baseline)
+    assert not np.array_equal(other.values, plan_mc.values[:50])
+
+
+def test_quantiles_identical_with_one_and_two_threads(baseline):
+    import numba
+
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = monte_carlo(PLAN, draws=64, seed=3, baseline=baseline).quantiles()
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = monte_carlo(PLAN, draws=64, seed=3, baseline=baseline).quantiles()
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_array_equal(one["value"].to_numpy(), two["value"].to_numpy())
+
+
+def test_quantiles_are_monotone_and_anchored(plan_mc, baseline):
+    q = plan_mc.quantiles()
+    assert sorted(q["quantile"].unique()) == list(DEFAULT_QUANTILES)
+    wide = q.pivot_table(index=["region", "variable", "year"], columns="quantile", values="value")
+    assert (np.diff(wide.to_numpy(), axis=1) >= -1e-6 * np.abs(wide.to_numpy()[:, 1:])).all()
+    start = wide.xs(2020, level="year")
+    # Tianjin's published 2020 totals do not move across draws
+    for variable in ("GDP", "Emissions|CO2", "Energy Consumption"):
+        row = start.loc[("tianjin", variable)]
+        assert row.max() == pytest.approx(row.min(), rel=1e-6)
+    assert start.loc[("tianjin", "GDP")].iloc[0] == pytest.approx(baseline.gdp.sum(), rel=1e-6)
+    # an estimated district level does
+    dongli = start.loc[("dongli", "GDP")]
+    assert dongli[0.95] > dongli[0.05] * 1.01
+
+
+def test_draws_spread_the_projection(plan_mc):
+    co2 = plan_mc.get("tianjin", "Emissions|CO2")[:, -1]
+    assert co2.std() > 0.01 * co2.mean()
+    table = plan_mc.sampled.table
+    assert table["flegg_delta"].nunique() == 16 and table["depreciation"].between(0.08, 0.12).all()
+
+
+def test_numpy_backend_gives_the_same_draws(baseline):
+    fast = monte_carlo(PLAN, draws=40, seed=5, baseline=baseline)
+    slow = monte_carlo(PLAN, draws=40, seed=5, baseline=baseline, backend="numpy")
+    np.testing.assert_allclose(fast.values, slow.values, rtol=1e-6)
+
+
+def test_attainment_covers_every_modelled_target(plan_mc, baseline):
+    table = plan_mc.attainment()
+    modelled = baseline.targets[(baseline.targets["variable"].fillna("") != "")]
+    assert len(table) == len(modelled)
+    assert table["probability"].between(0, 1).all()
+    population = table[(table["region"] == "binhai") & table["indicator"].str.contains("Resident population")]
+    assert float(population["probability"].iloc[0]) == 1.0  # the plan sets it
+    assert (table["p05"] <= table["median"] + 1e-9).all() and (table["median"] <= table["p95"] + 1e-9).all()
+
+
+@pytest.mark.parametrize("spec, check", [
+    ({"dist": "normal", "mean": 0.02, "sd": 0.01}, lambda x: abs(x.mean() - 0.02) < 5e-4 and abs(x.std() - 0.01) < 5e-4),
+    ({"dist": "lognormal", "median": 1.0, "sigma": 0.2}, lambda x: abs(np.median(x) - 1.0) < 0.01 and (x > 0).all()),
+    ({"dist": "uniform", "low": 0.05, "high": 0.3}, lambda x: x.min() >= 0.05 and x.max() <= 0.3 and abs(x.mean() - 0.175) < 0.005),
+    ({"dist": "triangular", "low": 0.2, "mode": 0.5, "high": 1.0},
+     lambda x: x.min() >= 0.2 and x.max() <= 1.0 and abs(x.mean() - 1.7 / 3) < 0.01),
+    ({"dist": "normal", "mean": 0, "sd": 1, "clip": [-1, 1]}, lambda x: x.min() >= -1 and x.max() <= 1),
+])
+def test_distributions(spec, check):
+    x = sample(Distribution.model_validate(spec), seed=1, stream=0, n=20000)[:, 0]
+    assert check(x)
+
+
+def test_scenario_without_uncertainty_is_deterministic(baseline, tmp_path):
+    path = tmp_path / "flat.yaml"
+    path.write_text("name: flat\nuncertainty: {baseline_levels: false}\n")
+    mc = monte_carlo(load_scenario(path), draws=5, seed=1, baseline=baseline)
+    np.testing.assert_array_equal(mc.values, np.repeat(mc.values[:1], 5, axis=0))
