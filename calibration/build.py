@@ -28,6 +28,7 @@ from . import districts, energy
 from .facts import Estimate, load_facts
 from .national_io import FINAL_DEMAND, VA_NAMES, build_national_io, proxy_weights
 from .sources import CODELISTS, OUTPUT, Shared, SourceError, default_shared, sha256
+from .history import build_history
 from .targets import build_targets
 
 BUILD_VERSION = "1"
@@ -133,6 +134,9 @@ def build(shared: Shared) -> dict[str, pd.DataFrame | dict]:
     weights = proxy_weights(shared, sectors, {a.id: a.members.removeprefix("nbs153:")
                                               for a in aggregates.itertuples() if a.kind == "proxy"})
     targets, dropped = build_targets(shared)
+    co2_totals = {y: float(inv.co2.sum() + inv.process_co2.sum()) for y, inv in inventories.items()}
+    co2_totals[2020] = float(inv2020.co2.sum() + inv2020.process_co2.sum())
+    history = build_history(shared, co2_totals)
     parameters = _parameter_table(facts, io)
 
     tables = {
@@ -145,6 +149,7 @@ def build(shared: Shared) -> dict[str, pd.DataFrame | dict]:
         "aggregate_weights.csv": _weights_table(weights, sector_ids),
         "parameters.csv": parameters,
         "targets.csv": targets,
+        "history.csv": history,
     }
     report = {
         "build_version": BUILD_VERSION,

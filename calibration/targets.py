@@ -33,14 +33,15 @@ _REASONS = [
     (r"r&d|patent|high-tech enterprises|enterprises|companies|listed|talent|incubat|market entities|gazelle|eaglet|"
      r"institutions|maker|platform|agencies|funds|clusters|organisations|projects",
      "innovation and enterprise counts are not modelled"),
-    (r"pm2\.5|air|water|forest|green|waste|sewage|wetland|shoreline|noise|plant index|effluent|soil|land plots|"
-     r"sponge|groundwater|cod|emission-free|ecolog",
+    (r"airport|\bport\b|teu|passenger|cargo|tourist|hotel|exhibition|container|shipping|channel|transport mode|"
+     r"green travel",
+     "transport and tourism volumes are not modelled (only their value added)"),
+    (r"pm2\.5|air quality|good-air|good air|water|forest|green|waste|sewage|wetland|shoreline|noise|plant index|"
+     r"effluent|soil|land plots|sponge|groundwater|\bcod\b|ecolog",
      "environmental quality is not modelled"),
     (r"school|kindergarten|enrol|physician|bed|hospital|medical|life expectancy|pension|elderly|sport|exercis|"
      r"unemployment|income|jobs|insurance|childcare|community|schooling|welfare|barrier-free|services within",
      "social services and labour-market indicators are not modelled"),
-    (r"port|airport|teu|passenger|cargo|tourist|hotel|exhibition|container|shipping|channel",
-     "transport and tourism volumes are not modelled (only their value added)"),
     (r"km|road|station|substation|area|land|floor|bridge|greenway|park|pipeline|network|parcel|villages|towns",
      "infrastructure and land quantities are not modelled"),
 ]

@@ -79,9 +79,21 @@ def cmd_run(args: argparse.Namespace) -> int:
           f"baseline {prov['baseline_checksum'][:12]}")
     _print_summary(summary_table(results.table, list(load_baseline(args.baseline).regions.ids)))
     if args.out is not None:
+        from .targets import report, table_getter
+
         paths = results.write(args.out)
+        targets = report(load_baseline(args.baseline).targets, table_getter(results.table))
+        paths.append(_write_csv(targets, args.out / "targets.csv"))
         print("wrote " + ", ".join(str(p) for p in paths))
     return 0
+
+
+def _write_csv(table: pd.DataFrame, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name("." + path.name + ".tmp")
+    table.to_csv(tmp, index=False, float_format="%.10g")
+    tmp.replace(path)
+    return path
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -205,8 +217,11 @@ def cmd_targets(args: argparse.Namespace) -> int:
 
         results = run(args.scenario, overrides=_overrides(args), baseline=baseline)
         table = report(baseline.targets, table_getter(results.table))
-        print(f"{results.provenance['scenario']}: {int(table['met'].sum())} of {len(table)} modelled targets met")
-        cols = ["target_id", "region", "year", "comparison", "target", "assessed", "gap", "met"]
+        modelled = table["status"].isin(["met", "missed"])
+        print(f"{results.provenance['scenario']}: {int((table['status'] == 'met').sum())} of {int(modelled.sum())} "
+              f"modelled targets met; {int((~modelled).sum())} of {len(table)} targets are not modelled "
+              "(reason in the status column)")
+        cols = ["target_id", "region", "year", "comparison", "target", "assessed", "gap", "status"]
     with pd.option_context("display.width", 250, "display.max_rows", 1000, "display.max_colwidth", 60,
                            "display.float_format", "{:,.3f}".format):
         for region, part in table.groupby("seed_region", sort=False):
@@ -215,11 +230,7 @@ def cmd_targets(args: argparse.Namespace) -> int:
             shown.insert(2, "indicator", part["indicator"].str.slice(0, 58))
             print(shown.to_string(index=False))
     if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.out.with_name("." + args.out.name + ".tmp")
-        table.to_csv(tmp, index=False, float_format="%.10g")
-        tmp.replace(args.out)
-        print(f"wrote {args.out}")
+        print(f"wrote {_write_csv(table, args.out)}")
     return 0
 
 
@@ -252,6 +263,61 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         value, error = ("ST", "ST_conf") if args.method == "sobol" else ("mu_star", "mu_star_conf")
         sensitivity_bars(indices, value, error).savefig(args.out / "sensitivity.png", dpi=150, bbox_inches="tight")
         print(f"wrote {args.out / 'sensitivity.csv'}, sensitivity_runs.csv, sensitivity.png")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from .calibrate import run_calibration
+
+    result = run_calibration(args.scenario, args.fit_dir, args.scenario_out, args.report,
+                             load_baseline(args.baseline))
+    with pd.option_context("display.width", 200, "display.float_format", "{:,.4f}".format):
+        print(result.parameters[["name", "value", "low", "high", "at_bound"]].to_string(index=False))
+        print()
+        print(result.residuals[["id", "region", "metric", "variable", "history", "model", "tolerance",
+                                "status"]].to_string(index=False))
+    missed = int((result.residuals["status"] != "matched").sum())
+    bound = int((result.parameters["at_bound"] != "").sum())
+    print(f"\n{len(result.residuals) - missed} of {len(result.residuals)} history targets matched; "
+          f"{bound} parameter(s) on a bound; wrote {args.scenario_out}, {args.fit_dir}/trend_*.csv, {args.report}")
+    return 0
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    from .solve import solve
+
+    solution = solve(args.scenario, args.target, args.lever, bounds=tuple(args.bounds) if args.bounds else None,
+                     overrides=_overrides(args), baseline=load_baseline(args.baseline))
+    print(solution.summary())
+    if args.write is not None:
+        if not solution.found:
+            raise SimcoreError("no solution to write")
+        solution.write(args.write)
+        print(f"wrote {args.write}")
+    return 0 if solution.found else 1
+
+
+def cmd_decompose(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .decompose import decompose_run
+    from .plotting import waterfall_figure
+
+    baseline = load_baseline(args.baseline)
+    table = decompose_run(args.scenario, baseline, overrides=_overrides(args), regions=tuple(args.region or ()))
+    wide = table.pivot_table(index=["region", "end"], columns="term", values="value", sort=False)
+    order = ["CO2 start", "Population", "GDP per Capita", "Structure", "Energy Intensity", "Carbon per Energy",
+             "Total change", "CO2 end"]
+    with pd.option_context("display.width", 200, "display.float_format", "{:,.2f}".format):
+        print(f"CO2 change decomposition (additive LMDI-I, Mt CO2), scenario {table['scenario'].iloc[0]}")
+        print(wide[order].to_string())
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        table.to_csv(args.out / "decomposition.csv", index=False, float_format="%.10g")
+        regions = args.region or ["tianjin"]
+        waterfall_figure(table, regions).savefig(args.out / "decomposition.png", dpi=150, bbox_inches="tight")
+        print(f"wrote {args.out / 'decomposition.csv'} and {args.out / 'decomposition.png'}")
     return 0
 
 
@@ -356,6 +422,32 @@ def build_parser() -> argparse.ArgumentParser:
     sens.add_argument("--seed", type=int, default=0)
     sens.add_argument("--out", type=Path, default=None, help="write sensitivity.csv and sensitivity.png here")
     sens.set_defaults(func=cmd_sensitivity)
+
+    cal = sub.add_parser("calibrate", help="fit the trend scenario's free parameters to 2016-2020 history")
+    cal.add_argument("--scenario", type=Path, default=Path("scenarios/baseline.yaml"))
+    cal.add_argument("--fit-dir", type=Path, default=Path("calibration/fit"))
+    cal.add_argument("--scenario-out", type=Path, default=Path("scenarios/calibrated_trend.yaml"))
+    cal.add_argument("--report", type=Path, default=Path("docs/calibration.md"))
+    cal.set_defaults(func=cmd_calibrate)
+
+    solve = sub.add_parser("solve", help="find the lever value that meets a target (goal seeking)")
+    solve.add_argument("scenario", type=Path)
+    solve.add_argument("--target", required=True,
+                       help="'REGION: VARIABLE [growth|share|change] YEAR[-YEAR] OP VALUE[%%]' or a target id (T045)")
+    solve.add_argument("--lever", required=True,
+                       help="investment.REGION | exports | exports.REGION | efficiency.KEY | grid.YEAR | tfp | "
+                            "a dotted scenario path")
+    solve.add_argument("--bounds", type=float, nargs=2, metavar=("LOW", "HIGH"), default=None)
+    solve.add_argument("--write", type=Path, default=None, help="write the solved scenario as YAML")
+    scenario_options(solve)
+    solve.set_defaults(func=cmd_solve)
+
+    dec = sub.add_parser("decompose", help="LMDI decomposition of CO2 change 2020-2025 and 2020-2035")
+    dec.add_argument("scenario", type=Path)
+    dec.add_argument("--region", nargs="+", default=None)
+    dec.add_argument("--out", type=Path, default=None, help="write decomposition.csv and decomposition.png")
+    scenario_options(dec)
+    dec.set_defaults(func=cmd_decompose)
 
     base = sub.add_parser("baseline", help="inspect and check the 2020 baseline")
     base_sub = base.add_subparsers(dest="baseline_command", required=True)

@@ -373,6 +373,7 @@ class Raw:
     energy_cell: np.ndarray
     energy: np.ndarray
     co2: np.ndarray
+    co2_cell: np.ndarray
     fai: np.ndarray
     status: np.ndarray
 
@@ -380,7 +381,8 @@ class Raw:
 def allocate(D: int, b: Baseline) -> Raw:
     R, S, T = b.n_region, b.n_sector, len(YEARS)
     return Raw(np.zeros((D, T, R * S)), np.zeros((D, T, R * S)), np.zeros((D, T, R, S + 1)),
-               np.zeros((D, T, R, 5)), np.zeros((D, T, R, 4)), np.zeros((D, T, R)), np.zeros(D, np.int64))
+               np.zeros((D, T, R, 5)), np.zeros((D, T, R, 4)), np.zeros((D, T, R, S + 1)), np.zeros((D, T, R)),
+               np.zeros(D, np.int64))
 
 
 def kernel_args(system: System, paths: Paths, draws: Draws, out: Raw) -> tuple:
@@ -393,7 +395,8 @@ def kernel_args(system: System, paths: Paths, draws: Draws, out: Raw) -> tuple:
                  draws.efficiency_multiplier, draws.grid_multiplier, draws.realisation_multiplier)
     arrays = sys_args + path_args + draw_args
     contiguous = tuple(np.ascontiguousarray(a) if isinstance(a, np.ndarray) else a for a in arrays)
-    return contiguous + (out.va, out.capital, out.energy_cell, out.energy, out.co2, out.fai, out.status)
+    return contiguous + (out.va, out.capital, out.energy_cell, out.energy, out.co2, out.co2_cell, out.fai,
+                         out.status)
 
 
 STATUS_MESSAGES = {

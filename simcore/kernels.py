@@ -97,12 +97,12 @@ def household_factor(gdp, c_rate, pop_t, pop_0, C0, eps_h):
 @njit(cache=True)
 def record(d, t, x, v, K, power, e0, ef, nf0, inflow0, proc0, e_h0, ef_h, inflow_h0, eff_cum, elec_t, c2g_t,
            grid_t, gdp, c_hh, pop0, pop_t, C0, eps_h, sv, power_w, eps_p,
-           va_out, k_out, energy_cell_out, energy_out, co2_out):
+           va_out, k_out, energy_cell_out, energy_out, co2_out, co2_cell_out):
     """Value added, capital, energy and CO2 of one draw and year into the output arrays.
 
     Energy by fuel (``energy_out[..., k]``): 0 coal, 1 oil, 2 gas, 3 non-fossil, 4 electricity received
     from outside Tianjin; CO2 (``co2_out[..., k]``): 0 coal, 1 oil, 2 gas, 3 process.
-    ``energy_cell_out`` holds each sector's total and, at index S, the households'.
+    ``energy_cell_out`` and ``co2_cell_out`` hold each sector's total and, at index S, the households'.
     """
     n = x.shape[0]
     R = pop0.shape[0]
@@ -141,10 +141,15 @@ def record(d, t, x, v, K, power, e0, ef, nf0, inflow0, proc0, e_h0, ef_h, inflow
             energy_out[d, t, r, 3] += nonfossil
             energy_out[d, t, r, 4] += inflow
             energy_cell_out[d, t, r, i] = coal + oil + gas + nonfossil + inflow
-            co2_out[d, t, r, 0] += coal * ef[c, 0]
-            co2_out[d, t, r, 1] += oil * ef[c, 1]
-            co2_out[d, t, r, 2] += gas * ef[c, 2]
-            co2_out[d, t, r, 3] += proc0[c] * x[c]
+            c_coal = coal * ef[c, 0]
+            c_oil = oil * ef[c, 1]
+            c_gas = gas * ef[c, 2]
+            c_proc = proc0[c] * x[c]
+            co2_out[d, t, r, 0] += c_coal
+            co2_out[d, t, r, 1] += c_oil
+            co2_out[d, t, r, 2] += c_gas
+            co2_out[d, t, r, 3] += c_proc
+            co2_cell_out[d, t, r, i] = c_coal + c_oil + c_gas + c_proc
         h = household_factor(gdp[r], c_hh[r], pop_t[r], pop0[r], C0[r], eps_h) * eff_cum[S]
         keep = 1.0 - elec_t[S]
         coal = e_h0[r, 0] * h * keep
@@ -165,6 +170,7 @@ def record(d, t, x, v, K, power, e0, ef, nf0, inflow0, proc0, e_h0, ef_h, inflow
         co2_out[d, t, r, 0] += coal * ef_h[0]
         co2_out[d, t, r, 1] += oil * ef_h[1]
         co2_out[d, t, r, 2] += gas * ef_h[2]
+        co2_cell_out[d, t, r, S] = coal * ef_h[0] + oil * ef_h[1] + gas * ef_h[2]
 
 
 @njit(cache=True, parallel=True)
@@ -177,7 +183,7 @@ def simulate(
         fai, theta, gx, pop, tfp, eff, elec, c2g, grid, realisation,
         phi, r_e, eps_h, fuel_offset,
         dep_d, eta_d, tfp_shift_d, export_shift_d, eff_mult_d, grid_mult_d, real_mult_d,
-        va_out, k_out, energy_cell_out, energy_out, co2_out, fai_out, status):
+        va_out, k_out, energy_cell_out, energy_out, co2_out, co2_cell_out, fai_out, status):
     """Project every draw from 2020 to the last year (the batch kernel; D = 1 is the deterministic run).
 
     Shapes (n = R * S cells, m share targets, T years, D draws):
@@ -190,8 +196,8 @@ def simulate(
     * paths: fai (R, T); theta (R, S); gx (R, S, T); pop (R, T); tfp, grid, realisation (T,);
       eff, elec, c2g (S + 1, T), households last; phi, r_e, eps_h, fuel_offset (float);
     * draws: dep_d, eta_d, tfp_shift_d, eff_mult_d, grid_mult_d, real_mult_d (D,); export_shift_d (D, R);
-    * outputs: va_out, k_out (D, T, n); energy_cell_out (D, T, R, S + 1); energy_out (D, T, R, 5);
-      co2_out (D, T, R, 4); fai_out (D, T, R); status (D,) int64.
+    * outputs: va_out, k_out (D, T, n); energy_cell_out, co2_cell_out (D, T, R, S + 1); energy_out
+      (D, T, R, 5); co2_out (D, T, R, 4); fai_out (D, T, R); status (D,) int64.
     """
     D = dep_d.shape[0]
     n = v.shape[0]
@@ -226,7 +232,7 @@ def simulate(
                 fai_out[d, 0, r] = fai[r, 0]
             record(d, 0, x0, v, K[b], power, e0, ef, nf0, inflow0, proc0, e_h0, ef_h, inflow_h0, eff_cum[b],
                    elec[:, 0], c2g[:, 0], grid[0], gdp0, c_hh, pop0, pop[:, 0], C0, eps_h, sv[b], power_w,
-                   eps_p, va_out, k_out, energy_cell_out, energy_out, co2_out)
+                   eps_p, va_out, k_out, energy_cell_out, energy_out, co2_out, co2_cell_out)
         for t in range(1, T):
             for b in range(B):
                 d = d_first + b
@@ -315,6 +321,6 @@ def simulate(
                 record(d, t, x, v, K[b], power, e0, ef, nf0, inflow0, proc0, e_h0, ef_h, inflow_h0, eff_cum[b],
                        elec[:, t], c2g[:, t], 1.0 - (1.0 - grid[t]) * grid_mult_d[d], gdp_prev[b], c_hh, pop0,
                        pop[:, t], C0, eps_h, sv[b], power_w, eps_p, va_out, k_out, energy_cell_out, energy_out,
-                       co2_out)
+                       co2_out, co2_cell_out)
                 for c in range(n):
                     x_prev[b, c] = x[c]

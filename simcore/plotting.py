@@ -167,4 +167,49 @@ def sensitivity_bars(indices: pd.DataFrame, value: str = "ST", error: str | None
     return fig
 
 
-__all__ = ["PRESETS", "fan_chart", "fan_figure", "required_quantiles", "sensitivity_bars", "target_points"]
+def waterfall(table: pd.DataFrame, region: str, end: int, ax=None):
+    """Waterfall of a CO2 decomposition (``simcore.decompose`` table) for one region and period."""
+    import matplotlib.pyplot as plt
+
+    from .decompose import TERMS
+
+    part = table[(table["region"] == region) & (table["end"] == end)].set_index("term")["value"]
+    if part.empty:
+        raise ValueError(f"no decomposition for {region} to {end}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    start, stop = float(part["CO2 start"]), float(part["CO2 end"])
+    labels = [f"{table['start'].iloc[0]}"] + list(TERMS) + [f"{end}"]
+    level = start
+    ax.bar(0, start, color="#7f7f7f", label="CO2")
+    for k, term in enumerate(TERMS, start=1):
+        delta = float(part[term])
+        ax.bar(k, delta, bottom=level, color="#c62d23" if delta > 0 else "#2171b5")
+        ax.text(k, level + delta, f"{delta:+.1f}", ha="center", va="bottom" if delta > 0 else "top", fontsize=7)
+        level += delta
+    ax.bar(len(TERMS) + 1, stop, color="#7f7f7f")
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("Mt CO2")
+    ax.set_title(f"CO2 change {table['start'].iloc[0]}-{end}, {region} ({table['scenario'].iloc[0]})", fontsize=10)
+    low = min(start, stop, *(start + part[list(TERMS)].cumsum()))
+    ax.set_ylim(bottom=max(0.0, low * 0.9))
+    ax.grid(axis="y", alpha=0.3)
+    return ax
+
+
+def waterfall_figure(table: pd.DataFrame, regions: list[str]):
+    """Waterfalls for each region (rows) and period (columns)."""
+    import matplotlib.pyplot as plt
+
+    ends = sorted(table["end"].unique())
+    fig, axes = plt.subplots(len(regions), len(ends), figsize=(6.5 * len(ends), 4 * len(regions)), squeeze=False)
+    for i, region in enumerate(regions):
+        for j, end in enumerate(ends):
+            waterfall(table, region, int(end), ax=axes[i, j])
+    fig.tight_layout()
+    return fig
+
+
+__all__ = ["PRESETS", "fan_chart", "fan_figure", "required_quantiles", "sensitivity_bars", "target_points",
+           "waterfall", "waterfall_figure"]

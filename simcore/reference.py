@@ -29,7 +29,7 @@ def household_factor(gdp, c_rate, pop_t, pop_0, C0, eps_h):
 
 def _record(t, x, v, K, power, e0, ef, nf0, inflow0, proc0, e_h0, ef_h, inflow_h0, eff_cum, elec_t, c2g_t,
             grid_t, gdp, c_hh, pop0, pop_t, C0, eps_h, sv, power_w, eps_p,
-            va_out, k_out, energy_cell_out, energy_out, co2_out):
+            va_out, k_out, energy_cell_out, energy_out, co2_out, co2_cell_out):
     """Vectorised twin of :func:`simcore.kernels.record` for all draws; x (D, n), grid_t (D,)."""
     D, n = x.shape
     R = pop0.shape[0]
@@ -59,6 +59,8 @@ def _record(t, x, v, K, power, e0, ef, nf0, inflow0, proc0, e_h0, ef_h, inflow_h
     energy_out[:, t, :, 3] = by_region(nonfossil)
     energy_out[:, t, :, 4] = by_region(inflow)
     co2_out[:, t, :, 3] = by_region(proc0[None, :] * x)
+    cell_co2 = (fuels * ef[None, :, :]).sum(axis=2) + proc0[None, :] * x
+    co2_cell_out[:, t, :, :S] = cell_co2.reshape(D, R, S)
 
     h = household_factor(gdp, c_hh[None, :], pop_t[None, :], pop0[None, :], C0[None, :], eps_h) \
         * eff_cum[:, S][:, None]  # (D, R)
@@ -74,6 +76,7 @@ def _record(t, x, v, K, power, e0, ef, nf0, inflow0, proc0, e_h0, ef_h, inflow_h
         co2_out[:, t, :, k] += hh[:, :, k] * ef_h[k]
     energy_out[:, t, :, 4] += inflow_h
     energy_cell_out[:, t, :, S] = hh.sum(axis=2) + inflow_h
+    co2_cell_out[:, t, :, S] = (hh * ef_h[None, None, :]).sum(axis=2)
 
 
 def simulate(
@@ -85,7 +88,7 @@ def simulate(
         fai, theta, gx, pop, tfp, eff, elec, c2g, grid, realisation,
         phi, r_e, eps_h, fuel_offset,
         dep_d, eta_d, tfp_shift_d, export_shift_d, eff_mult_d, grid_mult_d, real_mult_d,
-        va_out, k_out, energy_cell_out, energy_out, co2_out, fai_out, status):
+        va_out, k_out, energy_cell_out, energy_out, co2_out, co2_cell_out, fai_out, status):
     """Twin of :func:`simcore.kernels.simulate`: every draw at once, year by year."""
     D = dep_d.shape[0]
     n = v.shape[0]
@@ -104,7 +107,7 @@ def simulate(
     fai_out[:, 0] = fai[:, 0]
     _record(0, x_prev, v, K, power, e0, ef, nf0, inflow0, proc0, e_h0, ef_h, inflow_h0, eff_cum, elec[:, 0],
             c2g[:, 0], np.full(D, grid[0]), gdp_prev, c_hh, pop0, pop[:, 0], C0, eps_h, sv, power_w, eps_p,
-            va_out, k_out, energy_cell_out, energy_out, co2_out)
+            va_out, k_out, energy_cell_out, energy_out, co2_out, co2_cell_out)
     region_of = np.repeat(np.arange(R), S)
     sector_of = np.tile(np.arange(S), R)
     valid = (K0 > 0) & (x0 > 0)
@@ -165,16 +168,16 @@ def simulate(
         grid_t = 1.0 - (1.0 - grid[t]) * grid_mult_d
         _record(t, X, v, K, power, e0, ef, nf0, inflow0, proc0, e_h0, ef_h, inflow_h0, eff_cum, elec[:, t],
                 c2g[:, t], grid_t, gdp_prev, c_hh, pop0, pop[:, t], C0, eps_h, sv, power_w, eps_p,
-                va_out, k_out, energy_cell_out, energy_out, co2_out)
+                va_out, k_out, energy_cell_out, energy_out, co2_out, co2_cell_out)
         x_prev = X
 
 
 def simulate_loop(*args):
     """The plain per-draw loop: :func:`simulate` called once per draw (benchmarks only)."""
     *inputs, dep_d, eta_d, tfp_shift_d, export_shift_d, eff_mult_d, grid_mult_d, real_mult_d, \
-        va_out, k_out, energy_cell_out, energy_out, co2_out, fai_out, status = args
+        va_out, k_out, energy_cell_out, energy_out, co2_out, co2_cell_out, fai_out, status = args
     for d in range(dep_d.shape[0]):
         one = slice(d, d + 1)
         simulate(*inputs, dep_d[one], eta_d[one], tfp_shift_d[one], export_shift_d[one], eff_mult_d[one],
                  grid_mult_d[one], real_mult_d[one], va_out[one], k_out[one], energy_cell_out[one],
-                 energy_out[one], co2_out[one], fai_out[one], status[one])
+                 energy_out[one], co2_out[one], co2_cell_out[one], fai_out[one], status[one])

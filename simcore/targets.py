@@ -29,7 +29,7 @@ from .schema import START, YEARS
 ABOUT = 0.05  # relative tolerance of "=" targets
 REPORT_COLUMNS = ["target_id", "seed_region", "region", "indicator", "variable", "basis", "comparison", "year",
                   "target", "unit", "kind", "projected", "model_2020", "published_2020", "assessed", "gap",
-                  "met", "source"]
+                  "met", "status", "source"]
 
 
 @dataclass(frozen=True)
@@ -122,12 +122,13 @@ def met(target: Target, value: np.ndarray) -> np.ndarray:
     return np.abs(value - target.value) <= ABOUT * abs(target.value)
 
 
-def report(targets: pd.DataFrame, get: Getter) -> pd.DataFrame:
-    """One row per modelled target: projection, assessed value, gap and whether it is met."""
+def report(targets: pd.DataFrame, get: Getter, include_unmodelled: bool = True) -> pd.DataFrame:
+    """One row per target: projection, assessed value, gap and status (met / missed / not modelled)."""
     rows = []
     for target in modelled_targets(targets):
         raw, value = assessed(target, get)
         model_2020 = metric(target, get)[1]
+        hit = bool(met(target, value))
         rows.append({
             "target_id": target.target_id, "seed_region": target.seed_region, "region": target.region,
             "indicator": target.indicator, "variable": target.variable + (f" / {target.denominator}"
@@ -136,9 +137,24 @@ def report(targets: pd.DataFrame, get: Getter) -> pd.DataFrame:
             "unit": target.unit, "kind": target.kind, "projected": float(raw),
             "model_2020": float(model_2020) if target.bridged else math.nan,
             "published_2020": target.value_2020 if target.bridged else math.nan, "assessed": float(value),
-            "gap": float(value - target.value), "met": bool(met(target, value)), "source": target.source,
+            "gap": float(value - target.value), "met": hit, "status": "met" if hit else "missed",
+            "source": target.source,
         })
-    return pd.DataFrame(rows, columns=REPORT_COLUMNS)
+    if include_unmodelled:
+        done = {r["target_id"] for r in rows}
+        for r in targets[~targets["target_id"].isin(done)].itertuples(index=False):
+            reason = r.not_modelled if isinstance(r.not_modelled, str) and r.not_modelled else "outside 2021-2035"
+            rows.append({
+                "target_id": r.target_id, "seed_region": r.region, "region": r.region, "indicator": r.indicator,
+                "variable": "", "basis": r.basis, "comparison": r.comparison, "year": int(r.year),
+                "target": float(r.value), "unit": r.unit, "kind": r.kind, "projected": math.nan,
+                "model_2020": math.nan, "published_2020": math.nan, "assessed": math.nan, "gap": math.nan,
+                "met": None, "status": f"not modelled: {reason}", "source": r.source})
+    order = {r: i for i, r in enumerate(dict.fromkeys(targets["region"]))}
+    table = pd.DataFrame(rows, columns=REPORT_COLUMNS)
+    table["_order"] = table["seed_region"].map(order)
+    table = table.sort_values(["_order", "target_id"], kind="stable").drop(columns="_order")
+    return table.reset_index(drop=True)
 
 
 def attainment(targets: pd.DataFrame, get: Getter) -> pd.DataFrame:

@@ -52,7 +52,7 @@ def test_simulate_matches_its_twin(name, baseline):
     fast, slow = allocate(len(draws), baseline), allocate(len(draws), baseline)
     kernels.simulate(*kernel_args(system, paths, draws, fast))
     reference.simulate(*kernel_args(system, paths, draws, slow))
-    for field in ("va", "capital", "energy_cell", "energy", "co2", "fai"):
+    for field in ("va", "capital", "energy_cell", "energy", "co2", "co2_cell", "fai"):
         np.testing.assert_allclose(getattr(fast, field), getattr(slow, field), rtol=1e-10, atol=1e-10,
                                    err_msg=field)
     np.testing.assert_array_equal(fast.status, slow.status)

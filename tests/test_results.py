@@ -30,7 +30,8 @@ def test_write_creates_csv_parquet_and_provenance(tmp_path, baseline):
     assert len(csv) == len(parquet) == len(results.table)
     np.testing.assert_allclose(parquet["value"], results.table["value"])
     prov = json.loads(paths[2].read_text())
-    assert prov["layers"] == ["scenarios/baseline.yaml", "scenarios/plan_14th_fyp.yaml"]
+    assert prov["layers"] == ["scenarios/calibrated_trend.yaml", "scenarios/baseline.yaml",
+                              "scenarios/plan_14th_fyp.yaml"]
     assert prov["baseline_checksum"] == baseline.checksum and prov["version"] and "seed" in prov
     assert not list(tmp_path.glob(".simcore-*"))
 

@@ -70,13 +70,16 @@ def test_plan_numbers_cite_their_seed_lines():
 
 def test_extends_merges_deeply_and_child_wins():
     plan = load_scenario(REPO / "scenarios" / "plan_14th_fyp.yaml")
-    assert plan.layers == ("scenarios/baseline.yaml", "scenarios/plan_14th_fyp.yaml") or \
-        plan.layers[-1].endswith("plan_14th_fyp.yaml")
-    # inherited from the trend, untouched by the plan
-    assert plan.raw["exports"]["growth"] == load_scenario(REPO / "scenarios" / "baseline.yaml").raw["exports"]["growth"]
-    # the plan's efficiency for industry wins, the trend's tertiary rate is kept
+    assert [layer.rsplit("/", 1)[-1] for layer in plan.layers] == [
+        "calibrated_trend.yaml", "baseline.yaml", "plan_14th_fyp.yaml"]
+    fitted = load_scenario(REPO / "scenarios" / "calibrated_trend.yaml").raw
+    trend = load_scenario(REPO / "scenarios" / "baseline.yaml").raw
+    # inherited through two layers, untouched by the plan
+    assert plan.raw["exports"]["growth"] == fitted["exports"]["growth"] == trend["exports"]["growth"]
+    # the plan's efficiency for industry wins; the fitted services rate and the trend's construction rate stay
     assert plan.raw["energy"]["efficiency"]["industry"] == 0.032
-    assert plan.raw["energy"]["efficiency"]["tertiary"] == 0.02
+    assert plan.raw["energy"]["efficiency"]["tertiary"] == fitted["energy"]["efficiency"]["tertiary"]
+    assert plan.raw["energy"]["efficiency"]["construction"] == trend["energy"]["efficiency"]["construction"]
 
 
 def test_overrides_have_the_highest_precedence():

@@ -1,0 +1,239 @@
+"""Dynamic calibration of the trend scenario to 2016-2020 history.
+
+The trend should carry recent history forward: its free parameters (``simcore/data/
+trend_free_parameters.csv``: outside-demand growth by region and for industry, capacity productivity
+growth, the efficiency trends) are chosen so that the projection's average annual rates over 2021-2025
+match the average rates of the most recent published history (``calibration/data/history.csv``): GDP
+growth by region, energy-intensity and CO2 trends, the shift to services.  ``scipy.optimize.least_squares``
+minimises the residuals scaled by each target's tolerance, within the parameters' bounds.  Fitted values
+on a bound and targets missed by more than their tolerance are reported, not hidden.
+
+``simcore calibrate`` writes ``scenarios/calibrated_trend.yaml`` (the layer ``baseline.yaml`` extends),
+``calibration/fit/trend_parameters.csv``, ``calibration/fit/trend_residuals.csv`` and
+``docs/calibration.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import least_squares
+
+from . import __version__
+from .baseline import Baseline, load_baseline
+from .engine import Draws, check_status, compile_scenario, project, system_for
+from .errors import SimcoreError
+from .regions import DATA
+from .results import batch_variables
+from .scenario import Scenario, load_scenario, with_overrides
+from .schema import YEARS
+
+HORIZON = 2025  # projection years compared with history: 2021..HORIZON
+BOUND_TOLERANCE = 1e-4
+#: a weak prior keeps parameters the history cannot tell apart near their starting values: each
+#: parameter's residual is its distance from the start over PRIOR_SPREAD x its range
+PRIOR_SPREAD = 0.5
+
+
+def free_parameters() -> pd.DataFrame:
+    return pd.read_csv(DATA / "trend_free_parameters.csv")
+
+
+def history(b: Baseline) -> pd.DataFrame:
+    return pd.read_csv(b.data_dir / "history.csv", keep_default_na=False, na_values=[""])
+
+
+def model_metrics(b: Baseline, scenario: Scenario, hist: pd.DataFrame) -> np.ndarray:
+    """The projection's counterpart of every history row (average rates 2020 -> HORIZON)."""
+    system = system_for(b)
+    paths = compile_scenario(scenario, b, system)
+    raw = project(system, paths, Draws.central(paths, b.n_region), b)
+    check_status(raw, paths)
+    arrays = batch_variables(b, raw, paths.pop)
+    t = YEARS.index(HORIZON)
+    n = HORIZON - YEARS[0]
+    out = []
+    for row in hist.itertuples(index=False):
+        g = b.regions.ids.index(row.region)
+        series = arrays[row.variable][0, g]
+        if isinstance(row.denominator, str) and row.denominator:
+            series = series / arrays[row.denominator][0, g]
+        if row.metric in ("avg_growth", "avg_change"):
+            out.append(100 * ((series[t] / series[0]) ** (1 / n) - 1))
+        elif row.metric == "share_change":
+            out.append(100 * (series[t] - series[0]) / n)
+        else:
+            raise SimcoreError(f"history {row.id}: unknown metric {row.metric!r}")
+    return np.array(out)
+
+
+def _overrides(params: pd.DataFrame, x: np.ndarray) -> dict:
+    return {path: float(value) for path, value in zip(params["path"], x)}
+
+
+@dataclass
+class Fit:
+    parameters: pd.DataFrame  # name, path, value, initial, low, high, at_bound
+    residuals: pd.DataFrame  # id, region, ..., history, model, tolerance, scaled, status
+    cost: float
+    success: bool
+    message: str
+    evaluations: int
+
+
+def fit(scenario: Scenario, b: Baseline | None = None, hist: pd.DataFrame | None = None,
+        params: pd.DataFrame | None = None) -> Fit:
+    """Least-squares fit of the free parameters to the history rows."""
+    b = b or load_baseline()
+    hist = history(b) if hist is None else hist
+    params = free_parameters() if params is None else params
+    target = hist["value"].to_numpy(float)
+    tolerance = hist["tolerance"].to_numpy(float)
+    fitted_rows = hist["fit"].astype(bool).to_numpy() if "fit" in hist else np.ones(len(hist), bool)
+    lo, hi = params["low"].to_numpy(float), params["high"].to_numpy(float)
+    x0 = np.clip(params["initial"].to_numpy(float), lo, hi)
+    prior_scale = PRIOR_SPREAD * (hi - lo)
+    count = {"n": 0}
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        count["n"] += 1
+        s = with_overrides(scenario, _overrides(params, x))
+        misfit = ((model_metrics(b, s, hist) - target) / tolerance)[fitted_rows]
+        return np.concatenate([misfit, (x - x0) / prior_scale])
+
+    result = least_squares(residuals, x0, bounds=(lo, hi), method="trf", x_scale=hi - lo, diff_step=1e-3,
+                           xtol=1e-10, ftol=1e-10, gtol=1e-10, max_nfev=400)
+    x = np.round(result.x, 6)
+    final = with_overrides(scenario, _overrides(params, x))
+    model = model_metrics(b, final, hist)
+    fitted = params[["name", "path", "initial", "low", "high"]].copy()
+    fitted.insert(2, "value", x)
+    span = hi - lo
+    fitted["at_bound"] = np.where(x <= lo + BOUND_TOLERANCE * span, "low",
+                                  np.where(x >= hi - BOUND_TOLERANCE * span, "high", ""))
+    table = hist[["id", "region", "metric", "variable", "denominator", "start", "end", "unit", "source", "note"]].copy()
+    table.insert(7, "history", target)
+    table.insert(8, "model", model)
+    table.insert(9, "tolerance", tolerance)
+    table.insert(10, "scaled_residual", (model - target) / tolerance)
+    table["fitted"] = np.where(fitted_rows, "yes", "no (validation only)")
+    table["status"] = np.where(np.abs(model - target) <= tolerance, "matched", "not matched")
+    return Fit(fitted, table, float(result.cost), bool(result.success), str(result.message), count["n"])
+
+
+def write_scenario(fit_result: Fit, path: Path, b: Baseline) -> None:
+    """The generated scenario layer with the fitted parameters."""
+    values = dict(zip(fit_result.parameters["path"], fit_result.parameters["value"]))
+    tree: dict = {}
+    for dotted, value in values.items():
+        node = tree
+        parts = dotted.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    growth = tree.get("exports", {}).get("growth", {}).get("values", {})
+    growth.setdefault("2035", 0.045)
+    lines = [
+        "# Generated by `simcore calibrate` - do not edit by hand; rerun the command instead.",
+        f"# Trend parameters fitted to 2016-2020 history (calibration/data/history.csv) on baseline "
+        f"{b.checksum[:12]}, simcore {__version__}.",
+        "# Fit, residuals and parameters on a bound: docs/calibration.md.",
+        "name: calibrated_trend",
+        "description: Trend parameters fitted to 2016-2020 history by least squares.",
+    ]
+    lines += _yaml(tree, 0)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _yaml(tree: dict, depth: int) -> list[str]:
+    out = []
+    pad = "  " * depth
+    for key in sorted(tree, key=lambda k: (not str(k).isdigit(), str(k))) if depth > 2 else tree:
+        value = tree[key]
+        if isinstance(value, dict):
+            out.append(f"{pad}{key}:")
+            out += _yaml(value, depth + 1)
+        else:
+            out.append(f"{pad}{key}: {float(value):.6g}")
+    return out
+
+
+def report(fit_result: Fit, b: Baseline) -> str:
+    """docs/calibration.md."""
+    p = fit_result.parameters
+    r = fit_result.residuals
+    lines = [
+        "# Calibration of the trend to 2016-2020",
+        "",
+        "Generated by `simcore calibrate` (simcore/calibrate.py); rerun it after changing the baseline, the",
+        "history or the model.",
+        "",
+        "The trend scenario (`scenarios/baseline.yaml`) should carry the recent history forward. Its free",
+        "parameters are fitted so that the projection's average annual rates over 2021-2025 match the",
+        "average rates of the latest published history, by `scipy.optimize.least_squares` (trust-region",
+        "reflective, bounds below) on residuals scaled by each target's tolerance, plus a weak prior that",
+        f"keeps parameters the history cannot separate near their starting values (distance from the start",
+        f"over {PRIOR_SPREAD} x the parameter's range). Rows marked 'validation only' are reported but not",
+        "fitted. The fitted values are",
+        "written to `scenarios/calibrated_trend.yaml`, which `baseline.yaml` extends; the tables are in",
+        "`calibration/fit/`. Investment growth is not fitted: it stays at Tianjin's latest published rate",
+        "(+3.0% in 2020), since the only other year available, 2019's +13.9%, was a rebound.",
+        "",
+        f"Baseline {b.checksum[:12]}; {fit_result.evaluations} model evaluations; cost {fit_result.cost:.4g};",
+        f"solver: {fit_result.message}",
+        "",
+        "## History targets",
+        "",
+        "| id | region | what | period | history | tolerance | source |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in r.itertuples(index=False):
+        what = row.variable + (f" / {row.denominator}" if isinstance(row.denominator, str) and row.denominator
+                               else "")
+        lines.append(f"| {row.id} | {row.region} | {row.metric.replace('_', ' ')} of {what} | {row.start}-{row.end} "
+                     f"| {row.history:.2f} {row.unit} | {row.tolerance:g} | {row.source} |")
+    lines += ["", "## Fitted parameters", "", "| parameter | scenario key | value | bounds | on a bound |",
+              "|---|---|---|---|---|"]
+    for row in p.itertuples(index=False):
+        lines.append(f"| {row.name} | `{row.path}` | {row.value:.4g} | [{row.low:g}, {row.high:g}] | "
+                     f"{row.at_bound or 'no'} |")
+    lines += ["", "## Residuals", "",
+              "Model: average annual rate over 2021-2025 of the calibrated trend. Matched: within tolerance.", "",
+              "| id | region | history | model | model - history | tolerance | fitted | status |",
+              "|---|---|---|---|---|---|---|---|"]
+    for row in r.itertuples(index=False):
+        lines.append(f"| {row.id} | {row.region} | {row.history:.2f} | {row.model:.2f} | "
+                     f"{row.model - row.history:+.2f} | {row.tolerance:g} | {row.fitted} | {row.status} |")
+    missed = r[r["status"] != "matched"]
+    bound = p[p["at_bound"] != ""]
+    lines += ["", "## What the fit could not do", ""]
+    if missed.empty and bound.empty:
+        lines.append("Every history target is matched within its tolerance and no parameter sits on a bound.")
+    for row in missed.itertuples(index=False):
+        lines.append(f"* **{row.id} ({row.region}) not matched**: history {row.history:.2f}, model {row.model:.2f} "
+                     f"{row.unit}. {row.note}.")
+    for row in bound.itertuples(index=False):
+        lines.append(f"* **{row.name} on its {row.at_bound} bound** ({row.value:g}): the history pushes it "
+                     "further than the bound allows.")
+    lines += ["", "Notes on the history: the 2019-2020 GDP rates include the 2020 pandemic year; Dongli's are",
+              "plan-time estimates; the 2015-2020 rise of Tianjin's services share (H10) partly reflects the",
+              "2018-2019 revision of Tianjin's GDP, which moved value added between sectors, so a trend that",
+              "matched it would overstate structural change.", ""]
+    return "\n".join(lines)
+
+
+def run_calibration(scenario_path: Path, out_dir: Path, scenario_out: Path, report_path: Path,
+                    b: Baseline | None = None) -> Fit:
+    """Fit, then write the scenario layer, the fit tables and the report."""
+    b = b or load_baseline()
+    result = fit(load_scenario(scenario_path), b)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result.parameters.to_csv(out_dir / "trend_parameters.csv", index=False, float_format="%.10g")
+    result.residuals.to_csv(out_dir / "trend_residuals.csv", index=False, float_format="%.10g")
+    write_scenario(result, scenario_out, b)
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    report_path.write_text(report(result, b))
+    return result

@@ -1,0 +1,178 @@
+"""Goal seeking: the value of one lever that meets one target, by root finding around the engine.
+
+Targets are written ``REGION: VARIABLE [growth|share|change] YEAR[-YEAR] OP VALUE[%]``, for example
+
+* ``dongli: GDP growth 2021-2025 >= 6%`` (average annual growth from 2020),
+* ``tianjin: Energy Intensity|GDP change 2025 <= -14.5%`` (change against 2020),
+* ``binhai: Value Added|Manufacturing share 2025 >= 25%`` (share of the region's GDP),
+* ``tianjin: Emissions|CO2 2030 <= 150`` (a level),
+
+or as the id of a modelled target in ``targets.csv`` (``T045``).  Levers are dotted scenario paths taking
+one number, with shorthands: ``investment.REGION`` (constant investment growth 2021-2035, replacing the
+region's path), ``exports`` and ``exports.REGION`` (outside-demand growth), ``efficiency.KEY``,
+``grid.YEAR`` (the grid index in that year) and ``tfp``.  The lever is searched within bounds (defaults
+per shorthand, or ``bounds``) with Brent's method; if the target is met or missed at both bounds the
+answer says so instead of inventing a value.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import brentq
+
+from .baseline import Baseline, load_baseline
+from .engine import run
+from .errors import SimcoreError
+from .scenario import Scenario, load_scenario, with_overrides
+from .targets import Target, assessed, met, modelled_targets, table_getter
+
+_TARGET = re.compile(r"^\s*(?P<region>[a-z_]+)\s*:\s*(?P<variable>.+?)\s+(?:(?P<kind>growth|share|change)\s+)?"
+                     r"(?P<years>\d{4}(?:\s*-\s*\d{4})?)\s*(?P<op>>=|<=|=)\s*(?P<value>[-+]?\d+(?:\.\d+)?)\s*"
+                     r"(?P<pct>%)?\s*$")
+SHORTHANDS = {
+    "investment": ("investment.regions.{0}.path", (-0.1, 0.3), lambda x: {"growth": x}),
+    "exports": ("exports.by_region.{0}", (-0.1, 0.3), float),
+    "efficiency": ("energy.efficiency.{0}", (0.0, 0.15), float),
+    "grid": ("energy.grid_emission_factor.values.{0}", (0.0, 1.0), float),
+}
+
+
+@dataclass(frozen=True)
+class Lever:
+    text: str
+    path: str
+    bounds: tuple[float, float]
+    wrap: object = field(default=float, repr=False)
+
+    def override(self, x: float) -> dict:
+        return {self.path: self.wrap(float(x))}
+
+
+def parse_lever(text: str, bounds: tuple[float, float] | None = None) -> Lever:
+    head, _, rest = text.partition(".")
+    if text == "exports":
+        lever = Lever(text, "exports.growth", (-0.05, 0.2))
+    elif text == "tfp":
+        lever = Lever(text, "parameters.tfp_growth", (0.0, 0.08))
+    elif head in SHORTHANDS and rest and "." not in rest:
+        path, default, wrap = SHORTHANDS[head]
+        lever = Lever(text, path.format(rest), default, wrap)
+    elif bounds is None:
+        raise SimcoreError(f"lever {text!r}: give --bounds LOW HIGH for a dotted path, or use a shorthand "
+                           "(investment.REGION, exports, exports.REGION, efficiency.KEY, grid.YEAR, tfp)")
+    else:
+        lever = Lever(text, text, bounds)
+    if bounds is not None:
+        if not bounds[0] < bounds[1]:
+            raise SimcoreError(f"bounds {bounds}: LOW must be below HIGH")
+        lever = Lever(lever.text, lever.path, tuple(bounds), lever.wrap)
+    return lever
+
+
+def parse_target(text: str, b: Baseline) -> Target:
+    """A target from the mini-language or a ``targets.csv`` id."""
+    if re.fullmatch(r"T\d{3,}", text.strip()):
+        for target in modelled_targets(b.targets):
+            if target.target_id == text.strip():
+                return target
+        raise SimcoreError(f"target {text}: not a modelled target of targets.csv")
+    m = _TARGET.match(text)
+    if not m:
+        raise SimcoreError(f"target {text!r}: expected 'REGION: VARIABLE [growth|share|change] YEAR[-YEAR] OP VALUE[%]', "
+                           "e.g. 'dongli: GDP growth 2021-2025 >= 6%'")
+    region, variable = m["region"], m["variable"].strip()
+    if region not in b.regions.ids:
+        raise SimcoreError(f"target {text!r}: unknown region {region!r}")
+    years = [int(y) for y in re.split(r"\s*-\s*", m["years"])]
+    if len(years) == 2 and years[0] != 2021:
+        raise SimcoreError(f"target {text!r}: periods start in 2021 (growth is measured from 2020)")
+    year = years[-1]
+    if not 2021 <= year <= 2035:
+        raise SimcoreError(f"target {text!r}: year {year} outside 2021-2035")
+    kind = m["kind"]
+    basis = {"growth": "avg_growth", "share": "share", "change": "change_vs_2020", None: "level"}[kind]
+    value = float(m["value"])
+    return Target("goal", region, text.strip(), variable, "GDP" if kind == "share" else "", basis, m["op"], year,
+                  value, "%" if m["pct"] else "", "goal", math.nan, "command line")
+
+
+@dataclass
+class Solution:
+    target: Target
+    lever: Lever
+    found: bool
+    value: float | None
+    achieved: float | None
+    at_bounds: tuple[float, float]
+    message: str
+    scenario: Scenario = field(repr=False)
+
+    def summary(self) -> str:
+        lo, hi = self.lever.bounds
+        head = f"target: {self.target.indicator}\nlever: {self.lever.text} ({self.lever.path}) in [{lo:g}, {hi:g}]"
+        tail = (f"\nat the bounds: {self.at_bounds[0]:.4g} at {lo:g}, {self.at_bounds[1]:.4g} at {hi:g}")
+        if self.found:
+            return f"{head}\nsolution: {self.lever.text} = {self.value:.6g} gives {self.achieved:.4g}\n{self.message}{tail}"
+        return f"{head}\nno solution: {self.message}{tail}"
+
+    def write(self, path: str | os.PathLike) -> None:
+        """A scenario file extending the solved one with the lever set (``extends`` relative to ``path``)."""
+        import yaml
+
+        path = Path(path)
+        parent = Path(self.scenario.layers[-1]).resolve() if self.scenario.layers else None
+        overrides = self.lever.override(self.value)
+        tree: dict = {}
+        for dotted, value in overrides.items():
+            node = tree
+            parts = dotted.split(".")
+            for part in parts[:-1]:
+                node = node.setdefault(int(part) if part.isdigit() else part, {})
+            node[int(parts[-1]) if parts[-1].isdigit() else parts[-1]] = value
+        header = (f"# Solved by `simcore solve`: {self.lever.text} = {self.value:.6g} meets "
+                  f"'{self.target.indicator}' ({self.achieved:.4g}).\n")
+        body = {"extends": os.path.relpath(parent, path.parent.resolve()) if parent else None,
+                "name": f"{self.scenario.name}_solved",
+                "description": f"{self.scenario.name} with {self.lever.text} solved for {self.target.indicator}"}
+        body = {k: v for k, v in body.items() if v is not None} | tree
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(header + yaml.safe_dump(body, sort_keys=False))
+
+
+def solve(scenario, target: str | Target, lever: str | Lever, bounds: tuple[float, float] | None = None,
+          overrides=None, baseline: Baseline | None = None, xtol: float = 1e-7) -> Solution:
+    """Find the lever value that meets the target exactly (the boundary value for >= and <=)."""
+    b = baseline or load_baseline()
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario, overrides=overrides)
+    target = target if isinstance(target, Target) else parse_target(target, b)
+    lever = lever if isinstance(lever, Lever) else parse_lever(lever, bounds)
+
+    def achieved(x: float) -> float:
+        results = run(with_overrides(scenario, lever.override(x)), baseline=b)
+        return float(assessed(target, table_getter(results.table))[1])
+
+    lo, hi = lever.bounds
+    f_lo, f_hi = achieved(lo), achieved(hi)
+    ok_lo, ok_hi = bool(met(target, np.array(f_lo))), bool(met(target, np.array(f_hi)))
+    gap_lo, gap_hi = f_lo - target.value, f_hi - target.value
+    if np.sign(gap_lo) != np.sign(gap_hi) or gap_lo == 0 or gap_hi == 0:
+        x = brentq(lambda v: achieved(v) - target.value, lo, hi, xtol=xtol, rtol=1e-10)
+        value = achieved(x)
+        side = "or more" if (gap_hi > gap_lo) == (target.comparison == ">=") else "or less"
+        note = "" if target.comparison == "=" else f" (the target holds for {lever.text} = {x:.6g} {side})"
+        return Solution(target, lever, True, float(x), value, (f_lo, f_hi),
+                        f"met exactly{note}", scenario)
+    if ok_lo and ok_hi:
+        message = "the target is met everywhere within the bounds: the lever is not binding"
+        return Solution(target, lever, True, float(lo if abs(gap_lo) <= abs(gap_hi) else hi),
+                        f_lo if abs(gap_lo) <= abs(gap_hi) else f_hi, (f_lo, f_hi), message, scenario)
+    message = (f"cannot be met within the lever's bounds: the indicator ranges from {min(f_lo, f_hi):.4g} to "
+               f"{max(f_lo, f_hi):.4g} against a target of {target.comparison} {target.value:g}")
+    return Solution(target, lever, False, None, None, (f_lo, f_hi), message, scenario)
