@@ -186,8 +186,35 @@ def _ordered_keys(keys, b: Baseline) -> list[str]:
 
 
 def compile_scenario(scenario: Scenario, b: Baseline, system: System | None = None) -> Paths:
-    """Evaluate a scenario's levers into yearly arrays for the kernel."""
-    system = system or compile_system(b)
+    """Evaluate a scenario's levers into yearly arrays for the kernel.
+
+    Raises
+    ------
+    ScenarioError
+        When a lever cannot be applied (an aggregate path below its leaves' paths, a time path that cannot
+        be evaluated, ...), with the file and line of the offending key.
+    """
+    try:
+        return _compile(scenario, b, system or compile_system(b))
+    except ValueError as exc:
+        if isinstance(exc, ScenarioError):
+            raise
+        from .scenario import _all_paths
+
+        issues = _Issues(scenario)
+        for loc, path in _all_paths(scenario.spec):
+            try:
+                path.evaluate(1.0 if path.kind == "level" else None)
+            except ValueError as err:
+                issues.add(loc, str(err), path.model_dump(exclude_none=True),
+                           "a path that can be evaluated over 2020-2035")
+        if not issues.items:
+            raise
+        issues.raise_if_any()
+        raise
+
+
+def _compile(scenario: Scenario, b: Baseline, system: System) -> Paths:
     spec = scenario.spec
     issues = _Issues(scenario)
     R, S, T = b.n_region, b.n_sector, len(YEARS)

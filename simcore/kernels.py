@@ -16,7 +16,7 @@ thread count.  Kernels never draw random numbers; failures come back as integer 
 import numpy as np
 from numba import njit, prange
 
-BLOCK = 16
+BLOCK = 64
 
 
 @njit(cache=True)
@@ -209,13 +209,17 @@ def simulate(
     for blk in prange(n_block):
         d_first = blk * BLOCK
         B = min(BLOCK, D - d_first)
-        F = np.zeros((n, B))
+        F = np.zeros((n, B))  # right-hand sides, cell-major for the block solve
+        Fd = np.zeros((B, n))  # the same, draw-major while each draw's demand is assembled
+        log_k0 = np.empty(n)
+        for c in range(n):
+            log_k0[c] = np.log(K0[c]) if K0[c] > 0.0 else 0.0
         x_prev = np.empty((B, n))
         x = np.empty(n)
         K = np.empty((B, n))
         rho = np.empty((B, n))
-        x_cum = np.ones((B, n))
-        tfp_cum = np.ones(B)
+        log_x_cum = np.zeros((B, n))  # log of the outside-demand index of each cell
+        log_tfp = np.zeros(B)
         eff_cum = np.ones((B, S + 1))
         gdp_prev = np.empty((B, R))
         sv = np.zeros((B, R))
@@ -236,26 +240,29 @@ def simulate(
         for t in range(1, T):
             for b in range(B):
                 d = d_first + b
+                f = Fd[b]
                 for c in range(n):
-                    F[c, b] = 0.0
-                tfp_cum[b] *= 1.0 + tfp[t] + tfp_shift_d[d]
+                    f[c] = 0.0
+                log_tfp[b] += np.log(1.0 + tfp[t] + tfp_shift_d[d])
                 for i in range(S + 1):
                     eff_cum[b, i] *= 1.0 - eff[i, t] * eff_mult_d[d]
+                eta = eta_d[d]
                 for r in range(R):
                     invest = fai[r, t] * realisation[t] * real_mult_d[d]
                     fai_out[d, t, r] = invest
-                    labour = pop[r, t] / pop[r, 0]
+                    log_labour = np.log(pop[r, t] / pop[r, 0])
                     for i in range(S):
                         c = r * S + i
                         K[b, c] = (1.0 - dep_d[d]) * K[b, c] + phi * invest * theta[r, i]
-                        x_cum[b, c] *= 1.0 + gx[r, i, t] + export_shift_d[d, r]
+                        log_x_cum[b, c] += np.log(1.0 + gx[r, i, t] + export_shift_d[d, r])
                         # market shares follow capacity relative to the outside demand it faces
                         if K0[c] > 0.0 and x0[c] > 0.0:
-                            capacity = tfp_cum[b] * (K[b, c] / K0[c]) ** alpha[c] * labour ** (1.0 - alpha[c])
-                            rho[b, c] = (capacity / x_cum[b, c]) ** eta_d[d]
+                            log_capacity = (log_tfp[b] + alpha[c] * (np.log(K[b, c]) - log_k0[c])
+                                            + (1.0 - alpha[c]) * log_labour)
+                            rho[b, c] = np.exp(eta * (log_capacity - log_x_cum[b, c]))
                         else:
                             rho[b, c] = 1.0
-                        F[c, b] += E0[c] * x_cum[b, c] * rho[b, c]
+                        f[c] += E0[c] * np.exp(log_x_cum[b, c]) * rho[b, c]
                 for r_to in range(R):
                     g_total = phi * fai[r_to, t] * realisation[t] * real_mult_d[d]
                     i_total = inv0[r_to] * gdp_prev[b, r_to] / gdp0[r_to]
@@ -271,7 +278,7 @@ def simulate(
                             scale = 1.0 / total if total > 1.0 else 1.0
                             for q in range(R):
                                 share = gfcf_share[q, r_to, i] if kind == 0 else inv_share[q, r_to, i]
-                                F[q * S + i, b] += demand * share * rho[b, q * S + i] * scale
+                                f[q * S + i] += demand * share * rho[b, q * S + i] * scale
                 for r in range(R):
                     extra = 0.0
                     for i in range(S):
@@ -284,9 +291,12 @@ def simulate(
                     sv[b, r] = extra * r_e / eps_p
                 for q in range(R):
                     for r in range(R):
-                        F[q * S + power, b] += power_w[q, r] * sv[b, r]
+                        f[q * S + power] += power_w[q, r] * sv[b, r]
                         for k in range(3):
-                            F[q * S + fuel_sectors[k], b] -= fuel_w[q, r, k] * sv[b, r] * fuel_offset
+                            f[q * S + fuel_sectors[k]] -= fuel_w[q, r, k] * sv[b, r] * fuel_offset
+            for c in range(n):
+                for b in range(B):
+                    F[c, b] = Fd[b, c]
             lu_solve_block(LU, piv, F)
             for b in range(B):
                 d = d_first + b

@@ -68,6 +68,13 @@ class RegionTree:
         """Leaves under ``region`` (itself if it is a leaf), in leaf order."""
         if region not in self.ids:
             raise KeyError(region)
+        return self._members[region]
+
+    @cached_property
+    def _members(self) -> dict[str, tuple[str, ...]]:
+        return {region: self._leaves_under(region) for region in self.ids}
+
+    def _leaves_under(self, region: str) -> tuple[str, ...]:
         children = {r: p for r, p in zip(self.ids, self.parents)}
 
         def under(leaf: str) -> bool:

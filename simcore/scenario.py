@@ -536,7 +536,8 @@ def _load(path: Path, overrides, regions, sectors) -> Scenario:
     return _validated(merged, marks, _display(path), layers, regions, sectors)
 
 
-def _validated(merged: dict, marks: Marks, fallback: str, layers: tuple[str, ...], regions, sectors) -> Scenario:
+def _validated(merged: dict, marks: Marks, fallback: str, layers: tuple[str, ...], regions, sectors,
+               evaluate: bool = True) -> Scenario:
     issues: list[Issue] = []
     spec = None
     try:
@@ -545,14 +546,20 @@ def _validated(merged: dict, marks: Marks, fallback: str, layers: tuple[str, ...
         issues += _pydantic_issues(exc, merged, marks, fallback)
     issues += _code_issues(merged, marks, fallback, regions, sectors)
     if spec is not None and not issues:
-        issues += _target_issues(spec, marks, fallback, sectors) + _evaluation_issues(spec, marks, fallback)
+        issues += _target_issues(spec, marks, fallback, sectors)
+        if evaluate:
+            issues += _evaluation_issues(spec, marks, fallback)
     if issues:
         raise ScenarioError(sorted(_dedupe(issues), key=lambda i: (i.file, i.line, i.path)))
     return Scenario(spec.name, spec, layers, MappingProxyType(merged), MappingProxyType(marks))
 
 
 def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
-    """The scenario with dotted-path overrides applied on top (validated again; files are not re-read)."""
+    """The scenario with dotted-path overrides applied on top (validated again; files are not re-read).
+
+    Time paths are evaluated when the scenario is compiled (``engine.compile_scenario`` reports a path that
+    cannot be evaluated with its line), not here: sweeps call this once per run.
+    """
     from .baseline import load_baseline
 
     b = load_baseline()
@@ -563,7 +570,7 @@ def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario
         raise ScenarioError(issues)
     layers = scenario.layers + tuple(f"override: {k}={v}" for k, v in overrides.items())
     return _validated(merged, marks, scenario.layers[-1] if scenario.layers else "<scenario>", layers,
-                      b.regions, b.sectors)
+                      b.regions, b.sectors, evaluate=False)
 
 
 def _thaw(value: Any) -> Any:

@@ -184,7 +184,9 @@ def _solve_growth(start: float, total: float, n: int) -> float:
         raise ValueError("a cumulative total must be positive")
 
     def gap(g: float) -> float:
-        return start * sum((1.0 + g) ** k for k in range(1, n + 1)) - total
+        growth = 1.0 + g
+        series = n if abs(g) < 1e-12 else growth * (growth ** n - 1.0) / g
+        return start * series - total
 
     return float(brentq(gap, -0.99, 20.0, xtol=1e-14, rtol=1e-14))
 
