@@ -14,8 +14,8 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
@@ -78,10 +78,18 @@ class Baseline:
     va_ratio: np.ndarray  # (S,) national value added per unit of output
     capital_share: np.ndarray  # (S,) national (depreciation + operating surplus) / value added
     parameters: Mapping[str, Parameter]
-    accounts: pd.DataFrame = field(repr=False)
-    targets: pd.DataFrame = field(repr=False)
     checksum: str = ""
     data_dir: Path = Path()
+
+    @cached_property
+    def accounts(self) -> pd.DataFrame:
+        """The long accounts table (``accounts_2020.csv``), read on first use."""
+        return _read(self.data_dir / "accounts_2020.csv")
+
+    @cached_property
+    def targets(self) -> pd.DataFrame:
+        """The plan targets (``targets.csv``), read on first use."""
+        return _read(self.data_dir / "targets.csv")
 
     @property
     def leaves(self) -> tuple[str, ...]:
@@ -136,6 +144,52 @@ def load_baseline(path: str | os.PathLike | None = None) -> Baseline:
     return _load(folder.resolve())
 
 
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
+def cache_dir() -> Path | None:
+    """Where derived binary caches go: ``$SIMCORE_CACHE_DIR`` (empty disables), else the user cache."""
+    env = os.environ.get("SIMCORE_CACHE_DIR")
+    if env is not None:
+        return Path(env) if env else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "simcore"
+
+
+def cache_load(kind: str, key: str) -> dict | None:
+    """Arrays cached under a content key, or None (no cache, missing or unreadable)."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    path = folder / f"{kind}-{hashlib.sha256(key.encode()).hexdigest()[:32]}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {name: data[name] for name in data.files}
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def cache_save(kind: str, key: str, arrays: dict) -> None:
+    """Best effort: a cache that cannot be written is skipped."""
+    folder = cache_dir()
+    if folder is None:
+        return
+    path = folder / f"{kind}-{hashlib.sha256(key.encode()).hexdigest()[:32]}.npz"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+ARRAY_FIELDS = ("gdp", "population", "employment", "fixed_investment", "value_added", "gross_output", "capital",
+                "A", "M_out", "final_demand", "final_shares", "exports", "energy", "co2", "va_ratio",
+                "capital_share")
+
+
 @lru_cache(maxsize=4)
 def _load(folder: Path) -> Baseline:
     missing = [name for name in DATA_FILES if not (folder / name).is_file()]
@@ -146,16 +200,45 @@ def _load(folder: Path) -> Baseline:
     for name in DATA_FILES:
         digest.update(name.encode())
         digest.update((folder / name).read_bytes())
-
+    checksum = digest.hexdigest()
     regions = RegionTree.load()
     sectors = Sectors.load(folder / "aggregate_weights.csv")
+    # the arrays are a pure function of the tables (keyed by their checksum) and of the codelists
+    key = checksum + "|" + ",".join(regions.leaves) + "|" + ",".join(sectors.ids)
+    cached = cache_load("baseline", key)
+    if cached is not None and set(ARRAY_FIELDS) | {"parameters"} <= set(cached):
+        arrays = {name: cached[name] for name in ARRAY_FIELDS}
+        parameters = _parameters_from_json(str(cached["parameters"]))
+    else:
+        arrays, parameters = _parse(folder, regions, sectors)
+        cache_save("baseline", key, arrays | {"parameters": np.array(_parameters_to_json(parameters))})
+    for array in arrays.values():
+        array.flags.writeable = False
+    return Baseline(regions=regions, sectors=sectors, parameters=MappingProxyType(parameters), checksum=checksum,
+                    data_dir=folder, **arrays)
+
+
+def _parameters_to_json(parameters: dict[str, Parameter]) -> str:
+    import json
+
+    return json.dumps([[p.key, p.value, p.unit, p.quality, p.low, p.high, p.source] for p in parameters.values()])
+
+
+def _parameters_from_json(text: str) -> dict[str, Parameter]:
+    import json
+
+    return {row[0]: Parameter(*row) for row in json.loads(text)}
+
+
+def _parse(folder: Path, regions: RegionTree, sectors: Sectors) -> tuple[dict, dict]:
+    """Arrays and parameters from the derived tables."""
     leaves, S = regions.leaves, len(sectors.ids)
     R = len(leaves)
     r_index = {r: i for i, r in enumerate(leaves)}
     s_index = {s: i for i, s in enumerate(sectors.ids)}
     s_index_h = dict(s_index, households=S)
 
-    accounts = pd.read_csv(folder / "accounts_2020.csv", keep_default_na=False, na_values=[""])
+    accounts = _read(folder / "accounts_2020.csv")
     leaf_rows = accounts[accounts["region"].isin(leaves)]
     unknown = set(leaf_rows["sector"]) - set(s_index_h) - {"total"}
     if unknown:
@@ -220,7 +303,6 @@ def _load(folder: Path) -> Baseline:
                          float(p.high) if not _isnan(p.high) else math.nan, p.source)
         for p in params.itertuples(index=False)
     }
-    targets = pd.read_csv(folder / "targets.csv", keep_default_na=False, na_values=[""])
 
     arrays = dict(
         gdp=per_region("gdp"), population=per_region("population"), employment=per_region("employment"),
@@ -229,10 +311,7 @@ def _load(folder: Path) -> Baseline:
         final_demand=final_demand, final_shares=final_shares, exports=matrix("exports_outside"),
         energy=energy, co2=co2, va_ratio=va_ratio, capital_share=capital_share,
     )
-    for array in arrays.values():
-        array.flags.writeable = False
-    return Baseline(regions=regions, sectors=sectors, parameters=MappingProxyType(parameters), accounts=accounts,
-                    targets=targets, checksum=digest.hexdigest(), data_dir=folder, **arrays)
+    return arrays, parameters
 
 
 def _isnan(value) -> bool:

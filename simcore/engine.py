@@ -12,9 +12,8 @@ from dataclasses import dataclass, fields
 from typing import Callable
 
 import numpy as np
-import scipy.linalg
 
-from .baseline import CO2_SOURCES, FINAL_DEMAND, FUELS, Baseline
+from .baseline import CO2_SOURCES, FINAL_DEMAND, FUELS, Baseline, cache_load, cache_save
 from .errors import SimcoreError, SolverError
 from .scenario import Issue, Scenario, ScenarioError, _dotted, _mark
 from .schema import YEARS
@@ -64,6 +63,8 @@ def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 def compile_system(b: Baseline) -> System:
     """Arrays of the 2020 system shared by every scenario and draw."""
+    import scipy.linalg  # imported here: a warm run reads the compiled system from the cache instead
+
     R, S = b.n_region, b.n_sector
     n = R * S
     k_hh, k_gov = FINAL_DEMAND.index("household"), FINAL_DEMAND.index("government")
@@ -359,6 +360,8 @@ def _targets(scenario: Scenario, b: Baseline, system: System, issues: _Issues):
             issues.add(("industry_shares", "targets", region, key), "no exports to adjust for this target", key,
                        "an aggregate the region exports in 2020")
             continue
+        import scipy.linalg
+
         t_resp[l] = scipy.linalg.lu_solve((system.LU, system.piv), pattern)
     t_tn = t_num @ t_resp.T
     t_td = t_den @ t_resp.T
@@ -462,11 +465,23 @@ def check_status(raw: Raw, paths: Paths) -> None:
 _SYSTEMS: dict[str, System] = {}
 
 
+SYSTEM_CACHE_VERSION = "system-1"  # bump when compile_system changes what it computes
+
+
 def system_for(b: Baseline) -> System:
-    """The compiled system of a baseline, cached by its checksum."""
-    if b.checksum not in _SYSTEMS:
-        _SYSTEMS[b.checksum] = compile_system(b)
-    return _SYSTEMS[b.checksum]
+    """The compiled system of a baseline, cached by its checksum in memory and on disk."""
+    if b.checksum in _SYSTEMS:
+        return _SYSTEMS[b.checksum]
+    key = f"{SYSTEM_CACHE_VERSION}|{b.checksum}|{','.join(b.leaves)}|{','.join(b.sectors.ids)}"
+    names = [f.name for f in fields(System)]
+    cached = cache_load("system", key)
+    if cached is not None and set(names) <= set(cached):
+        system = System(**{name: cached[name] if cached[name].ndim else cached[name].item() for name in names})
+    else:
+        system = compile_system(b)
+        cache_save("system", key, {name: np.asarray(getattr(system, name)) for name in names})
+    _SYSTEMS[b.checksum] = system
+    return system
 
 
 def run(scenario, *, overrides=None, backend: str = "numba", baseline: Baseline | None = None):

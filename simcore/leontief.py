@@ -1,9 +1,10 @@
 """Solving the Leontief system ``(I - A) x = f``.
 
 ``A`` is the technical-coefficient matrix (column ``j`` holds the inputs per unit
-of output of industry ``j``), ``f`` final demand, ``x`` gross output.  The system
-is solved by an LU factorisation; the inverse is never formed.  A
-:class:`LeontiefSolver` keeps the factorisation for many right-hand sides.
+of output of industry ``j``), ``f`` final demand, ``x`` gross output.  ``leontief_solve`` makes one LAPACK
+``dgesv`` call (LU with partial pivoting and the solves) for one or many right-hand
+sides; the inverse is never formed.  A :class:`LeontiefSolver` keeps the LU factors
+when right-hand sides arrive one after another.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import scipy.linalg
 
 from .errors import SolverError
 
@@ -35,6 +35,8 @@ class LeontiefSolver:
     """
 
     def __init__(self, A: np.ndarray) -> None:
+        import scipy.linalg  # imported on first use: it costs a warm `simcore run` ~0.2 s
+
         A = _as_matrix(A)
         self.n = A.shape[0]
         with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -51,6 +53,8 @@ class LeontiefSolver:
             raise ValueError(f"f must have shape ({self.n},) or (n_batch, {self.n}), got {f.shape}")
         if not np.isfinite(f).all():
             raise ValueError("f has non-finite entries")
+        import scipy.linalg
+
         rhs = f if f.ndim == 1 else f.T
         x = scipy.linalg.lu_solve(self._lu, rhs, check_finite=False)
         return x if f.ndim == 1 else np.ascontiguousarray(x.T)
@@ -85,7 +89,18 @@ def leontief_solve(A: np.ndarray, f: np.ndarray) -> np.ndarray:
     >>> np.round(leontief_solve(A, np.array([600.0, 1500.0])), 2)
     array([1247.52, 1841.58])
     """
-    return LeontiefSolver(A).solve(f)
+    A = _as_matrix(A)
+    f = np.asarray(f, dtype=float)
+    n = A.shape[0]
+    if f.ndim not in (1, 2) or f.shape[-1] != n:
+        raise ValueError(f"f must have shape ({n},) or (n_batch, {n}), got {f.shape}")
+    if not np.isfinite(f).all():
+        raise ValueError("f has non-finite entries")
+    try:
+        x = np.linalg.solve(np.eye(n) - A, f if f.ndim == 1 else f.T)  # one LAPACK dgesv call
+    except np.linalg.LinAlgError:
+        raise SolverError("I - A is singular: the system is not productive") from None
+    return x if f.ndim == 1 else np.ascontiguousarray(x.T)
 
 
 def spectral_radius(A: np.ndarray) -> float:

@@ -128,18 +128,21 @@ def deterministic_frame(b: Baseline, raw, paths, scenario_name: str, draw: int =
 
 
 def long_frame(b: Baseline, arrays: dict[str, np.ndarray], scenario_name: str) -> pd.DataFrame:
-    regions = np.array(b.regions.ids)
+    regions = np.array(b.regions.ids, dtype=object)
     n_reg, T = len(regions), len(YEARS)
-    parts = []
-    for variable, values in arrays.items():
-        frame = pd.DataFrame({
-            "region": np.repeat(regions, T), "variable": variable, "unit": unit_of(variable),
-            "year": np.tile(np.array(YEARS), n_reg), "value": values.reshape(-1)})
-        parts.append(frame[np.isfinite(frame["value"])])
-    table = pd.concat(parts, ignore_index=True)
-    table.insert(0, "scenario", scenario_name)
-    table.insert(0, "model", f"{MODEL} {__version__}")
-    return sort_table(table)
+    names = list(arrays)
+    values = np.stack([np.asarray(arrays[name], dtype=float).reshape(n_reg * T) for name in names])  # (V, n_reg*T)
+    V = len(names)
+    table = pd.DataFrame({
+        "model": f"{MODEL} {__version__}",
+        "scenario": scenario_name,
+        "region": np.tile(np.repeat(regions, T), V),
+        "variable": np.repeat(np.array(names, dtype=object), n_reg * T),
+        "unit": np.repeat(np.array([unit_of(name) for name in names], dtype=object), n_reg * T),
+        "year": np.tile(np.array(YEARS), n_reg * V),
+        "value": values.reshape(-1),
+    })
+    return sort_table(table[np.isfinite(table["value"].to_numpy())])
 
 
 def sort_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -183,8 +186,7 @@ class Results:
 
 
 def provenance(b: Baseline, scenario, seed: int | None, extra: dict | None = None) -> dict:
-    import numba
-    import scipy
+    from importlib.metadata import version
 
     info = {
         "model": MODEL,
@@ -195,8 +197,7 @@ def provenance(b: Baseline, scenario, seed: int | None, extra: dict | None = Non
         "seed": seed,
         "baseline_checksum": b.checksum,
         "years": [YEARS[0], YEARS[-1]],
-        "versions": {"numpy": np.__version__, "scipy": scipy.__version__, "pandas": pd.__version__,
-                     "numba": numba.__version__},
+        "versions": {name: version(name) for name in ("numpy", "scipy", "pandas", "numba")},
     }
     return info | (extra or {})
 

@@ -22,7 +22,6 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt, model_validator
-from scipy.optimize import brentq
 
 START, END = 2020, 2035
 YEARS = tuple(range(START, END + 1))
@@ -178,6 +177,7 @@ def _grow(rates: np.ndarray, base: float) -> np.ndarray:
 
 def _solve_growth(start: float, total: float, n: int) -> float:
     """Constant growth rate g with sum_{k=1..n} start (1+g)^k = total."""
+    from scipy.optimize import brentq  # imported here: most runs never need it
     if start <= 0:
         raise ValueError("a cumulative total needs a positive level in the year before the period")
     if total <= 0:

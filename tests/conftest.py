@@ -10,6 +10,12 @@ import pytest
 
 matplotlib.use("Agg")
 
+# binary caches (parsed baseline, compiled system) go to a throwaway folder, never the user's cache
+if "SIMCORE_CACHE_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["SIMCORE_CACHE_DIR"] = tempfile.mkdtemp(prefix="simcore-test-cache-")
+
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -121,3 +121,38 @@ def test_energy_and_co2_are_consistent(baseline):
     factors = fossil_co2 * 100 / fossil_energy  # Mt / 10^4 tce -> t / tce
     assert 2.0 < factors[0] < 4.5 and 1.8 < factors[1] < 2.5 and 1.5 < factors[2] < 1.8
     assert FINAL_DEMAND[-1] == "exports"
+
+
+def test_binary_caches_reproduce_the_parsed_baseline_and_compiled_system(tmp_path, monkeypatch):
+    from dataclasses import fields
+
+    from simcore import baseline as bl
+    from simcore import engine
+
+    monkeypatch.setenv("SIMCORE_CACHE_DIR", str(tmp_path))
+    bl._load.cache_clear()
+    engine._SYSTEMS.clear()
+    try:
+        first = bl.load_baseline()  # parses the tables, writes the cache
+        system = engine.system_for(first)
+        assert sorted(p.name.split("-")[0] for p in tmp_path.iterdir()) == ["baseline", "system"]
+        bl._load.cache_clear()
+        engine._SYSTEMS.clear()
+        second = bl.load_baseline()  # read back from the cache
+        cached = engine.system_for(second)
+        for name in bl.ARRAY_FIELDS:
+            np.testing.assert_array_equal(getattr(first, name), getattr(second, name), err_msg=name)
+        assert repr(dict(first.parameters)) == repr(dict(second.parameters))  # repr: nan bounds compare equal
+        for f in fields(engine.System):
+            np.testing.assert_array_equal(getattr(system, f.name), getattr(cached, f.name), err_msg=f.name)
+        # a corrupt cache file is ignored, not trusted
+        for path in tmp_path.iterdir():
+            path.write_bytes(b"not an npz")
+        bl._load.cache_clear()
+        engine._SYSTEMS.clear()
+        third = bl.load_baseline()
+        np.testing.assert_array_equal(third.A, first.A)
+        np.testing.assert_array_equal(engine.system_for(third).LU, system.LU)
+    finally:
+        bl._load.cache_clear()
+        engine._SYSTEMS.clear()

@@ -1,0 +1,305 @@
+"""The benchmark cases.  Every case checks that its implementations agree before it times them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import scipy.linalg
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Timing:
+    case: str
+    size: str
+    implementation: str
+    median_s: float
+    min_s: float
+    max_s: float
+    repeats: int
+    flops: float | None = None
+    extrapolated_from: str | None = None
+    notes: dict = field(default_factory=dict)
+
+    def gflops(self) -> float | None:
+        return None if self.flops is None else self.flops / self.median_s / 1e9
+
+
+def measure(fn, repeats: int, warmup: int = 1) -> tuple[float, float, float]:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), min(times), max(times)
+
+
+# --------------------------------------------------------------------------- Leontief solves
+
+
+def productive_matrix(n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    A = rng.uniform(0.0, 1.0, (n, n))
+    return 0.6 * A / A.sum(axis=0, keepdims=True)  # column sums 0.6: spectral radius 0.6
+
+
+def leontief(sizes: tuple[int, ...], batch: int, repeats: int) -> list[Timing]:
+    from simcore import kernels, leontief_solve
+
+    out = []
+    for n in sizes:
+        A = productive_matrix(n)
+        M = np.eye(n) - A
+        rng = np.random.default_rng(1)
+        F = rng.uniform(0.0, 1.0, (batch, n))
+        lu_flops = 2 / 3 * n**3
+
+        def numba_batch():
+            lu, piv = scipy.linalg.lu_factor(M, check_finite=False)
+            block = np.ascontiguousarray(F.T)
+            kernels.lu_solve_block(lu, piv.astype(np.int64), block)
+            return block.T
+
+        def loop_batch():
+            return np.array([np.linalg.solve(M, f) for f in F])
+
+        def vectorised_batch():
+            return np.linalg.solve(M, F.T).T
+
+        def lapack_bound():
+            return np.linalg.solve(M, F.T).T
+
+        def simcore_batch():
+            return leontief_solve(A, F)
+
+        expected = vectorised_batch()
+        for fn in (numba_batch, loop_batch, lapack_bound, simcore_batch):
+            np.testing.assert_allclose(fn(), expected, rtol=1e-8, atol=1e-10)
+        size = f"n={n}, {batch} rhs"
+        solve_flops = 2 * n**2 * batch
+        for name, fn, flops in (
+                ("numba (LU + numba block solve)", numba_batch, lu_flops + solve_flops),
+                ("numpy per-rhs loop", loop_batch, batch * (lu_flops + 2 * n**2)),
+                ("LAPACK bound (one dgesv call)", lapack_bound, lu_flops + solve_flops),
+                ("simcore.leontief_solve", simcore_batch, lu_flops + solve_flops)):
+            reps = max(1, repeats // 3) if "loop" in name and n >= 500 else repeats
+            med, lo, hi = measure(fn, reps)
+            out.append(Timing("leontief batch", size, name, med, lo, hi, reps, flops))
+        f = F[0]
+        np.testing.assert_allclose(leontief_solve(A, f), expected[0], rtol=1e-8)
+        med, lo, hi = measure(lambda: leontief_solve(A, f), repeats)
+        out.append(Timing("leontief single", f"n={n}, 1 rhs", "simcore.leontief_solve", med, lo, hi, repeats,
+                          lu_flops + 2 * n**2))
+        med, lo, hi = measure(lambda: np.linalg.solve(M, f), repeats)
+        out.append(Timing("leontief single", f"n={n}, 1 rhs", "numpy (dgesv)", med, lo, hi, repeats,
+                          lu_flops + 2 * n**2))
+    return out
+
+
+# --------------------------------------------------------------------------- Monte Carlo kernel
+
+
+def _model(k: int):
+    from benchmarks.replicate import replicate
+    from simcore import load_baseline, load_scenario
+    from simcore.engine import compile_scenario, system_for
+
+    b = load_baseline()
+    system = system_for(b)
+    paths = compile_scenario(load_scenario(REPO / "scenarios" / "baseline.yaml"), b, system)
+    if k > 1:
+        system, paths = replicate(system, paths, k)
+    return system, paths
+
+
+def _draws(n_region: int, D: int):
+    from simcore.engine import Draws
+
+    rng = np.random.default_rng(7)
+    return Draws(rng.uniform(0.08, 0.12, D), rng.uniform(0.2, 1.0, D), rng.normal(0, 0.005, D),
+                 np.ascontiguousarray(rng.normal(0, 0.01, (D, n_region))), rng.lognormal(0, 0.2, D),
+                 rng.uniform(0.5, 1.5, D), rng.uniform(0.85, 1.0, D))
+
+
+def _outputs(D: int, n: int, R: int, T: int):
+    from simcore.engine import Raw
+
+    S = n // R
+    return Raw(np.zeros((D, T, n)), np.zeros((D, T, n)), np.zeros((D, T, R, S + 1)), np.zeros((D, T, R, 5)),
+               np.zeros((D, T, R, 4)), np.zeros((D, T, R, S + 1)), np.zeros((D, T, R)), np.zeros(D, np.int64))
+
+
+CHUNK = 10_000
+
+
+def _slice_draws(draws, start: int, stop: int):
+    from dataclasses import fields, replace
+
+    return replace(draws, **{f.name: getattr(draws, f.name)[start:stop] for f in fields(draws)})
+
+
+def monte_carlo(draw_counts: tuple[int, ...], replications: tuple[int, ...], repeats: int, twin_max: int,
+                loop_draws: int) -> list[Timing]:
+    from simcore import kernels, reference
+    from simcore.engine import kernel_args
+
+    out = []
+    for k in replications:
+        system, paths = _model(k)
+        n = system.v.shape[0]
+        R = system.pop0.shape[0]
+        T = paths.fai.shape[1]
+        label = "real size" if k == 1 else f"regions x{k}"
+        # agreement before timing
+        check = _draws(R, 24)
+        a, b, c = (_outputs(24, n, R, T) for _ in range(3))
+        kernels.simulate(*kernel_args(system, paths, check, a))
+        reference.simulate(*kernel_args(system, paths, check, b))
+        reference.simulate_loop(*kernel_args(system, paths, _draws(R, 24), c))
+        for other in (b, c):
+            np.testing.assert_allclose(a.va, other.va, rtol=1e-10, atol=1e-10)
+            np.testing.assert_allclose(a.co2, other.co2, rtol=1e-10, atol=1e-10)
+        flops_per_draw_year = 2 * n**2 + 60 * n  # block solve + demand, capital and energy updates (approx.)
+        for D in draw_counts:
+            draws = _draws(R, D)
+            size = f"{label}: n={n}, {D} draws x {T} years"
+            flops = flops_per_draw_year * D * (T - 1)
+            # at most CHUNK draws per call into one reused buffer, as a 10^5-draw run must do to fit in memory
+            # (the full outputs of 10^5 draws at 4x the regions would need ~28 GB)
+            chunk = min(D, CHUNK)
+            outputs = _outputs(chunk, n, R, T)
+            calls = [kernel_args(system, paths, _slice_draws(draws, lo_, min(lo_ + chunk, D)),
+                                 outputs if lo_ + chunk <= D else _outputs(D - lo_, n, R, T))
+                     for lo_ in range(0, D, chunk)]
+
+            def numba_run():
+                for args in calls:
+                    kernels.simulate(*args)
+
+            reps = repeats if D * n <= 10_000 * 132 else 1
+            med, lo, hi = measure(numba_run, reps)
+            out.append(Timing("monte carlo", size, "numba batch kernel", med, lo, hi, reps, flops,
+                              notes={"peak_rss_mb": _rss_mb(), "draws_per_call": chunk}))
+            del outputs, calls
+            twin_d = min(D, twin_max)
+            twin_draws = _draws(R, twin_d)
+            twin_out = _outputs(twin_d, n, R, T)
+            twin_args = kernel_args(system, paths, twin_draws, twin_out)
+            med, lo, hi = measure(lambda: reference.simulate(*twin_args), 1 if twin_d > 1000 else repeats)
+            scale = D / twin_d
+            out.append(Timing("monte carlo", size, "numpy vectorised twin", med * scale, lo * scale, hi * scale,
+                              1, flops, extrapolated_from=None if twin_d == D else f"{twin_d} draws"))
+            del twin_out, twin_args
+            loop_d = min(D, loop_draws)
+            loop_args = kernel_args(system, paths, _draws(R, loop_d), _outputs(loop_d, n, R, T))
+            med, lo, hi = measure(lambda: reference.simulate_loop(*loop_args), 1)
+            scale = D / loop_d
+            out.append(Timing("monte carlo", size, "numpy per-draw loop", med * scale, lo * scale, hi * scale, 1,
+                              flops, extrapolated_from=None if loop_d == D else f"{loop_d} draws"))
+    return out
+
+
+def _rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+def _sweep_file(folder: Path, samples: int) -> Path:
+    scenario = (REPO / "scenarios" / "plan_14th_fyp.yaml").as_posix()
+    text = (f"name: bench\nscenario: {scenario}\nmethod: lhs\nsamples: {samples}\nseed: 1\n"
+            f"chunk_size: {max(10, samples // 20)}\nlevers:\n"
+            "  exports.growth: {low: 0.03, high: 0.07}\n"
+            "  energy.grid_emission_factor.values.2035: {low: 0.35, high: 0.85}\n"
+            "  investment.regions.binhai.path.growth: {low: 0.0, high: 0.08}\n"
+            "outputs:\n  variables: [GDP, Energy Intensity|GDP, Emissions|CO2]\n  years: [2025, 2035]\n")
+    path = folder / "bench_sweep.yaml"
+    path.write_text(text)
+    return path
+
+
+def sweeps(configs: tuple[tuple[str, int, int], ...]) -> list[Timing]:
+    from simcore.sweep import run_sweep
+
+    out = []
+    for engine, workers, samples in configs:
+        folder = Path(tempfile.mkdtemp(prefix="simcore-bench-"))
+        try:
+            path = _sweep_file(folder, samples)
+            start = time.perf_counter()
+            store = run_sweep(path, folder / "out", engine=engine, workers=workers)
+            elapsed = time.perf_counter() - start
+            data = store.read()
+            assert data["run_id"].nunique() == samples
+            name = f"{engine}, {workers} worker{'s' if workers > 1 else ''}"
+            out.append(Timing("sweep", f"{samples} scenarios", name, elapsed, elapsed, elapsed, 1,
+                              notes={"scenarios_per_s": samples / elapsed}))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    return out
+
+
+# --------------------------------------------------------------------------- cold and warm start, memory
+
+
+def start_times(repeats: int) -> list[Timing]:
+    """``simcore run scenarios/baseline.yaml`` in a fresh process: empty numba cache, then warm cache."""
+    out = []
+    cache = Path(tempfile.mkdtemp(prefix="simcore-start-cache-"))
+    # empty numba and simcore caches for the cold start; the warm starts reuse what it wrote
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache / "numba"), SIMCORE_CACHE_DIR=str(cache / "simcore"))
+    script = Path(sys.executable).parent / "simcore"  # the console script a user runs
+    command = [str(script)] if script.is_file() else [sys.executable, "-m", "simcore.cli"]
+    command += ["run", str(REPO / "scenarios" / "baseline.yaml")]
+    try:
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True, env=env, cwd=REPO)
+        cold = time.perf_counter() - start
+        out.append(Timing("start", "simcore run scenarios/baseline.yaml", "cold (first compile)", cold, cold, cold, 1))
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True, env=env, cwd=REPO)
+            times.append(time.perf_counter() - start)
+        out.append(Timing("start", "simcore run scenarios/baseline.yaml", "warm (cached kernels)",
+                          statistics.median(times), min(times), max(times), repeats))
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    return out
+
+
+def memory(draws: int) -> list[Timing]:
+    """Peak resident memory of a full Monte Carlo run (``simcore.uncertainty.monte_carlo``) in a fresh process.
+
+    Read from ``VmHWM`` (the high-water mark of the new address space): on Linux ``ru_maxrss`` survives
+    ``exec`` and would report the parent benchmark's peak instead.
+    """
+    code = ("import json, resource, time, simcore.uncertainty as u\n"
+            f"t = time.perf_counter(); mc = u.monte_carlo({str(REPO / 'scenarios' / 'plan_14th_fyp.yaml')!r}, "
+            f"draws={draws}, seed=1); q = mc.quantiles()\n"
+            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')] if "
+            "__import__('os').path.exists('/proc/self/status') else []\n"
+            "rss = int(hwm[0].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+            "print(json.dumps({'seconds': time.perf_counter() - t, "
+            "'rss_mb': rss, 'draw_mb': mc.values.nbytes / 2**20}))")
+    result = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=REPO)
+    info = json.loads(result.stdout.strip().splitlines()[-1])
+    return [Timing("memory", f"monte_carlo(plan, {draws} draws) incl. variants and quantiles",
+                   "simcore.uncertainty.monte_carlo", info["seconds"], info["seconds"], info["seconds"], 1,
+                   notes={"peak_rss_mb": info["rss_mb"], "stored_draws_mb": info["draw_mb"]})]
