@@ -224,7 +224,7 @@ def _rss_mb() -> float:
 def _sweep_file(folder: Path, samples: int) -> Path:
     scenario = (REPO / "scenarios" / "plan_14th_fyp.yaml").as_posix()
     text = (f"name: bench\nscenario: {scenario}\nmethod: lhs\nsamples: {samples}\nseed: 1\n"
-            f"chunk_size: {max(10, samples // 20)}\nlevers:\n"
+            "chunk_size: 100\nlevers:\n"
             "  exports.growth: {low: 0.03, high: 0.07}\n"
             "  energy.grid_emission_factor.values.2035: {low: 0.35, high: 0.85}\n"
             "  investment.regions.binhai.path.growth: {low: 0.0, high: 0.08}\n"

@@ -69,3 +69,14 @@ def test_targets_not_measured_are_reported_as_not_run():
     rows = bench.assess([], {})
     assert [row["met"] for row in rows] == [None] * len(bench.TARGETS)
     assert all(row["value"] == "not run" for row in rows)
+
+
+def test_sweep_target_is_predicted_from_two_sizes_without_charging_start_up_per_scenario():
+    # 5 s start-up + 10 ms per scenario: 400 -> 9 s, 1200 -> 17 s; 10^4 -> 105 s (met), not 10^4 * 9/400 s
+    timings = [_timing("sweep", "400 scenarios", "local, 2 workers", 9.0, scenarios_per_s=400 / 9.0),
+               _timing("sweep", "1200 scenarios", "local, 2 workers", 17.0, scenarios_per_s=1200 / 17.0)]
+    row = bench._sweep_target(timings)
+    assert row["met"] and row["value"].startswith("1.75 min predicted")
+    assert "start 5.0 s + 10.0 ms per scenario" in row["note"]
+    one = bench._sweep_target(timings[:1])
+    assert one["met"] is None
