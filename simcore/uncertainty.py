@@ -167,7 +167,9 @@ class MonteCarlo:
     def quantiles(self, q=DEFAULT_QUANTILES) -> pd.DataFrame:
         """The long quantile table: model, scenario, region, variable, unit, year, quantile, value."""
         q = tuple(sorted(set(float(x) for x in q)))
-        levels = np.quantile(self.values.astype(float), q, axis=0)  # (Q, V, G, T)
+        # one variable at a time: a float64 copy of every draw would double the memory of a 10^5-draw run
+        levels = np.stack([np.quantile(self.values[:, v].astype(float), q, axis=0)
+                           for v in range(self.values.shape[1])], axis=1)  # (Q, V, G, T)
         return self._long(levels, "quantile", np.array(q))
 
     def draws_frame(self) -> pd.DataFrame:
