@@ -11,7 +11,7 @@ import dataclasses
 import numpy as np
 import scipy.linalg
 
-from simcore.engine import Draws, Paths, System
+from simcore.engine import Paths, System
 
 
 def _block_diag_pairs(a: np.ndarray, k: int) -> np.ndarray:
@@ -24,6 +24,8 @@ def _block_diag_pairs(a: np.ndarray, k: int) -> np.ndarray:
 
 
 def replicate(system: System, paths: Paths, k: int) -> tuple[System, Paths]:
+    if paths.t_num.shape[0]:
+        raise ValueError("replicate a scenario without share targets")
     n = system.v.shape[0]
     R = system.pop0.shape[0]
     # M = I - A - H of the original, rebuilt from its LU factors, then block-diagonal
@@ -46,15 +48,9 @@ def replicate(system: System, paths: Paths, k: int) -> tuple[System, Paths]:
         power_w=_block_diag_pairs(system.power_w, k), fuel_w=_block_diag_pairs(system.fuel_w, k),
         e0=tile(system.e0), ef=tile(system.ef), nf0=tile(system.nf0), inflow0=tile(system.inflow0),
         proc0=tile(system.proc0), e_h0=tile(system.e_h0), inflow_h0=tile(system.inflow_h0), C0=tile(system.C0))
-    if paths.t_num.shape[0]:
-        raise ValueError("replicate a scenario without share targets")
     empty = np.zeros((0, k * n))
     paths_k = dataclasses.replace(
         paths, t_num=empty, t_den=empty, t_resp=empty, fai=tile(paths.fai), theta=tile(paths.theta),
         gx=tile(paths.gx), pop=tile(paths.pop))
     assert sys_k.pop0.shape[0] == k * R
     return sys_k, paths_k
-
-
-def replicate_draws(draws: Draws, k: int) -> Draws:
-    return dataclasses.replace(draws, export_shift=np.ascontiguousarray(np.tile(draws.export_shift, (1, k))))

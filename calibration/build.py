@@ -23,10 +23,11 @@ import numpy as np
 import pandas as pd
 
 from simcore import regionalise as regional
+from simcore.regionalise import VA_NAMES
 
 from . import districts, energy
 from .facts import Estimate, load_facts
-from .national_io import FINAL_DEMAND, VA_NAMES, build_national_io, proxy_weights
+from .national_io import FINAL_DEMAND, build_national_io, proxy_weights
 from .sources import CODELISTS, OUTPUT, Shared, SourceError, default_shared, sha256
 from .history import build_history
 from .targets import build_targets
@@ -78,7 +79,6 @@ class Rows:
 def build(shared: Shared) -> dict[str, pd.DataFrame | dict]:
     sectors, regions, aggregates = _codelists()
     sector_ids = tuple(sectors["id"])
-    S = len(sector_ids)
     exact = _exact_aggregates(aggregates)
     facts = load_facts(shared)
     io = build_national_io(shared, sectors)

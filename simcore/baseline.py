@@ -11,6 +11,7 @@ people in 10^4 persons.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
@@ -176,15 +177,18 @@ def cache_save(kind: str, key: str, arrays: dict) -> None:
     if folder is None:
         return
     path = folder / f"{kind}-{hashlib.sha256(key.encode()).hexdigest()[:32]}.npz"
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
         np.savez(tmp, **arrays)
         os.replace(tmp, path)
     except OSError:
-        pass
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
+#: bump when ``_parse`` changes what it computes from the same tables (the cache key holds it)
+BASELINE_CACHE_VERSION = "baseline-1"
 ARRAY_FIELDS = ("gdp", "population", "employment", "fixed_investment", "value_added", "gross_output", "capital",
                 "A", "M_out", "final_demand", "final_shares", "exports", "energy", "co2", "va_ratio",
                 "capital_share")
@@ -204,7 +208,7 @@ def _load(folder: Path) -> Baseline:
     regions = RegionTree.load()
     sectors = Sectors.load(folder / "aggregate_weights.csv")
     # the arrays are a pure function of the tables (keyed by their checksum) and of the codelists
-    key = checksum + "|" + ",".join(regions.leaves) + "|" + ",".join(sectors.ids)
+    key = f"{BASELINE_CACHE_VERSION}|{checksum}|{','.join(regions.leaves)}|{','.join(sectors.ids)}"
     cached = cache_load("baseline", key)
     if cached is not None and set(ARRAY_FIELDS) | {"parameters"} <= set(cached):
         arrays = {name: cached[name] for name in ARRAY_FIELDS}

@@ -24,7 +24,7 @@ from scipy.optimize import least_squares
 
 from . import __version__
 from .baseline import Baseline, load_baseline
-from .engine import Draws, check_status, compile_scenario, project, system_for
+from .engine import project_central
 from .errors import SimcoreError
 from .regions import DATA
 from .results import batch_variables
@@ -48,10 +48,7 @@ def history(b: Baseline) -> pd.DataFrame:
 
 def model_metrics(b: Baseline, scenario: Scenario, hist: pd.DataFrame) -> np.ndarray:
     """The projection's counterpart of every history row (average rates 2020 -> HORIZON)."""
-    system = system_for(b)
-    paths = compile_scenario(scenario, b, system)
-    raw = project(system, paths, Draws.central(paths, b.n_region), b)
-    check_status(raw, paths)
+    raw, paths = project_central(scenario, b)
     arrays = batch_variables(b, raw, paths.pop)
     t = YEARS.index(HORIZON)
     n = HORIZON - YEARS[0]
@@ -100,14 +97,14 @@ def fit(scenario: Scenario, b: Baseline | None = None, hist: pd.DataFrame | None
 
     def residuals(x: np.ndarray) -> np.ndarray:
         count["n"] += 1
-        s = with_overrides(scenario, _overrides(params, x))
+        s = with_overrides(scenario, _overrides(params, x), baseline=b)
         misfit = ((model_metrics(b, s, hist) - target) / tolerance)[fitted_rows]
         return np.concatenate([misfit, (x - x0) / prior_scale])
 
     result = least_squares(residuals, x0, bounds=(lo, hi), method="trf", x_scale=hi - lo, diff_step=1e-3,
                            xtol=1e-10, ftol=1e-10, gtol=1e-10, max_nfev=400)
     x = np.round(result.x, 6)
-    final = with_overrides(scenario, _overrides(params, x))
+    final = with_overrides(scenario, _overrides(params, x), baseline=b)
     model = model_metrics(b, final, hist)
     fitted = params[["name", "path", "initial", "low", "high"]].copy()
     fitted.insert(2, "value", x)
@@ -175,7 +172,7 @@ def report(fit_result: Fit, b: Baseline) -> str:
         "parameters are fitted so that the projection's average annual rates over 2021-2025 match the",
         "average rates of the latest published history, by `scipy.optimize.least_squares` (trust-region",
         "reflective, bounds below) on residuals scaled by each target's tolerance, plus a weak prior that",
-        f"keeps parameters the history cannot separate near their starting values (distance from the start",
+        "keeps parameters the history cannot separate near their starting values (distance from the start",
         f"over {PRIOR_SPREAD} x the parameter's range). Rows marked 'validation only' are reported but not",
         "fitted. The fitted values are",
         "written to `scenarios/calibrated_trend.yaml`, which `baseline.yaml` extends; the tables are in",
@@ -229,7 +226,7 @@ def run_calibration(scenario_path: Path, out_dir: Path, scenario_out: Path, repo
                     b: Baseline | None = None) -> Fit:
     """Fit, then write the scenario layer, the fit tables and the report."""
     b = b or load_baseline()
-    result = fit(load_scenario(scenario_path), b)
+    result = fit(load_scenario(scenario_path, baseline=b), b)
     out_dir.mkdir(parents=True, exist_ok=True)
     result.parameters.to_csv(out_dir / "trend_parameters.csv", index=False, float_format="%.10g")
     result.residuals.to_csv(out_dir / "trend_residuals.csv", index=False, float_format="%.10g")

@@ -70,6 +70,10 @@ def _overrides(args: argparse.Namespace) -> dict:
     return dict(parse_override(text) for text in (args.set or []))
 
 
+def _baseline_dir(args: argparse.Namespace) -> str | None:
+    return None if args.baseline is None else str(args.baseline.resolve())
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .engine import run
 
@@ -80,20 +84,22 @@ def cmd_run(args: argparse.Namespace) -> int:
           f"baseline {prov['baseline_checksum'][:12]}")
     _print_summary(summary_table(results.table, list(load_baseline(args.baseline).regions.ids)))
     if args.out is not None:
+        from .results import atomic_files, stage_results
         from .targets import report, table_getter
 
-        paths = results.write(args.out)
         targets = report(load_baseline(args.baseline).targets, table_getter(results.table))
-        paths.append(_write_csv(targets, args.out / "targets.csv"))
-        print("wrote " + ", ".join(str(p) for p in paths))
+        with atomic_files(args.out) as path_for:  # results and target report together, or nothing
+            names = stage_results(path_for, results.table, prov, "results") + ["targets.csv"]
+            targets.to_csv(path_for("targets.csv"), index=False, float_format="%.10g")
+        print("wrote " + ", ".join(str(args.out / name) for name in names))
     return 0
 
 
 def _write_csv(table: pd.DataFrame, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name("." + path.name + ".tmp")
-    table.to_csv(tmp, index=False, float_format="%.10g")
-    tmp.replace(path)
+    from .results import atomic_files
+
+    with atomic_files(path.parent) as path_for:
+        table.to_csv(path_for(path.name), index=False, float_format="%.10g")
     return path
 
 
@@ -126,9 +132,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     with pd.option_context("display.width", 200, "display.max_rows", 500, "display.float_format", "{:,.3f}".format):
         print(table.to_string(index=False))
     if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(args.out, index=False)
-        print(f"wrote {args.out}")
+        print(f"wrote {_write_csv(table, args.out)}")
     return 0
 
 
@@ -146,7 +150,7 @@ def compare_tables(a: pd.DataFrame, b: pd.DataFrame, years=(2025, 2035),
     return merged.reset_index(drop=True)
 
 
-def _monte_carlo(args: argparse.Namespace, quantiles=None):
+def _monte_carlo(args: argparse.Namespace):
     from .uncertainty import monte_carlo
 
     return monte_carlo(args.scenario, draws=args.draws, seed=args.seed, overrides=_overrides(args),
@@ -175,32 +179,30 @@ def cmd_fan(args: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")
     from .plotting import fan_figure, required_quantiles
-    from .uncertainty import DEFAULT_QUANTILES
+    from .results import atomic_files
+    from .uncertainty import DEFAULT_QUANTILES, KEY_VARIABLES
 
+    # every argument is checked before the draws run
+    out = args.out
+    if out.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise SimcoreError(f"--out {out}: expected a .png, .svg or .pdf file")
+    baseline = load_baseline(args.baseline)
+    panels = [(r, v) for r in args.region for v in args.variable]
+    for region, variable in panels:
+        if region not in baseline.regions.ids:
+            raise SimcoreError(f"unknown region {region!r}; expected one of {', '.join(baseline.regions.ids)}")
+        if variable not in KEY_VARIABLES:
+            raise SimcoreError(f"variable {variable!r} is not kept in Monte Carlo runs; one of: "
+                               f"{', '.join(KEY_VARIABLES)}")
     mc = _monte_carlo(args)
     q = tuple(sorted(set(DEFAULT_QUANTILES) | set(required_quantiles(args.preset))))
     table = mc.quantiles(q)
-    panels = [(r, v) for r in args.region for v in args.variable]
-    for region, variable in panels:
-        if region not in mc.regions:
-            raise SimcoreError(f"unknown region {region!r}; expected one of {', '.join(mc.regions)}")
-        if variable not in mc.variables:
-            raise SimcoreError(f"variable {variable!r} is not kept in Monte Carlo runs; one of: "
-                               f"{', '.join(mc.variables)}")
-    fig = fan_figure(table, panels, args.preset, load_baseline(args.baseline).targets, n_draws=mc.n_draws,
-                     seed=mc.seed)
-    out = args.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise SimcoreError(f"--out {out}: expected a .png, .svg or .pdf file")
-    tmp = out.with_name(f".{out.name}.tmp{out.suffix}")
-    fig.savefig(tmp, dpi=150, bbox_inches="tight")
+    fig = fan_figure(table, panels, args.preset, baseline.targets, n_draws=mc.n_draws, seed=mc.seed)
     selected = table[table.set_index(["region", "variable"]).index.isin(panels)]
     quantile_path = out.with_name(out.stem + ".quantiles.csv")
-    tmp_q = quantile_path.with_name("." + quantile_path.name + ".tmp")
-    selected.to_csv(tmp_q, index=False, float_format="%.10g")
-    tmp.replace(out)
-    tmp_q.replace(quantile_path)
+    with atomic_files(out.parent) as path_for:
+        fig.savefig(path_for(out.name), dpi=150, bbox_inches="tight")
+        selected.to_csv(path_for(quantile_path.name), index=False, float_format="%.10g")
     print(f"wrote {out} and {quantile_path} ({mc.n_draws} draws, seed {mc.seed}, preset {args.preset})")
     return 0
 
@@ -239,7 +241,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from .sweep import run_sweep
 
     store = run_sweep(args.sweep, args.out, engine=args.engine, workers=args.workers, scheduler=args.scheduler,
-                      progress=not args.quiet)
+                      progress=not args.quiet, baseline_dir=_baseline_dir(args))
     done = "complete" if store.complete() else "incomplete"
     print(f"{store.sweep.spec.name}: {store.sweep.n_runs} runs in {store.sweep.n_chunks} chunks, {done}; "
           f"dataset {store.chunks} (runs.parquet, manifest.json beside it)")
@@ -254,15 +256,18 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from .sensitivity import DEFAULT_OUTPUTS, sensitivity
 
     indices, runs = sensitivity(args.sweep, args.method, args.samples, tuple(args.output or DEFAULT_OUTPUTS),
-                                args.seed)
+                                args.seed, baseline_dir=_baseline_dir(args))
     with pd.option_context("display.width", 200, "display.float_format", "{:,.3f}".format):
         print(indices.to_string(index=False))
     if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        indices.to_csv(args.out / "sensitivity.csv", index=False, float_format="%.10g")
-        runs.to_csv(args.out / "sensitivity_runs.csv", index=False, float_format="%.10g")
+        from .results import atomic_files
+
         value, error = ("ST", "ST_conf") if args.method == "sobol" else ("mu_star", "mu_star_conf")
-        sensitivity_bars(indices, value, error).savefig(args.out / "sensitivity.png", dpi=150, bbox_inches="tight")
+        with atomic_files(args.out) as path_for:
+            indices.to_csv(path_for("sensitivity.csv"), index=False, float_format="%.10g")
+            runs.to_csv(path_for("sensitivity_runs.csv"), index=False, float_format="%.10g")
+            sensitivity_bars(indices, value, error).savefig(path_for("sensitivity.png"), dpi=150,
+                                                            bbox_inches="tight")
         print(f"wrote {args.out / 'sensitivity.csv'}, sensitivity_runs.csv, sensitivity.png")
     return 0
 
@@ -314,10 +319,12 @@ def cmd_decompose(args: argparse.Namespace) -> int:
         print(f"CO2 change decomposition (additive LMDI-I, Mt CO2), scenario {table['scenario'].iloc[0]}")
         print(wide[order].to_string())
     if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        table.to_csv(args.out / "decomposition.csv", index=False, float_format="%.10g")
+        from .results import atomic_files
+
         regions = args.region or ["tianjin"]
-        waterfall_figure(table, regions).savefig(args.out / "decomposition.png", dpi=150, bbox_inches="tight")
+        with atomic_files(args.out) as path_for:
+            table.to_csv(path_for("decomposition.csv"), index=False, float_format="%.10g")
+            waterfall_figure(table, regions).savefig(path_for("decomposition.png"), dpi=150, bbox_inches="tight")
         print(f"wrote {args.out / 'decomposition.csv'} and {args.out / 'decomposition.png'}")
     return 0
 

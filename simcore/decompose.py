@@ -95,13 +95,10 @@ def decompose(b: Baseline, raw, population: np.ndarray, scenario: str, end_years
 def decompose_run(scenario, b: Baseline, overrides=None, regions: tuple[str, ...] = (),
                   end_years=(2025, 2035)) -> pd.DataFrame:
     """Run a scenario deterministically and decompose its CO2 change."""
-    from .engine import Draws, check_status, compile_scenario, project, system_for
+    from .engine import project_central
     from .scenario import Scenario, load_scenario
 
     if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario, overrides=overrides)
-    system = system_for(b)
-    paths = compile_scenario(scenario, b, system)
-    raw = project(system, paths, Draws.central(paths, b.n_region), b)
-    check_status(raw, paths)
+        scenario = load_scenario(scenario, overrides=overrides, baseline=b)
+    raw, paths = project_central(scenario, b)
     return decompose(b, raw, paths.pop, scenario.name, end_years, regions=regions or None)

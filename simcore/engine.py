@@ -15,7 +15,8 @@ import numpy as np
 
 from .baseline import CO2_SOURCES, FINAL_DEMAND, FUELS, Baseline, cache_load, cache_save
 from .errors import SimcoreError, SolverError
-from .scenario import Issue, Scenario, ScenarioError, _dotted, _mark
+from .leontief import LeontiefSolver
+from .scenario import Issue, Scenario, ScenarioError, _all_paths, _dotted, _mark
 from .schema import YEARS
 
 ALPHA_RANGE = (0.2, 0.8)
@@ -63,8 +64,6 @@ def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 def compile_system(b: Baseline) -> System:
     """Arrays of the 2020 system shared by every scenario and draw."""
-    import scipy.linalg  # imported here: a warm run reads the compiled system from the cache instead
-
     R, S = b.n_region, b.n_sector
     n = R * S
     k_hh, k_gov = FINAL_DEMAND.index("household"), FINAL_DEMAND.index("government")
@@ -82,10 +81,10 @@ def compile_system(b: Baseline) -> System:
             for r in range(R):
                 coef = b.final_shares[q, r, :, k] * mix[r] * rate[r]  # (S,) per unit of r's GDP
                 H[q * S:(q + 1) * S, r * S:(r + 1) * S] += np.outer(coef, b.va_ratio)
-    M = np.eye(n) - b.A - H
-    lu, piv = scipy.linalg.lu_factor(M, check_finite=True)
-    if np.abs(np.diag(lu)).min() < 1e-12:
-        raise SolverError("the 2020 system I - A - H is singular")
+    try:
+        lu, piv = LeontiefSolver(b.A + H).factors
+    except SolverError:
+        raise SolverError("the 2020 system I - A - H is singular") from None
 
     power = b.sectors.index("power_heat")
     fuels = np.array([b.sectors.index(s) for s in FUEL_SECTORS], dtype=np.int64)
@@ -196,12 +195,8 @@ def compile_scenario(scenario: Scenario, b: Baseline, system: System | None = No
         be evaluated, ...), with the file and line of the offending key.
     """
     try:
-        return _compile(scenario, b, system or compile_system(b))
-    except ValueError as exc:
-        if isinstance(exc, ScenarioError):
-            raise
-        from .scenario import _all_paths
-
+        return _compile(scenario, b, system or system_for(b))
+    except ValueError:
         issues = _Issues(scenario)
         for loc, path in _all_paths(scenario.spec):
             try:
@@ -212,7 +207,6 @@ def compile_scenario(scenario: Scenario, b: Baseline, system: System | None = No
         if not issues.items:
             raise
         issues.raise_if_any()
-        raise
 
 
 def _compile(scenario: Scenario, b: Baseline, system: System) -> Paths:
@@ -360,9 +354,11 @@ def _targets(scenario: Scenario, b: Baseline, system: System, issues: _Issues):
             issues.add(("industry_shares", "targets", region, key), "no exports to adjust for this target", key,
                        "an aggregate the region exports in 2020")
             continue
+        t_resp[l] = pattern
+    if m:
         import scipy.linalg
 
-        t_resp[l] = scipy.linalg.lu_solve((system.LU, system.piv), pattern)
+        t_resp = np.ascontiguousarray(scipy.linalg.lu_solve((system.LU, system.piv), t_resp.T).T)  # all at once
     t_tn = t_num @ t_resp.T
     t_td = t_den @ t_resp.T
     if m:
@@ -386,9 +382,10 @@ class Draws:
     realisation_multiplier: np.ndarray
 
     @classmethod
-    def central(cls, paths: Paths, n_region: int, n: int = 1) -> "Draws":
-        return cls(np.full(n, paths.depreciation), np.full(n, paths.supply_elasticity), np.zeros(n),
-                   np.zeros((n, n_region)), np.ones(n), np.ones(n), np.ones(n))
+    def central(cls, paths: Paths, n_region: int) -> "Draws":
+        """The one draw at the scenario's central values."""
+        return cls(np.array([paths.depreciation]), np.array([paths.supply_elasticity]), np.zeros(1),
+                   np.zeros((1, n_region)), np.ones(1), np.ones(1), np.ones(1))
 
     def __len__(self) -> int:
         return len(self.depreciation)
@@ -409,7 +406,12 @@ class Raw:
 
 
 def allocate(D: int, b: Baseline) -> Raw:
-    R, S, T = b.n_region, b.n_sector, len(YEARS)
+    """Zeroed kernel outputs for ``D`` draws of the baseline's system."""
+    return allocate_for(D, b.n_region, b.n_sector, len(YEARS))
+
+
+def allocate_for(D: int, R: int, S: int, T: int) -> Raw:
+    """Zeroed kernel outputs for ``D`` draws, ``R`` regions, ``S`` sectors and ``T`` years."""
     return Raw(np.zeros((D, T, R * S)), np.zeros((D, T, R * S)), np.zeros((D, T, R, S + 1)),
                np.zeros((D, T, R, 5)), np.zeros((D, T, R, 4)), np.zeros((D, T, R, S + 1)), np.zeros((D, T, R)),
                np.zeros(D, np.int64))
@@ -465,7 +467,7 @@ def check_status(raw: Raw, paths: Paths) -> None:
 _SYSTEMS: dict[str, System] = {}
 
 
-SYSTEM_CACHE_VERSION = "system-1"  # bump when compile_system changes what it computes
+SYSTEM_CACHE_VERSION = "system-2"  # bump when compile_system changes what it computes
 
 
 def system_for(b: Baseline) -> System:
@@ -482,6 +484,15 @@ def system_for(b: Baseline) -> System:
         cache_save("system", key, {name: np.asarray(getattr(system, name)) for name in names})
     _SYSTEMS[b.checksum] = system
     return system
+
+
+def project_central(scenario: Scenario, b: Baseline, backend: str = "numba") -> tuple[Raw, Paths]:
+    """The deterministic run of a loaded scenario: raw kernel outputs (one draw) and the compiled paths."""
+    system = system_for(b)
+    paths = compile_scenario(scenario, b, system)
+    raw = project(system, paths, Draws.central(paths, b.n_region), b, backend=backend)
+    check_status(raw, paths)
+    return raw, paths
 
 
 def run(scenario, *, overrides=None, backend: str = "numba", baseline: Baseline | None = None):
@@ -504,11 +515,8 @@ def run(scenario, *, overrides=None, backend: str = "numba", baseline: Baseline 
 
     b = baseline or load_baseline()
     if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario, overrides=overrides)
-    system = system_for(b)
-    paths = compile_scenario(scenario, b, system)
-    raw = project(system, paths, Draws.central(paths, b.n_region), b, backend=backend)
-    check_status(raw, paths)
+        scenario = load_scenario(scenario, overrides=overrides, baseline=b)
+    raw, paths = project_central(scenario, b, backend)
     table = deterministic_frame(b, raw, paths, scenario.name)
     prov = provenance(b, scenario, scenario.seed, {"backend": backend, "draws": 1,
                                                    "share_targets": list(paths.target_labels)})
@@ -522,7 +530,7 @@ def validate(path, overrides=None, baseline: Baseline | None = None) -> list[Iss
 
     b = baseline or load_baseline()
     try:
-        scenario = load_scenario(path, overrides=overrides)
+        scenario = load_scenario(path, overrides=overrides, baseline=b)
         compile_scenario(scenario, b, system_for(b))
     except ScenarioError as exc:
         return exc.issues

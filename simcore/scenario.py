@@ -23,7 +23,7 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import SimcoreError
-from .schema import END, START, YEARS, ScenarioSpec, TimePath, parse_period
+from .schema import END, START, ScenarioSpec, TimePath, parse_period
 
 Marks = dict[tuple, tuple[str, int]]
 
@@ -144,7 +144,7 @@ def _to_python(node, path: tuple, name: str, marks: Marks, issues: list[Issue], 
                 marks.setdefault(sub_path, (name, line))
                 existing = target.get(part)
                 if existing is None:
-                    existing = target[part] = {}
+                    existing = target[part] = Dotted()
                 elif not isinstance(existing, dict):
                     issues.append(Issue(name, line, _dotted(sub_path), "dotted key conflicts with a value",
                                         existing, "a mapping"))
@@ -221,15 +221,36 @@ def _chain(path: Path, issues: list[Issue]) -> list[tuple[Path, dict, Marks]]:
     return list(reversed(chain))
 
 
+PATH_FORMS = frozenset(("constant", "values", "growth", "cumulative"))
+
+
+class Dotted(dict):
+    """A mapping spelled by a dotted key (``a.b.c: v``): a way to one value, not a value of its own."""
+
+
 def deep_merge(base: dict, override: dict) -> dict:
-    """Mappings merge recursively; anything else in ``override`` replaces ``base``."""
+    """Mappings merge recursively; anything else in ``override`` replaces ``base``.
+
+    A time path given whole is one value: when both sides are time paths, the forms the override does not
+    name are dropped (``path: {growth: 0.05}`` replaces ``{cumulative: ..., growth: ...}``), except that a
+    ``growth`` accompanying a new ``cumulative`` is kept; a form both name merges (``values`` point by
+    point).  A dotted key into a path (``path.growth: 0.05``) changes that form only.
+    """
     out = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
+        old = out.get(key)
+        if isinstance(value, dict) and isinstance(old, dict):
+            if not isinstance(value, Dotted) and _is_path(value) and _is_path(old):
+                old = {form: spec for form, spec in old.items()
+                       if form in value or (form == "growth" and "cumulative" in value)}
+            out[key] = deep_merge(old, value)
         else:
             out[key] = value
     return out
+
+
+def _is_path(mapping: dict) -> bool:
+    return bool(mapping) and all(isinstance(k, str) and k in PATH_FORMS for k in mapping)
 
 
 def _apply_overrides(data: dict, marks: Marks, overrides: Mapping[str, Any] | None, issues: list[Issue]) -> dict:
@@ -242,7 +263,7 @@ def _apply_overrides(data: dict, marks: Marks, overrides: Mapping[str, Any] | No
             continue
         nested: Any = value
         for part in reversed(parts):
-            nested = {part: nested}
+            nested = Dotted({part: nested})
         data = deep_merge(data, nested)
         for depth in range(1, len(parts) + 1):
             marks[parts[:depth]] = ("<override>", 0)
@@ -497,7 +518,7 @@ def _all_paths(model, loc: tuple = ()):
             yield from _all_paths(value, loc + (key,))
 
 
-def load_scenario(path: str | os.PathLike, overrides: Mapping[str, Any] | None = None) -> Scenario:
+def load_scenario(path: str | os.PathLike, overrides: Mapping[str, Any] | None = None, baseline=None) -> Scenario:
     """Load, merge and validate a scenario file.
 
     Parameters
@@ -506,16 +527,22 @@ def load_scenario(path: str | os.PathLike, overrides: Mapping[str, Any] | None =
         The scenario YAML file.
     overrides : mapping, optional
         Dotted-path overrides applied after the file (``{"energy.grid_emission_factor": 0.8}``).
+    baseline : Baseline, optional
+        Whose region and sector codes the file is checked against; defaults to :func:`load_baseline`.
 
     Raises
     ------
     ScenarioError
         Listing every problem found, each with file, line, key, value and rule.
     """
+    b = baseline or _default_baseline()
+    return _load(Path(path), overrides, b.regions, b.sectors)
+
+
+def _default_baseline():
     from .baseline import load_baseline
 
-    baseline = load_baseline()
-    return _load(Path(path), overrides, baseline.regions, baseline.sectors)
+    return load_baseline()
 
 
 def _load(path: Path, overrides, regions, sectors) -> Scenario:
@@ -554,15 +581,13 @@ def _validated(merged: dict, marks: Marks, fallback: str, layers: tuple[str, ...
     return Scenario(spec.name, spec, layers, MappingProxyType(merged), MappingProxyType(marks))
 
 
-def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
+def with_overrides(scenario: Scenario, overrides: Mapping[str, Any], baseline=None) -> Scenario:
     """The scenario with dotted-path overrides applied on top (validated again; files are not re-read).
 
     Time paths are evaluated when the scenario is compiled (``engine.compile_scenario`` reports a path that
     cannot be evaluated with its line), not here: sweeps call this once per run.
     """
-    from .baseline import load_baseline
-
-    b = load_baseline()
+    b = baseline or _default_baseline()
     marks = dict(scenario.marks)
     issues: list[Issue] = []
     merged = _apply_overrides(_thaw(scenario.raw), marks, overrides, issues)
@@ -594,14 +619,5 @@ def _evaluation_issues(spec: ScenarioSpec, marks: Marks, fallback: str) -> list[
     return issues
 
 
-def validate_file(path: str | os.PathLike) -> list[Issue]:
-    """Every problem of a scenario file (empty when it is valid)."""
-    try:
-        load_scenario(path)
-    except ScenarioError as exc:
-        return exc.issues
-    return []
-
-
 __all__ = ["Issue", "Scenario", "ScenarioError", "deep_merge", "load_scenario", "parse_override", "parse_period",
-           "validate_file", "with_overrides"]
+           "with_overrides"]

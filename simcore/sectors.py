@@ -59,9 +59,6 @@ class Sectors:
         return cls(ids, tuple(sectors["name"]), labels, tuple(aggregates["id"]), tuple(aggregates["name"]),
                    tuple(aggregates["kind"]), W)
 
-    def is_known(self, key: str) -> bool:
-        return key in self.ids or key in self.aggregate_ids
-
     def weights_of(self, key: str) -> np.ndarray:
         """Sector weights of a sector id or an aggregate id."""
         if key in self.ids:

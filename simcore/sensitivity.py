@@ -52,9 +52,9 @@ def design(sweep: Sweep, method: str, samples: int, seed: int) -> np.ndarray:
 
 
 def sensitivity(sweep_path: str | os.PathLike, method: str = "sobol", samples: int = 64, outputs=DEFAULT_OUTPUTS,
-                seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+                seed: int = 0, baseline_dir: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Indices of each output with respect to each lever, and the table of runs with their outputs."""
-    sweep = load_sweep(sweep_path)
+    sweep = load_sweep(sweep_path, baseline_dir)
     targets = [parse_output(o) for o in outputs]
     X = design(sweep, method, samples, seed)
     names = list(sweep.spec.levers)

@@ -27,10 +27,11 @@ import numpy as np
 from scipy.optimize import brentq
 
 from .baseline import Baseline, load_baseline
-from .engine import run
+from .engine import project_central
 from .errors import SimcoreError
 from .scenario import Scenario, load_scenario, with_overrides
-from .targets import Target, assessed, met, modelled_targets, table_getter
+from .results import batch_variables
+from .targets import Target, arrays_getter, assessed, met, modelled_targets
 
 _TARGET = re.compile(r"^\s*(?P<region>[a-z_]+)\s*:\s*(?P<variable>.+?)\s+(?:(?P<kind>growth|share|change)\s+)?"
                      r"(?P<years>\d{4}(?:\s*-\s*\d{4})?)\s*(?P<op>>=|<=|=)\s*(?P<value>[-+]?\d+(?:\.\d+)?)\s*"
@@ -150,13 +151,20 @@ def solve(scenario, target: str | Target, lever: str | Lever, bounds: tuple[floa
     """Find the lever value that meets the target exactly (the boundary value for >= and <=)."""
     b = baseline or load_baseline()
     if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario, overrides=overrides)
+        scenario = load_scenario(scenario, overrides=overrides, baseline=b)
     target = target if isinstance(target, Target) else parse_target(target, b)
     lever = lever if isinstance(lever, Lever) else parse_lever(lever, bounds)
 
+    seen: dict[float, float] = {}
+
     def achieved(x: float) -> float:
-        results = run(with_overrides(scenario, lever.override(x)), baseline=b)
-        return float(assessed(target, table_getter(results.table))[1])
+        """The assessed indicator with the lever at ``x`` (memoised: brentq revisits the bounds)."""
+        x = float(x)
+        if x not in seen:
+            raw, paths = project_central(with_overrides(scenario, lever.override(x), baseline=b), b)
+            get = arrays_getter(b.regions.ids, batch_variables(b, raw, paths.pop))
+            seen[x] = float(np.ravel(assessed(target, get)[1])[0])
+        return seen[x]
 
     lo, hi = lever.bounds
     f_lo, f_hi = achieved(lo), achieved(hi)

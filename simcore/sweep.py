@@ -24,6 +24,7 @@ import pandas as pd
 from pydantic import Field, ValidationError, model_validator
 
 from . import __version__
+from .baseline import load_baseline
 from .errors import SimcoreError
 from .progress import progress_bar
 from .schema import Model, Number, YEARS
@@ -99,6 +100,10 @@ class Sweep:
     spec: SweepSpec
     path: Path
     runs: pd.DataFrame  # run_id + one column per lever
+    baseline_dir: str | None = None  # folder of baseline tables; None for the bundled baseline
+
+    def baseline(self):
+        return load_baseline(self.baseline_dir)
 
     @property
     def n_runs(self) -> int:
@@ -117,12 +122,14 @@ class Sweep:
         return (self.path.parent / self.spec.scenario).resolve()
 
     def digest(self) -> str:
-        """Hash of everything that determines the results (spec, runs, scenario files, version)."""
+        """Hash of everything that determines the results (spec, runs, scenario files, baseline, version)."""
         h = hashlib.sha256()
         h.update(json.dumps(self.spec.model_dump(mode="json"), sort_keys=True).encode())
         h.update(self.runs.to_json(orient="split", double_precision=15).encode())
-        scenario = load_scenario(self.scenario_path)
+        b = self.baseline()
+        scenario = load_scenario(self.scenario_path, baseline=b)
         h.update(json.dumps(_plain(scenario.raw), sort_keys=True, default=str).encode())
+        h.update(b.checksum.encode())
         h.update(__version__.encode())
         return h.hexdigest()
 
@@ -135,7 +142,7 @@ def _plain(value):
     return value
 
 
-def load_sweep(path: str | os.PathLike) -> Sweep:
+def load_sweep(path: str | os.PathLike, baseline_dir: str | None = None) -> Sweep:
     """Read and validate a sweep file; the runs are generated deterministically."""
     path = Path(path)
     issues: list[Issue] = []
@@ -163,17 +170,18 @@ def load_sweep(path: str | os.PathLike) -> Sweep:
         values = [tuple(row) for row in lows + unit * (highs - lows)]
     runs = pd.DataFrame(values, columns=names)
     runs.insert(0, "run_id", np.arange(len(runs), dtype=np.int64))
-    sweep = Sweep(spec, path, runs)
+    sweep = Sweep(spec, path, runs, None if baseline_dir is None else str(baseline_dir))
     _check_levers(sweep, marks)
     return sweep
 
 
 def _check_levers(sweep: Sweep, marks) -> None:
     """Every lever must be a valid override of the base scenario (checked on the first and last run)."""
-    base = load_scenario(sweep.scenario_path)
+    b = sweep.baseline()
+    base = load_scenario(sweep.scenario_path, baseline=b)
     for row in (sweep.runs.iloc[0], sweep.runs.iloc[-1]):
         try:
-            with_overrides(base, _overrides(sweep, row))
+            with_overrides(base, _overrides(sweep, row), baseline=b)
         except ScenarioError as exc:
             name, line = _mark(marks, ("levers",), str(sweep.path))
             raise ScenarioError([Issue(name, line, f"levers ({issue.path})", issue.problem, issue.got,
@@ -193,19 +201,17 @@ def _overrides(sweep: Sweep, row) -> dict:
 
 def run_chunk(sweep_path: str, k: int, baseline_dir: str | None = None) -> pd.DataFrame:
     """Run chunk ``k`` of a sweep and return its long table (``run_id`` column added)."""
-    sweep = load_sweep(sweep_path)
-    return run_rows(sweep, sweep.chunk(k), baseline_dir)
+    sweep = load_sweep(sweep_path, baseline_dir)
+    return run_rows(sweep, sweep.chunk(k))
 
 
-def run_rows(sweep: Sweep, chunk: pd.DataFrame, baseline_dir: str | None = None) -> pd.DataFrame:
+def run_rows(sweep: Sweep, chunk: pd.DataFrame) -> pd.DataFrame:
     """Run the given rows of a sweep's runs table; the long table of their outputs."""
-    from .baseline import load_baseline
-    from .engine import Draws, check_status, compile_scenario, project, system_for
+    from .engine import project_central
     from .results import batch_variables, unit_of
 
-    b = load_baseline(baseline_dir)
-    system = system_for(b)
-    base = load_scenario(sweep.scenario_path)
+    b = sweep.baseline()
+    base = load_scenario(sweep.scenario_path, baseline=b)
     outputs = sweep.spec.outputs
     regions = outputs.regions or list(b.regions.ids)
     years = outputs.years or list(YEARS)
@@ -214,10 +220,8 @@ def run_rows(sweep: Sweep, chunk: pd.DataFrame, baseline_dir: str | None = None)
     V, G, T = len(outputs.variables), len(regions), len(years)
     values = np.empty((len(chunk), V, G, T))
     for n, (_, row) in enumerate(chunk.iterrows()):
-        scenario = with_overrides(base, _overrides(sweep, row))
-        paths = compile_scenario(scenario, b, system)
-        raw = project(system, paths, Draws.central(paths, b.n_region), b)
-        check_status(raw, paths)
+        scenario = with_overrides(base, _overrides(sweep, row), baseline=b)
+        raw, paths = project_central(scenario, b)
         arrays = batch_variables(b, raw, paths.pop)
         for v, variable in enumerate(outputs.variables):
             values[n, v] = arrays[variable][0][np.ix_(r_idx, t_idx)]
@@ -233,15 +237,14 @@ def run_rows(sweep: Sweep, chunk: pd.DataFrame, baseline_dir: str | None = None)
 
 
 def _check_outputs(sweep: Sweep) -> None:
-    from .baseline import load_baseline
-    from .results import unit_of
+    from .results import variable_names
 
-    b = load_baseline()
+    b = sweep.baseline()
+    known = set(variable_names(b))
     for variable in sweep.spec.outputs.variables:
-        try:
-            unit_of(variable)
-        except KeyError:
-            raise SimcoreError(f"{sweep.path}: outputs.variables: unknown variable {variable!r}") from None
+        if variable not in known:
+            raise SimcoreError(f"{sweep.path}: outputs.variables: unknown variable {variable!r} (see the "
+                               "variable column of `simcore run --out`)")
     for region in sweep.spec.outputs.regions or []:
         if region not in b.regions.ids:
             raise SimcoreError(f"{sweep.path}: outputs.regions: unknown region {region!r}")
@@ -314,9 +317,12 @@ def _atomic_text(text: str, path: Path) -> None:
 
 
 def run_sweep(path: str | os.PathLike, out: str | os.PathLike, engine: str = "local", workers: int = 1,
-              scheduler: str | None = None, progress: bool = False) -> Store:
-    """Run (or resume) a sweep into ``out``.  Returns the store; ``store.read()`` gives the dataset."""
-    sweep = load_sweep(path)
+              scheduler: str | None = None, progress: bool = False, baseline_dir: str | None = None) -> Store:
+    """Run (or resume) a sweep into ``out``.  Returns the store; ``store.read()`` gives the dataset.
+
+    ``baseline_dir``: a folder of baseline tables instead of the bundled ones (every worker loads it).
+    """
+    sweep = load_sweep(path, baseline_dir)
     _check_outputs(sweep)
     store = Store(Path(out), sweep)
     missing = store.prepare()
@@ -326,9 +332,9 @@ def run_sweep(path: str | os.PathLike, out: str | os.PathLike, engine: str = "lo
         if not missing:
             pass
         elif engine == "local":
-            _run_local(sweep_path, missing, store, workers, bar)
+            _run_local(sweep, sweep_path, missing, store, workers, bar)
         elif engine == "dask":
-            _run_dask(sweep_path, missing, store, workers, scheduler, bar)
+            _run_dask(sweep, sweep_path, missing, store, workers, scheduler, bar)
         else:
             raise SimcoreError(f"unknown engine {engine!r}; expected local or dask")
     finally:
@@ -336,10 +342,10 @@ def run_sweep(path: str | os.PathLike, out: str | os.PathLike, engine: str = "lo
     return store
 
 
-def _run_local(sweep_path: str, missing: Iterable[int], store: Store, workers: int, bar) -> None:
+def _run_local(sweep: Sweep, sweep_path: str, missing: Iterable[int], store: Store, workers: int, bar) -> None:
     if workers <= 1:
         for k in missing:
-            store.write(k, run_chunk(sweep_path, k))
+            store.write(k, run_chunk(sweep_path, k, sweep.baseline_dir))
             bar.update(1)
         return
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -347,29 +353,24 @@ def _run_local(sweep_path: str, missing: Iterable[int], store: Store, workers: i
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")  # fork after numba's OpenMP threads is unsafe
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_warm_worker) as pool:
-        futures = {pool.submit(run_chunk, sweep_path, k): k for k in missing}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_warm_worker,
+                             initargs=(str(sweep.scenario_path), sweep.baseline_dir)) as pool:
+        futures = {pool.submit(run_chunk, sweep_path, k, sweep.baseline_dir): k for k in missing}
         for future in as_completed(futures):
             store.write(futures[future], future.result())
             bar.update(1)
 
 
-def _warm_worker() -> None:
-    """Import simcore and load (or compile) the kernels once per worker process."""
-    from .engine import Draws, compile_scenario, project, system_for
-    from .baseline import load_baseline
+def _warm_worker(scenario_path: str, baseline_dir: str | None) -> None:
+    """Import simcore and load (or compile) the kernels once per worker process, on the sweep's scenario."""
+    from .engine import project_central
 
-    b = load_baseline()
-    system = system_for(b)
-    from .scenario import load_scenario as _load
-
-    path = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
-    if path.is_file():
-        paths = compile_scenario(_load(path), b, system)
-        project(system, paths, Draws.central(paths, b.n_region), b)
+    b = load_baseline(baseline_dir)
+    project_central(load_scenario(scenario_path, baseline=b), b)
 
 
-def _run_dask(sweep_path: str, missing: list[int], store: Store, workers: int, scheduler: str | None, bar) -> None:
+def _run_dask(sweep: Sweep, sweep_path: str, missing: list[int], store: Store, workers: int, scheduler: str | None,
+              bar) -> None:
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
@@ -380,8 +381,9 @@ def _run_dask(sweep_path: str, missing: list[int], store: Store, workers: int, s
                                dashboard_address=None)
         client = Client(cluster)
     try:
-        client.run(_warm_worker)  # kernels compiled (or loaded from cache) once per worker
-        futures = [client.submit(run_chunk, sweep_path, k, key=f"sweep-chunk-{k}", pure=False) for k in missing]
+        client.run(_warm_worker, str(sweep.scenario_path), sweep.baseline_dir)  # kernels loaded once per worker
+        futures = [client.submit(run_chunk, sweep_path, k, sweep.baseline_dir, key=f"sweep-chunk-{k}", pure=False)
+                   for k in missing]
         index = {f.key: k for f, k in zip(futures, missing)}
         for future in as_completed(futures):
             store.write(index[future.key], future.result())

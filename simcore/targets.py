@@ -174,6 +174,16 @@ def attainment(targets: pd.DataFrame, get: Getter) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def arrays_getter(region_ids, arrays: dict[str, np.ndarray]) -> Getter:
+    """A getter over :func:`simcore.results.batch_variables` output: (draws, T) per region and variable."""
+    index = {region: g for g, region in enumerate(region_ids)}
+
+    def get(region: str, variable: str) -> np.ndarray:
+        return arrays[variable][:, index[region]]
+
+    return get
+
+
 def table_getter(table: pd.DataFrame) -> Getter:
     """A getter over a deterministic long result table."""
     wide = table.pivot_table(index=["region", "variable"], columns="year", values="value")

@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .baseline import Baseline, load_baseline
-from .engine import Draws, check_status, compile_scenario, project, system_for
+from .engine import Draws, check_status, compile_scenario, compile_system, project, system_for
 from .errors import SimcoreError
 from .progress import progress_bar
-from .results import MODEL, batch_variables, provenance, sort_table, unit_of, write_results
+from .results import CLOSURE_LEAF, MODEL, atomic_files, batch_variables, provenance, sort_table, stage_results, unit_of
 from .scenario import Scenario, load_scenario
 from .schema import UNCERTAIN_PARAMETERS, YEARS
 from .targets import attainment
@@ -73,7 +74,7 @@ def _level_triangles(b: Baseline) -> dict[str, tuple[float, float]]:
     rows = acc[(acc["sector"] == "total") & (acc["variable"] == "gdp") & (acc["quality"] == "estimated")]
     out = {}
     for r in rows.itertuples(index=False):
-        if r.region in b.leaves and r.region != "rest_of_tianjin" and not math.isnan(r.low):
+        if r.region in b.leaves and r.region != CLOSURE_LEAF and not math.isnan(r.low):
             out[r.region] = (r.low / r.value, r.high / r.value)
     return out
 
@@ -84,8 +85,6 @@ def sample_parameters(scenario: Scenario, b: Baseline, central: Draws, n: int, s
     p = unc.parameters
     R = b.n_region
     stream = {name: i for i, name in enumerate(UNCERTAIN_PARAMETERS)}
-    table = {}
-
     def draw(name: str, width: int = 1) -> np.ndarray:
         values = sample(p[name], seed, stream[name], n, width)
         return values
@@ -173,8 +172,44 @@ class MonteCarlo:
         return self._long(levels, "quantile", np.array(q))
 
     def draws_frame(self) -> pd.DataFrame:
-        """Every draw as a long table with a ``draw`` column."""
+        """Every draw as a long table with a ``draw`` column (in memory: for a few thousand draws)."""
         return self._long(self.values.astype(float), "draw", np.arange(self.n_draws))
+
+    def write_draws(self, path: Path) -> None:
+        """Every draw to Parquet, one region and variable at a time, rows in :meth:`draws_frame` order.
+
+        Streams with ``pyarrow.parquet.ParquetWriter`` and dictionary-encoded labels, so memory stays at one
+        (draws x years) block: building the whole long table would take ~60 bytes a value.
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        def label(text: str, n: int) -> pa.DictionaryArray:
+            return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([text]))
+
+        D, T = self.n_draws, len(YEARS)
+        model = f"{MODEL} {self.provenance['version']}"
+        years = np.repeat(np.array(YEARS, dtype=np.int64), D)  # year-major, then draw
+        draw_ids = np.tile(np.arange(D, dtype=np.int64), T)
+        writer = None
+        try:
+            for region in sorted(self.regions):
+                g = self.regions.index(region)
+                for variable in sorted(self.variables):
+                    block = self.values[:, self.variables.index(variable), g, :].astype(float).T.reshape(-1)
+                    keep = np.isfinite(block)
+                    n = int(keep.sum())
+                    batch = pa.record_batch({
+                        "model": label(model, n), "scenario": label(self.scenario, n),
+                        "region": label(region, n), "variable": label(variable, n),
+                        "unit": label(unit_of(variable), n), "year": years[keep], "draw": draw_ids[keep],
+                        "value": block[keep]})
+                    if writer is None:
+                        writer = pq.ParquetWriter(path, batch.schema)
+                    writer.write_batch(batch)
+        finally:
+            if writer is not None:
+                writer.close()
 
     def _long(self, values: np.ndarray, column: str, labels: np.ndarray) -> pd.DataFrame:
         N, V, G, T = values.shape
@@ -195,14 +230,14 @@ class MonteCarlo:
         return attainment(self.targets, self.get)
 
     def write(self, out, stem: str = "montecarlo", q=DEFAULT_QUANTILES, keep_draws: bool = False) -> list:
-        paths = write_results(self.quantiles(q), self.provenance, out, f"{stem}.quantiles")
-        if keep_draws:
-            path = out / f"{stem}.draws.parquet"
-            tmp = out / f".{stem}.draws.parquet.tmp"
-            self.draws_frame().to_parquet(tmp, index=False)
-            tmp.replace(path)
-            paths.append(path)
-        return paths
+        """Quantile tables (and every draw with ``keep_draws``), all or nothing."""
+        out = Path(out)
+        with atomic_files(out) as path_for:
+            names = stage_results(path_for, self.quantiles(q), self.provenance, f"{stem}.quantiles")
+            if keep_draws:
+                names.append(f"{stem}.draws.parquet")
+                self.write_draws(path_for(names[-1]))
+        return [out / name for name in names]
 
 
 def monte_carlo(scenario, draws: int | None = None, seed: int | None = None, *, chunk_size: int = 2000,
@@ -224,7 +259,7 @@ def monte_carlo(scenario, draws: int | None = None, seed: int | None = None, *, 
     """
     b = baseline or load_baseline()
     if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario, overrides=overrides)
+        scenario = load_scenario(scenario, overrides=overrides, baseline=b)
     n = int(draws if draws is not None else scenario.spec.uncertainty.draws)
     seed = int(seed if seed is not None else (scenario.seed if scenario.seed is not None else 0))
     if n < 1:
@@ -237,26 +272,28 @@ def monte_carlo(scenario, draws: int | None = None, seed: int | None = None, *, 
 
     systems = []
     for delta, decay in sampled.variants:
-        vb = variant(b, delta, decay) if len(sampled.variants) > 1 else b
-        system = system_for(vb)
+        if len(sampled.variants) == 1:
+            systems.append((b, central_system, central_paths))
+            continue
+        vb = variant(b, delta, decay)
+        system = compile_system(vb)  # not system_for: one-off variants would fill the on-disk cache
         systems.append((vb, system, compile_scenario(scenario, vb, system)))
 
     variables = tuple(variables)
     regions = b.regions.ids
     values = np.empty((n, len(variables), len(regions), len(YEARS)), dtype=np.float32)
-    chunks = range(0, n, chunk_size)
-    bar = progress_bar(len(chunks), progress, f"{scenario.name}: {n} draws")
-    for start in chunks:
-        idx = np.arange(start, min(n, start + chunk_size))
-        for k, (vb, system, paths) in enumerate(systems):
-            sub = idx[sampled.variant_of[idx] == k]
-            if sub.size == 0:
-                continue
-            raw = project(system, paths, _subset(sampled.draws, sub), vb, backend=backend)
-            check_status(raw, paths)
-            arrays = batch_variables(vb, raw, paths.pop, level_scale=sampled.level_scale[sub])
-            for v, name in enumerate(variables):
-                values[sub, v] = arrays[name]
+    # draws grouped by variant, then chunked: each kernel call gets up to chunk_size draws of one system
+    batches = [members[start:start + chunk_size]
+               for members in (np.flatnonzero(sampled.variant_of == k) for k in range(len(systems)))
+               for start in range(0, members.size, chunk_size)]
+    bar = progress_bar(len(batches), progress, f"{scenario.name}: {n} draws")
+    for sub in batches:
+        vb, system, paths = systems[int(sampled.variant_of[sub[0]])]
+        raw = project(system, paths, _subset(sampled.draws, sub), vb, backend=backend)
+        check_status(raw, paths)
+        arrays = batch_variables(vb, raw, paths.pop, level_scale=sampled.level_scale[sub])
+        for v, name in enumerate(variables):
+            values[sub, v] = arrays[name]
         bar.update(1)
     bar.close()
     prov = provenance(b, scenario, seed, {

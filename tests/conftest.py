@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
@@ -39,3 +40,29 @@ def shared():
     if folder is None:
         pytest.skip("raw shared inputs not found (set SIMCORE_SHARED); the calibration build cannot run here")
     return folder
+
+
+@pytest.fixture
+def numba_threads():
+    """``with numba_threads(n):`` runs numba's parallel kernels on ``n`` threads, restoring the count after.
+
+    Skips the test (visibly) where numba has fewer than two threads: comparing one thread with one thread
+    would pass whatever the kernel does.
+    """
+    import numba
+
+    available = numba.config.NUMBA_NUM_THREADS
+    if available < 2:
+        pytest.skip(f"thread-count determinism needs >= 2 numba threads; NUMBA_NUM_THREADS={available} here")
+    before = numba.get_num_threads()
+
+    @contextmanager
+    def use(n: int):
+        numba.set_num_threads(n)
+        try:
+            yield
+        finally:
+            numba.set_num_threads(before)
+
+    yield use
+    numba.set_num_threads(before)

@@ -124,3 +124,13 @@ def test_cleaner_grid_lowers_co2_but_not_energy(baseline, trend):
 def test_numpy_backend_gives_the_same_table(baseline, trend):
     twin = run("scenarios/baseline.yaml", baseline=baseline, backend="numpy")
     np.testing.assert_allclose(twin.to_frame()["value"], trend.to_frame()["value"], rtol=1e-10)
+
+
+def test_goal_seeking_investment_lever_moves_a_cumulative_plan_path(baseline):
+    from simcore.solve import solve
+
+    # the plan gives Dongli a 2021-2025 investment total; the lever must replace that path, not sit beside it
+    sol = solve("scenarios/plan_14th_fyp.yaml", "dongli: GDP growth 2021-2025 >= 6%", "investment.dongli",
+                baseline=baseline)
+    low, high = sol.at_bounds
+    assert high > low + 1.0  # investment growth from -10% to +30% a year moves Dongli's GDP growth

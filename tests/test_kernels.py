@@ -24,6 +24,23 @@ def test_lu_solve_block_matches_scipy():
     np.testing.assert_allclose(M @ a, F, atol=1e-10)
 
 
+@pytest.mark.parametrize("lead", [0.0, 1e-14])
+def test_lu_solve_block_applies_row_interchanges(lead):
+    """A zero (or tiny) leading diagonal forces LAPACK to pivot; the kernel must replay the interchanges."""
+    rng = np.random.default_rng(17)
+    n, B = 12, 7
+    M = rng.normal(size=(n, n))
+    M[0, 0] = lead
+    lu, piv = scipy.linalg.lu_factor(M)
+    assert (piv != np.arange(n)).any(), "the test matrix must need row interchanges"
+    F = rng.normal(size=(n, B))
+    a = F.copy()
+    kernels.lu_solve_block(lu, piv.astype(np.int64), a)
+    np.testing.assert_allclose(a, scipy.linalg.lu_solve((lu, piv), F), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(a, np.linalg.solve(M, F), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(M @ a, F, atol=1e-10)
+
+
 def test_solve_small_matches_numpy():
     rng = np.random.default_rng(3)
     A = rng.normal(size=(4, 4)) + 4 * np.eye(4)
@@ -31,9 +48,51 @@ def test_solve_small_matches_numpy():
     np.testing.assert_allclose(kernels.solve_small(A, y), reference.solve_small(A, y), rtol=1e-10)
 
 
+@pytest.mark.parametrize("lead", [0.0, 1e-20])
+def test_solve_small_pivots(lead):
+    """Zero or tiny leading pivot: without row interchanges elimination divides by ~0 and loses the answer."""
+    rng = np.random.default_rng(4)
+    A = rng.normal(size=(5, 5))
+    A[0, 0] = lead
+    y = rng.normal(size=5)
+    x = kernels.solve_small(A, y)
+    np.testing.assert_allclose(x, np.linalg.solve(A, y), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(A @ x, y, atol=1e-12)
+    # the textbook case: naive elimination on [[1e-20, 1], [1, 1]] gives x0 = 0 instead of about 1
+    tiny = np.array([[1e-20, 1.0], [1.0, 1.0]])
+    np.testing.assert_allclose(kernels.solve_small(tiny, np.array([1.0, 2.0])), [1.0, 1.0], rtol=1e-12)
+
+
 def test_household_factor_matches():
     args = (1500.0, 0.4, 95.0, 90.0, 500.0, 0.5)
     assert kernels.household_factor(*args) == pytest.approx(reference.household_factor(*args), rel=1e-12)
+
+
+# household_factor = (pop_t / pop_0) * (consumption per resident relative to 2020) ** eps_h, where
+# consumption per resident is c_rate * gdp / pop_t now and C0 / pop_0 in 2020.
+
+def test_household_factor_is_one_in_the_base_year():
+    gdp, c_rate, pop = 1500.0, 0.4, 90.0
+    for eps_h in (0.0, 0.5, 1.3):
+        assert kernels.household_factor(gdp, c_rate, pop, pop, c_rate * gdp, eps_h) == 1.0
+
+
+@pytest.mark.parametrize("eps_h", [0.0, 0.5, 1.0, 1.7])
+def test_household_factor_scales_with_residents_at_constant_consumption_per_resident(eps_h):
+    pop_0, pop_t, C0, c_rate = 90.0, 117.0, 500.0, 0.35
+    gdp = C0 * (pop_t / pop_0) / c_rate  # consumption grows with the residents only
+    assert kernels.household_factor(gdp, c_rate, pop_t, pop_0, C0, eps_h) == pytest.approx(pop_t / pop_0, rel=1e-12)
+
+
+def test_household_factor_without_income_elasticity_counts_residents():
+    pop_0, pop_t = 90.0, 95.0
+    for gdp, c_rate in ((1500.0, 0.4), (2600.0, 0.55), (700.0, 0.2)):
+        assert kernels.household_factor(gdp, c_rate, pop_t, pop_0, 500.0, 0.0) == pop_t / pop_0
+
+
+def test_household_factor_income_elasticity():
+    # residents constant, consumption per resident doubled: factor 2 ** eps_h
+    assert kernels.household_factor(2000.0, 0.5, 90.0, 90.0, 500.0, 0.5) == pytest.approx(np.sqrt(2.0), rel=1e-12)
 
 
 def _draws(paths, R, D, seed):
@@ -48,7 +107,8 @@ def _draws(paths, R, D, seed):
 def test_simulate_matches_its_twin(name, baseline):
     system = system_for(baseline)
     paths = compile_scenario(load_scenario(f"scenarios/{name}.yaml"), baseline, system)
-    draws = _draws(paths, baseline.n_region, 37, seed=11)  # spans three blocks, the last partial
+    n_draws = 2 * kernels.BLOCK + kernels.BLOCK // 3  # spans three blocks, the last partial
+    draws = _draws(paths, baseline.n_region, n_draws, seed=11)
     fast, slow = allocate(len(draws), baseline), allocate(len(draws), baseline)
     kernels.simulate(*kernel_args(system, paths, draws, fast))
     reference.simulate(*kernel_args(system, paths, draws, slow))
@@ -68,21 +128,16 @@ def test_per_draw_loop_twin_matches(baseline):
     np.testing.assert_allclose(a.va, b.va, rtol=1e-12)
 
 
-def test_results_do_not_depend_on_thread_count(baseline):
-    import numba
-
+def test_results_do_not_depend_on_thread_count(baseline, numba_threads):
     system = system_for(baseline)
     paths = compile_scenario(load_scenario("scenarios/plan_14th_fyp.yaml"), baseline, system)
-    draws = _draws(paths, baseline.n_region, 40, seed=2)
+    n_draws = 2 * kernels.BLOCK + 22  # three blocks, the last partial: two threads share them unevenly
+    draws = _draws(paths, baseline.n_region, n_draws, seed=2)
     outs = []
-    before = numba.get_num_threads()
-    try:
-        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
-            numba.set_num_threads(threads)
+    for threads in (1, 2):
+        with numba_threads(threads):
             out = allocate(len(draws), baseline)
             kernels.simulate(*kernel_args(system, paths, draws, out))
-            outs.append(out)
-    finally:
-        numba.set_num_threads(before)
-    np.testing.assert_array_equal(outs[0].va, outs[1].va)
-    np.testing.assert_array_equal(outs[0].co2, outs[1].co2)
+        outs.append(out)
+    for field in ("va", "capital", "energy_cell", "energy", "co2", "co2_cell", "fai", "status"):
+        np.testing.assert_array_equal(getattr(outs[0], field), getattr(outs[1], field), err_msg=field)

@@ -96,6 +96,17 @@ def test_singular_system_is_reported():
 
 
 def test_spectral_radius_of_miller_blair():
-    eig = np.linalg.eigvals(MB_A)
-    assert spectral_radius(MB_A) == pytest.approx(max(abs(eig)))
+    # trace 0.2, determinant -0.0425: eigenvalues 0.1 +- sqrt(0.01 + 0.0425), both real
+    assert spectral_radius(MB_A) == pytest.approx(0.1 + np.sqrt(0.0525), rel=1e-12)
     assert spectral_radius(MB_A) < 1
+
+
+def test_a_numerically_singular_system_is_reported_by_both_entry_points():
+    # columns summing to one up to rounding: I - A is singular, yet LAPACK meets no exactly zero pivot
+    rng = np.random.default_rng(3)
+    A = rng.uniform(0.1, 1.0, (30, 30))
+    A /= A.sum(axis=0, keepdims=True)
+    with pytest.raises(SolverError, match="singular"):
+        leontief_solve(A, np.ones(30))
+    with pytest.raises(SolverError, match="singular"):
+        LeontiefSolver(A)

@@ -81,3 +81,21 @@ def test_cli_targets_probabilities(tmp_path, capsys):
     table = pd.read_csv(out)
     assert table["probability"].between(0, 1).all() and len(table) > 50
     assert "probability of meeting" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flag, value, message", [("--region", "nowhere", "unknown region 'nowhere'"),
+                                                  ("--variable", "GDP|Nowhere", "not kept in Monte Carlo"),
+                                                  ("--out", "fan.txt", "expected a .png, .svg or .pdf")])
+def test_cli_fan_rejects_bad_arguments_before_drawing(tmp_path, capsys, monkeypatch, flag, value, message):
+    import simcore.uncertainty
+
+    def no_draws(*args, **kwargs):
+        raise AssertionError("the Monte Carlo ran before the arguments were checked")
+
+    monkeypatch.setattr(simcore.uncertainty, "monte_carlo", no_draws)
+    args = {"--region": "tianjin", "--variable": "GDP", "--out": str(tmp_path / "fan.png")}
+    args[flag] = value if flag != "--out" else str(tmp_path / value)
+    argv = ["fan", "scenarios/plan_14th_fyp.yaml", "--draws", "10"] + [x for kv in args.items() for x in kv]
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

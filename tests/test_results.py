@@ -82,3 +82,24 @@ def test_cli_compare(capsys, tmp_path):
     assert main(["compare", "scenarios/baseline.yaml", "scenarios/low_growth.yaml", "--out", str(out)]) == 0
     assert "low_growth minus baseline" in capsys.readouterr().out
     assert pd.read_csv(out)["difference"].notna().all()
+
+
+def test_variable_names_list_what_batch_variables_computes(baseline):
+    from simcore.engine import project_central
+    from simcore.results import batch_variables, variable_names
+    from simcore.scenario import load_scenario
+
+    raw, paths = project_central(load_scenario("scenarios/baseline.yaml"), baseline)
+    assert variable_names(baseline) == list(batch_variables(baseline, raw, paths.pop))
+
+
+def test_streamed_draws_file_equals_the_in_memory_long_table(tmp_path):
+    from simcore.uncertainty import monte_carlo
+
+    mc = monte_carlo("scenarios/baseline.yaml", draws=70, seed=3)
+    paths = mc.write(tmp_path, keep_draws=True)
+    assert sorted(p.name for p in paths) == sorted(p.name for p in tmp_path.iterdir())
+    streamed = pd.read_parquet(tmp_path / "montecarlo.draws.parquet")
+    for column in ("model", "scenario", "region", "variable", "unit"):
+        streamed[column] = streamed[column].astype(str)
+    pd.testing.assert_frame_equal(streamed, mc.draws_frame().reset_index(drop=True), check_dtype=False)

@@ -96,6 +96,25 @@ def test_deep_merge_properties():
     assert merged == {"x": {"y": 1, "z": [3]}, "w": 3}
 
 
+def test_a_later_layer_replaces_a_time_path_form_instead_of_mixing_forms():
+    parent = {"path": {"cumulative": {"2021-2025": 2100}, "growth": 0.03}, "mix": {"growth": 1}}
+    assert deep_merge(parent, {"path": {"growth": 0.05}})["path"] == {"growth": 0.05}
+    assert deep_merge(parent, {"path": {"cumulative": {"2021-2025": 900}}})["path"] == \
+        {"cumulative": {"2021-2025": 900}, "growth": 0.03}  # growth may accompany cumulative
+    assert deep_merge({"p": {"constant": 3}}, {"p": {"values": {2035: 1}}}) == {"p": {"values": {2035: 1}}}
+    assert deep_merge({"p": {"values": {2025: 2, 2035: 3}}}, {"p": {"values": {2035: 1}}}) == \
+        {"p": {"values": {2025: 2, 2035: 1}}}
+    # the plan's cumulative Dongli investment is replaced by an override naming growth only
+    plan = REPO / "scenarios" / "plan_14th_fyp.yaml"
+    s = load_scenario(plan, overrides={"investment.regions.dongli.path": {"growth": 0.2}})
+    assert s.spec.investment.regions["dongli"].path.form() == "growth"
+    assert load_scenario(plan).spec.investment.regions["dongli"].path.form() == "cumulative"
+    # a dotted key into the path changes only that part: the cumulative total stays
+    dotted = load_scenario(plan, overrides={"investment.regions.dongli.path.growth": 0.2})
+    kept = dotted.spec.investment.regions["dongli"].path
+    assert kept.form() == "cumulative" and kept.growth == 0.2
+
+
 def test_time_path_forms():
     base = 100.0
     assert TimePath.model_validate({"constant": 5}).evaluate()[3] == 5

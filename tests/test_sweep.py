@@ -1,6 +1,5 @@
 """Sweeps: generation, local and Dask engines, resumption after an interruption."""
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,7 @@ from simcore import run
 from simcore import sweep as sweep_module
 from simcore.errors import SimcoreError
 from simcore.scenario import ScenarioError
-from simcore.sweep import Store, load_sweep, run_sweep
+from simcore.sweep import load_sweep, run_sweep
 
 GRID = "scenarios/sweeps/binhai_grid.yaml"
 LHS = "scenarios/sweeps/plan_lhs.yaml"
@@ -120,4 +119,18 @@ def test_example_sweeps_are_valid():
     for path in Path("scenarios/sweeps").glob("*.yaml"):
         load_sweep(path)
     assert len(list(Path("scenarios/sweeps").glob("*.yaml"))) >= 2
-    shutil.rmtree("does-not-exist", ignore_errors=True)
+
+
+def test_sweep_digest_changes_with_the_baseline(tmp_path):
+    import shutil
+
+    from simcore import load_baseline
+
+    path = small_sweep(tmp_path)
+    folder = tmp_path / "baseline"
+    shutil.copytree(load_baseline().data_dir, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    params = folder / "parameters.csv"
+    params.write_text(params.read_text().replace("14083.73", "14083.74", 1))
+    bundled, other = load_sweep(path), load_sweep(path, baseline_dir=str(folder))
+    assert other.baseline().checksum != bundled.baseline().checksum
+    assert other.digest() != bundled.digest()  # a resumed sweep never mixes chunks from two baselines

@@ -27,18 +27,21 @@ def test_adding_draws_never_changes_earlier_ones(baseline, plan_mc):
     assert not np.array_equal(other.values, plan_mc.values[:50])
 
 
-def test_quantiles_identical_with_one_and_two_threads(baseline):
-    import numba
+def test_quantiles_identical_with_one_and_two_threads(baseline, numba_threads):
+    from simcore.kernels import BLOCK
 
-    before = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        one = monte_carlo(PLAN, draws=64, seed=3, baseline=baseline).quantiles()
-        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-        two = monte_carlo(PLAN, draws=64, seed=3, baseline=baseline).quantiles()
-    finally:
-        numba.set_num_threads(before)
-    np.testing.assert_array_equal(one["value"].to_numpy(), two["value"].to_numpy())
+    # one trade variant and one chunk, so the kernel gets every draw in one call: three blocks, the last
+    # partial, shared unevenly between two threads (with 16 variants each call would get a few draws)
+    n = 2 * BLOCK + 22
+    scenario = load_scenario(PLAN, overrides={"uncertainty.variants": 1})
+    runs = []
+    for threads in (1, 2):
+        with numba_threads(threads):
+            runs.append(monte_carlo(scenario, draws=n, seed=3, chunk_size=n, baseline=baseline))
+    one, two = runs
+    assert one.provenance["variants"] == 1 and (one.sampled.variant_of == 0).all()
+    np.testing.assert_array_equal(one.values, two.values)
+    np.testing.assert_array_equal(one.quantiles()["value"].to_numpy(), two.quantiles()["value"].to_numpy())
 
 
 def test_quantiles_are_monotone_and_anchored(plan_mc, baseline):
