@@ -29,7 +29,7 @@ from . import districts, energy
 from .facts import Estimate, load_facts
 from .national_io import FINAL_DEMAND, build_national_io, proxy_weights
 from .sources import CODELISTS, OUTPUT, Shared, SourceError, default_shared, sha256
-from .history import build_history
+from .history import build_history, build_history_table
 from .targets import build_targets
 
 BUILD_VERSION = "1"
@@ -83,10 +83,12 @@ def build(shared: Shared) -> dict[str, pd.DataFrame | dict]:
     facts = load_facts(shared)
     io = build_national_io(shared, sectors)
 
-    gdp = districts.estimate_gdp(facts)
+    history_table = build_history_table(shared)
+    gdp = districts.estimate_gdp(facts, history_table)
+    binhai_tertiary = districts.binhai_tertiary_share(history_table)
     pop = districts.population(facts)
     fai = districts.fixed_investment(facts, gdp)
-    constraints = districts.structure_constraints(facts, gdp, sectors, exact)
+    constraints = districts.structure_constraints(facts, gdp, sectors, exact, binhai_tertiary)
     national_share = io.VA.sum(axis=0) / io.VA.sum()
     va = districts.fit_structure(districts.prior_structure(national_share, sectors, gdp), constraints, sectors)
 
@@ -149,7 +151,9 @@ def build(shared: Shared) -> dict[str, pd.DataFrame | dict]:
         "aggregate_weights.csv": _weights_table(weights, sector_ids),
         "parameters.csv": parameters,
         "targets.csv": targets,
-        "history.csv": history,
+        "history.csv": history_table,
+        "history_metrics.csv": history,
+        "gdp_2020_evidence.csv": _evidence_table(facts, history_table, gdp, binhai_tertiary),
     }
     report = {
         "build_version": BUILD_VERSION,
@@ -158,6 +162,26 @@ def build(shared: Shared) -> dict[str, pd.DataFrame | dict]:
         "energy_table_rows": len(energy_table),
     }
     return {"tables": tables, "report": report}
+
+
+def _evidence_table(facts, history_table, gdp, binhai_tertiary) -> pd.DataFrame:
+    """Each piece of evidence on the estimated 2020 levels, with the value it implies (docs/data.md)."""
+    rows = []
+    evidence = districts.gdp_evidence(facts, history_table)
+    evidence["jinnan"] = [e for e in districts.backcasts(history_table, "jinnan")]
+    evidence["jinghai"] = districts.backcasts(history_table, "jinghai")
+    for region, items in evidence.items():
+        for e in items:
+            rows.append((region, "gdp", e.method, e.kind, e.value, e.sd if math.isfinite(e.sd) else math.nan,
+                         e.confidence, math.nan, math.nan))
+    for region in ("binhai", "dongli", "jinnan"):
+        g = gdp[region]
+        rows.append((region, "gdp", "combined estimate (accounts_2020.csv)", "combined", g.value, math.nan,
+                     "estimated", g.low, g.high))
+    rows.append(("binhai", "tertiary_share_pct", binhai_tertiary.source, "combined", binhai_tertiary.value,
+                 math.nan, "estimated", binhai_tertiary.low, binhai_tertiary.high))
+    return pd.DataFrame(rows, columns=["region", "variable", "method", "kind", "implied_2020", "log_sd",
+                                       "confidence", "low", "high"])
 
 
 def _relative_range(e: Estimate) -> float:

@@ -86,6 +86,11 @@ class Shared:
     def external(self) -> pd.DataFrame:
         return self.csv("data/external_stats_to_2020.csv", dtype=str)
 
+    @cached_property
+    def external_2021(self) -> pd.DataFrame:
+        """The 2021-2024 outturn (same columns plus ``confidence`` A/B/C)."""
+        return self.csv("data/external_stats_2021_2024.csv", dtype=str)
+
     def seed_lines(self, seed_file: str) -> list[str]:
         text = self._path(f"seeds/{seed_file}").read_text(encoding="utf-8")
         return text.split("\n")

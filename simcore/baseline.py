@@ -35,7 +35,7 @@ CO2_SOURCES = ("coal", "oil", "gas", "process")
 DATA_FILES = (
     "accounts_2020.csv", "mrio_coefficients_2020.csv", "final_demand_shares_2020.csv", "national_io_2020.csv",
     "energy_co2_tianjin.csv", "emission_factors.csv", "aggregate_weights.csv", "parameters.csv", "targets.csv",
-    "history.csv",
+    "history.csv", "history_metrics.csv", "gdp_2020_evidence.csv",
 )
 _FLOW_VARIABLES = {
     "household_consumption": "household", "government_consumption": "government", "gfcf": "gfcf",

@@ -43,7 +43,7 @@ def free_parameters() -> pd.DataFrame:
 
 
 def history(b: Baseline) -> pd.DataFrame:
-    return pd.read_csv(b.data_dir / "history.csv", keep_default_na=False, na_values=[""])
+    return pd.read_csv(b.data_dir / "history_metrics.csv", keep_default_na=False, na_values=[""])
 
 
 def model_metrics(b: Baseline, scenario: Scenario, hist: pd.DataFrame) -> np.ndarray:
