@@ -276,7 +276,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from .calibrate import run_calibration
 
     result = run_calibration(args.scenario, args.fit_dir, args.scenario_out, args.report,
-                             load_baseline(args.baseline))
+                             load_baseline(args.baseline), vintage=args.vintage)
     with pd.option_context("display.width", 200, "display.float_format", "{:,.4f}".format):
         print(result.parameters[["name", "value", "low", "high", "at_bound"]].to_string(index=False))
         print()
@@ -285,7 +285,21 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     missed = int((result.residuals["status"] != "matched").sum())
     bound = int((result.parameters["at_bound"] != "").sum())
     print(f"\n{len(result.residuals) - missed} of {len(result.residuals)} history targets matched; "
-          f"{bound} parameter(s) on a bound; wrote {args.scenario_out}, {args.fit_dir}/trend_*.csv, {args.report}")
+          f"{bound} parameter(s) on a bound; vintage {result.vintage}; wrote {args.scenario_out}, "
+          f"{args.fit_dir}/trend_*.csv, {args.report}")
+    return 0
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from .backtest import backtest
+
+    bt = backtest(args.vintage, args.scenario, draws=args.draws, seed=args.seed,
+                  baseline=load_baseline(args.baseline), progress=not args.quiet)
+    written = bt.write(args.out)
+    with pd.option_context("display.width", 200, "display.float_format", "{:,.3f}".format):
+        print(bt.summary.to_string(index=False))
+    print(f"\nvintage {bt.vintage}: {len(bt.table)} published figures compared; wrote "
+          f"{len(written)} files to {args.out}")
     return 0
 
 
@@ -431,12 +445,24 @@ def build_parser() -> argparse.ArgumentParser:
     sens.add_argument("--out", type=Path, default=None, help="write sensitivity.csv and sensitivity.png here")
     sens.set_defaults(func=cmd_sensitivity)
 
-    cal = sub.add_parser("calibrate", help="fit the trend scenario's free parameters to 2016-2020 history")
+    cal = sub.add_parser("calibrate", help="fit the trend scenario's free parameters to the published record")
     cal.add_argument("--scenario", type=Path, default=Path("scenarios/baseline.yaml"))
     cal.add_argument("--fit-dir", type=Path, default=Path("calibration/fit"))
     cal.add_argument("--scenario-out", type=Path, default=Path("scenarios/calibrated_trend.yaml"))
     cal.add_argument("--report", type=Path, default=Path("docs/calibration.md"))
+    cal.add_argument("--vintage", type=int, default=None,
+                     help="last year of history the fit may read (default: the latest in the history table)")
     cal.set_defaults(func=cmd_calibrate)
+
+    bt = sub.add_parser("backtest", help="calibrate at a vintage, project, compare with every later published figure")
+    bt.add_argument("--vintage", type=int, default=2020, help="last year of history the calibration may read")
+    bt.add_argument("--scenario", type=Path, default=Path("scenarios/baseline.yaml"),
+                    help="trend scenario whose free parameters are fitted")
+    bt.add_argument("--draws", type=int, default=0, help="Monte Carlo draws for band coverage and fan charts")
+    bt.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo")
+    bt.add_argument("--out", type=Path, required=True, help="folder for backtest.csv, the summary and the fans")
+    bt.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    bt.set_defaults(func=cmd_backtest)
 
     solve = sub.add_parser("solve", help="find the lever value that meets a target (goal seeking)")
     solve.add_argument("scenario", type=Path)

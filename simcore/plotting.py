@@ -213,3 +213,31 @@ def waterfall_figure(table: pd.DataFrame, regions: list[str]):
 
 __all__ = ["PRESETS", "fan_chart", "fan_figure", "required_quantiles", "sensitivity_bars", "target_points",
            "waterfall", "waterfall_figure"]
+
+
+def backtest_fan(quantiles: pd.DataFrame, table: pd.DataFrame, variable: str, vintage: int):
+    """One panel per region: the 5-95% and 25-75% bands and central path of a backtest projection, with
+    the published actuals after the vintage as points."""
+    import matplotlib.pyplot as plt
+
+    regions = list(dict.fromkeys(table.loc[table["variable"] == variable, "region"]))
+    fig, axes = plt.subplots(1, len(regions), figsize=(4.2 * len(regions), 3.4), squeeze=False)
+    for ax, region in zip(axes[0], regions):
+        q = quantiles[(quantiles["region"] == region) & (quantiles["variable"] == variable)]
+        q = q[q["year"].between(vintage, vintage + 6)]
+        wide = q.pivot_table(index="year", columns="quantile", values="value", aggfunc="first")
+        years = wide.index.to_numpy()
+        ax.fill_between(years, wide[0.05], wide[0.95], color="#c6dbef", label="90% band")
+        ax.fill_between(years, wide[0.25], wide[0.75], color="#6baed6", label="50% band")
+        ax.plot(years, wide["central"], color="#08306b", lw=1.5, label="central run")
+        act = table[(table["region"] == region) & (table["variable"] == variable)]
+        ax.plot(act["year"], act["actual"], "o", color="#c62d23", label="published")
+        ax.set_title(f"{region}")
+        ax.set_xlabel("year")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(f"{variable} ({table.loc[table['variable'] == variable, 'unit'].iloc[0]})")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False, bbox_to_anchor=(0.5, -0.08))
+    fig.suptitle(f"Backtest at vintage {vintage}: {variable}")
+    fig.tight_layout()
+    return fig

@@ -66,3 +66,9 @@ def numba_threads():
 
     yield use
     numba.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def repo_path() -> Path:
+    """The repository root, so that tests do not depend on the working directory."""
+    return REPO

@@ -1,0 +1,94 @@
+"""The published record (``calibration/data/history.csv``) as the calibration and the backtest read it.
+
+A *vintage* is the last year whose statistics a calibration may use.  :func:`load_history` is the only
+reader of the history tables, and it drops every row after the vintage before anything else sees the
+table, so a calibration at vintage 2020 cannot use a 2021 figure however it is written.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .baseline import Baseline
+from .errors import SimcoreError
+
+GROWTH = "GDP|Real Growth"
+
+
+class VintageError(SimcoreError):
+    """A vintage outside the history, or a history that has nothing up to it."""
+
+
+def history_years(b: Baseline) -> tuple[int, int]:
+    years = pd.read_csv(b.data_dir / "history.csv", usecols=["year"])["year"]
+    return int(years.min()), int(years.max())
+
+
+def default_vintage(b: Baseline) -> int:
+    """The latest year in the history table."""
+    return history_years(b)[1]
+
+
+def check_vintage(b: Baseline, vintage: int | None) -> int:
+    first, last = history_years(b)
+    if vintage is None:
+        return last
+    if isinstance(vintage, bool) or not isinstance(vintage, int) or not first <= vintage <= last:
+        raise VintageError(f"vintage {vintage!r} is outside the history ({first}-{last}, "
+                           f"{b.data_dir / 'history.csv'})")
+    return vintage
+
+
+def load_history(b: Baseline, vintage: int | None = None, used_only: bool = True) -> pd.DataFrame:
+    """History rows up to ``vintage`` (default: all), the ``used`` rows only unless asked otherwise.
+
+    Raises
+    ------
+    VintageError
+        When the vintage is outside the years of the table, or a row has no source.
+    """
+    table = pd.read_csv(b.data_dir / "history.csv", keep_default_na=False, na_values=[""])
+    if vintage is not None:
+        vintage = check_vintage(b, vintage)
+        table = table[table["year"] <= vintage]
+    missing = table["source"].isna() | (table["source"].astype(str).str.strip() == "")
+    if missing.any():
+        row = table[missing].iloc[0]
+        raise VintageError(f"{b.data_dir / 'history.csv'} row {int(row.name) + 2}: "
+                           f"{row['region']} {row['variable']} {row['year']} has no source")
+    if used_only:
+        table = table[table["status"] == "used"]
+    return table.reset_index(drop=True)
+
+
+def load_metrics(b: Baseline, vintage: int | None = None) -> pd.DataFrame:
+    """The calibration metrics (``history_metrics.csv``) whose period ends by ``vintage``."""
+    table = pd.read_csv(b.data_dir / "history_metrics.csv", keep_default_na=False, na_values=[""])
+    if vintage is not None:
+        vintage = check_vintage(b, vintage)
+        table = table[table["end"] <= vintage].reset_index(drop=True)
+        if table.empty:
+            raise VintageError(f"no calibration metric ends by the vintage {vintage}")
+    return table
+
+
+def vintage_assumptions(hist: pd.DataFrame, vintage: int) -> dict[str, float]:
+    """Trend assumptions read off the record up to the vintage (the rules are in docs/calibration.md).
+
+    * ``investment.default_growth``: Tianjin's latest published fixed-asset investment growth;
+    * ``population.default_growth``: the average growth between Tianjin's two latest published resident
+      populations (0 when only one is published).
+    """
+    rows = hist[(hist["region"] == "tianjin") & (hist["year"] <= vintage)]
+    fai = rows[rows["variable"] == "Investment|Fixed Assets"].sort_values("year")
+    fai = fai[fai["unit"].str.startswith("%")]
+    if fai.empty:
+        raise VintageError(f"no Tianjin fixed-asset investment growth published by {vintage}")
+    pop = rows[rows["variable"] == "Population"].sort_values("year")
+    if len(pop) >= 2:
+        a, z = pop.iloc[-2], pop.iloc[-1]
+        pop_growth = (z["value"] / a["value"]) ** (1 / (z["year"] - a["year"])) - 1
+    else:
+        pop_growth = 0.0
+    return {"investment.default_growth": round(float(fai["value"].iloc[-1]) / 100, 6),
+            "population.default_growth": round(float(pop_growth), 6)}

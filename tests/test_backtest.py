@@ -1,0 +1,106 @@
+"""Vintage-enforced calibration, the backtest against the published record, and centred Monte Carlo."""
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import simcore
+from simcore import load_baseline
+from simcore.backtest import NoActualsError, actuals_after, backtest
+from simcore.calibrate import fit
+from simcore.history import VintageError, load_history, vintage_assumptions
+from simcore.scenario import load_scenario
+
+SCENARIO = "scenarios/baseline.yaml"
+
+
+@pytest.fixture(scope="module")
+def poisoned(tmp_path_factory, baseline):
+    """A copy of the baseline tables whose history after 2020 is absurd (but well-formed)."""
+    folder = tmp_path_factory.mktemp("poisoned") / "data"
+    shutil.copytree(baseline.data_dir, folder)
+    hist = pd.read_csv(folder / "history.csv", keep_default_na=False)
+    late = hist["year"] > 2020
+    hist.loc[late, "value"] = hist.loc[late, "value"] * 7 + 99
+    hist.to_csv(folder / "history.csv", index=False)
+    return load_baseline(folder)
+
+
+def test_a_calibration_at_vintage_2020_never_reads_later_rows(baseline, poisoned, repo_path):
+    scenario = load_scenario(repo_path / SCENARIO, baseline=baseline)
+    clean = fit(scenario, baseline, vintage=2020)
+    dirty = fit(load_scenario(repo_path / SCENARIO, baseline=poisoned), poisoned, vintage=2020)
+    np.testing.assert_array_equal(clean.parameters["value"], dirty.parameters["value"])
+    assert clean.assumptions == dirty.assumptions
+    # ... while the default vintage (the latest year) does read them
+    assert vintage_assumptions(load_history(poisoned), 2024) != vintage_assumptions(load_history(baseline), 2024)
+
+
+def test_vintage_rules_read_the_record(baseline):
+    hist = load_history(baseline)
+    at_2020 = vintage_assumptions(hist, 2020)
+    assert at_2020["investment.default_growth"] == pytest.approx(0.030)  # Tianjin FAI 2020 +3.0%
+    assert at_2020["population.default_growth"] == 0.0  # only the 2020 census by then
+    at_2024 = vintage_assumptions(hist, 2024)
+    assert at_2024["population.default_growth"] == pytest.approx((1364 / 1386.6) ** 0.25 - 1, abs=1e-6)
+
+
+@pytest.mark.parametrize("vintage", [2014, 2031, True])
+def test_a_vintage_outside_the_history_is_an_error(baseline, vintage):
+    with pytest.raises(VintageError, match="outside the history"):
+        load_history(baseline, vintage)
+
+
+def test_backtest_compares_every_later_figure(baseline, repo_path):
+    bt = backtest(2020, repo_path / SCENARIO, baseline=baseline)
+    hist = load_history(baseline)
+    expected = actuals_after(baseline, 2020)
+    assert len(bt.table) == len(expected) > 20
+    assert set(bt.table["year"]) == {2021, 2022, 2023, 2024}
+    # Tianjin's growth: the projection against each published rate, error = projected - actual
+    growth = bt.table[(bt.table["region"] == "tianjin") & (bt.table["variable"] == "GDP|Real Growth")]
+    published = hist[(hist["region"] == "tianjin") & (hist["variable"] == "GDP|Real Growth") & (hist["year"] > 2020)]
+    assert list(growth["actual"]) == list(published.sort_values("year")["value"])
+    np.testing.assert_allclose(growth["error"], growth["projected"] - growth["actual"])
+    levels = bt.table[bt.table["variable"] == "GDP|2020 prices"]
+    np.testing.assert_allclose(levels["error"], 100 * (levels["projected"] / levels["actual"] - 1))
+    # the summary's RMSE over all horizons is the RMSE of the rows
+    row = bt.summary[(bt.summary["variable"] == "GDP|Real Growth") & (bt.summary["horizon"] == "all")].iloc[0]
+    g = bt.table[bt.table["variable"] == "GDP|Real Growth"]["error"]
+    assert row["rmse"] == pytest.approx(float(np.sqrt((g ** 2).mean())))
+
+
+def test_backtest_after_the_last_year_says_there_is_nothing_to_compare(baseline, repo_path):
+    with pytest.raises(NoActualsError, match="no published figure after the vintage 2024"):
+        backtest(2024, repo_path / SCENARIO, baseline=baseline)
+
+
+def test_backtest_cli_writes_its_tables_and_fans(tmp_path, repo_path):
+    from simcore.cli import main
+
+    assert main(["backtest", "--vintage", "2020", "--draws", "64", "--seed", "2", "--quiet",
+                 "--scenario", str(repo_path / SCENARIO), "--out", str(tmp_path)]) == 0
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"backtest.csv", "backtest_summary.csv", "backtest_summary.md", "fan_gdp_real_growth.png"} <= names
+    table = pd.read_csv(tmp_path / "backtest.csv")
+    assert table["q_position"].between(0, 1).all()
+    assert main(["backtest", "--vintage", "2024", "--scenario", str(repo_path / SCENARIO),
+                 "--out", str(tmp_path / "none")]) == 2
+    assert not (tmp_path / "none" / "backtest.csv").exists()
+
+
+def test_monte_carlo_median_is_the_central_run(repo_path):
+    """Distributions are centred: the median draw stays within a stated tolerance of the central run
+    (1% for Tianjin GDP, 2.5% for its energy and CO2, 5% for a leaf's GDP, to 2035)."""
+    from simcore.uncertainty import monte_carlo
+
+    central = simcore.run(repo_path / SCENARIO)
+    mc = monte_carlo(repo_path / SCENARIO, draws=400, seed=5)
+    for region, variable, tolerance in (("tianjin", "GDP", 0.01), ("tianjin", "Emissions|CO2", 0.025),
+                                        ("tianjin", "Energy Consumption", 0.025), ("binhai", "GDP", 0.05),
+                                        ("dongli", "GDP", 0.05), ("ziya", "GDP", 0.05)):
+        median = np.median(mc.get(region, variable), axis=0)
+        path = central.series(region, variable).to_numpy()
+        np.testing.assert_allclose(median, path, rtol=tolerance, err_msg=f"{region} {variable}")
