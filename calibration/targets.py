@@ -20,7 +20,7 @@ from .facts import _resolve_source
 from .sources import FACT_FILES, INPUTS, SEED_FILES, Shared, number_in_text
 
 COLUMNS = ["target_id", "region", "indicator", "variable", "denominator", "basis", "comparison", "year",
-           "value", "unit", "kind", "value_2020", "source_2020", "not_modelled", "source", "note"]
+           "value", "value_high", "unit", "kind", "value_2020", "source_2020", "not_modelled", "source", "note"]
 
 _AT_LEAST = re.compile(r"at least|more than|minimum|lower bound|or more|以上|不低于|不少于|超过|力争|＞|>", re.I)
 _AT_MOST = re.compile(r"less than|upper bound|ceiling|以下|以内|不超过|控制在|低于|＜|<", re.I)
@@ -102,6 +102,7 @@ def build_targets(shared: Shared) -> tuple[pd.DataFrame, list[str]]:
                 "comparison": _comparison(fact.indicator_en, fact.quote_zh),
                 "year": _year(fact.year),
                 "value": value,
+                "value_high": math.nan,
                 "unit": fact.unit,
                 "kind": fact.target_kind if isinstance(fact.target_kind, str) and fact.target_kind else "expected",
                 "value_2020": math.nan,
@@ -129,6 +130,10 @@ def build_targets(shared: Shared) -> tuple[pd.DataFrame, list[str]]:
                 if m["value"]:
                     row["value"] = float(m["value"])
                     row["source"] += f" + {_cite(shared, m['value_source'], float(m['value']))}"
+                if m.get("high", ""):
+                    if not number_in_text(float(m["high"]), shared.seed_line(citation)):
+                        raise ValueError(f"target_map.csv: range top {m['high']} not at {citation}")
+                    row.update(comparison="range", value_high=float(m["high"]))
             if math.isnan(row["value"]):
                 continue  # no number and no city quota to stand in: not quantitative
             if not row["variable"]:
@@ -150,6 +155,7 @@ def build_targets(shared: Shared) -> tuple[pd.DataFrame, list[str]]:
         rows.append({
             "region": e.region, "indicator": e.indicator, "variable": e.variable, "denominator": e.denominator,
             "basis": e.basis, "comparison": e.comparison, "year": int(e.year), "value": float(e.value),
+            "value_high": math.nan,
             "unit": e.unit, "kind": e.kind, "value_2020": math.nan, "source_2020": "", "not_modelled": "" if e.variable else e.note.removeprefix("not modelled: "),
             "source": source, "note": e.note if e.variable else "",
         })

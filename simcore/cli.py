@@ -85,9 +85,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     _print_summary(summary_table(results.table, list(load_baseline(args.baseline).regions.ids)))
     if args.out is not None:
         from .results import atomic_files, stage_results
-        from .targets import report, table_getter
 
-        targets = report(load_baseline(args.baseline).targets, table_getter(results.table))
+        targets = _target_report(args, results, load_baseline(args.baseline))
         with atomic_files(args.out) as path_for:  # results and target report together, or nothing
             names = stage_results(path_for, results.table, prov, "results") + ["targets.csv"]
             targets.to_csv(path_for("targets.csv"), index=False, float_format="%.10g")
@@ -207,6 +206,17 @@ def cmd_fan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _target_report(args: argparse.Namespace, results, baseline) -> pd.DataFrame:
+    """The target report of a deterministic run: imposed targets marked, outturns where published."""
+    from .history import load_history
+    from .scenario import load_scenario
+    from .targets import imposed_targets, report, table_getter
+
+    scenario = load_scenario(args.scenario, overrides=_overrides(args), baseline=baseline)
+    return report(baseline.targets, table_getter(results.table),
+                  imposed=imposed_targets(baseline.targets, scenario, baseline), history=load_history(baseline))
+
+
 def cmd_targets(args: argparse.Namespace) -> int:
     baseline = load_baseline(args.baseline)
     if args.draws:
@@ -216,14 +226,16 @@ def cmd_targets(args: argparse.Namespace) -> int:
         cols = ["target_id", "region", "year", "comparison", "target", "median", "p05", "p95", "probability"]
     else:
         from .engine import run
-        from .targets import report, table_getter
 
         results = run(args.scenario, overrides=_overrides(args), baseline=baseline)
-        table = report(baseline.targets, table_getter(results.table))
-        modelled = table["status"].isin(["met", "missed"])
-        print(f"{results.provenance['scenario']}: {int((table['status'] == 'met').sum())} of {int(modelled.sum())} "
-              f"modelled targets met; {int((~modelled).sum())} of {len(table)} targets are not modelled "
-              "(reason in the status column)")
+        table = _target_report(args, results, baseline)
+        counts = table["status"].value_counts()
+        scored = int(counts.get("met", 0) + counts.get("exceeded", 0) + counts.get("missed", 0))
+        unmodelled = int(table["status"].str.startswith("not modelled").sum())
+        print(f"{results.provenance['scenario']}: of {scored} projected targets {int(counts.get('met', 0))} met, "
+              f"{int(counts.get('exceeded', 0))} exceeded, {int(counts.get('missed', 0))} missed; "
+              f"{int(counts.get('imposed', 0))} imposed by the scenario (not scored); {unmodelled} of "
+              f"{len(table)} not modelled (reason in the status column)")
         cols = ["target_id", "region", "year", "comparison", "target", "assessed", "gap", "status"]
     with pd.option_context("display.width", 250, "display.max_rows", 1000, "display.max_colwidth", 60,
                            "display.float_format", "{:,.3f}".format):

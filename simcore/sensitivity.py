@@ -38,16 +38,22 @@ def problem(sweep: Sweep) -> dict:
     return {"num_vars": len(names), "names": names, "bounds": bounds}
 
 
+def _salib_seed(seed: int) -> int:
+    """SALib reads ``seed=0`` as "no seed" (``if seed:``) and then draws unseeded bootstrap intervals, so
+    simcore passes ``seed + 1``: every seed, 0 included, gives the same indices on every run."""
+    return int(seed) + 1
+
+
 def design(sweep: Sweep, method: str, samples: int, seed: int) -> np.ndarray:
     spec = problem(sweep)
     if method == "sobol":
         from SALib.sample import sobol
 
-        return sobol.sample(spec, samples, calc_second_order=False, seed=seed)
+        return sobol.sample(spec, samples, calc_second_order=False, seed=_salib_seed(seed))
     if method == "morris":
         from SALib.sample import morris
 
-        return morris.sample(spec, samples, num_levels=4, seed=seed)
+        return morris.sample(spec, samples, num_levels=4, seed=_salib_seed(seed))
     raise SimcoreError(f"unknown method {method!r}; expected sobol or morris")
 
 
@@ -74,14 +80,14 @@ def sensitivity(sweep_path: str | os.PathLike, method: str = "sobol", samples: i
         if method == "sobol":
             from SALib.analyze import sobol
 
-            res = sobol.analyze(spec_problem, Y, calc_second_order=False, seed=seed)
+            res = sobol.analyze(spec_problem, Y, calc_second_order=False, seed=_salib_seed(seed))
             for i, name in enumerate(names):
                 rows.append({"output": text, "parameter": name, "S1": res["S1"][i], "S1_conf": res["S1_conf"][i],
                              "ST": res["ST"][i], "ST_conf": res["ST_conf"][i]})
         else:
             from SALib.analyze import morris
 
-            res = morris.analyze(spec_problem, X, Y, num_levels=4, seed=seed)
+            res = morris.analyze(spec_problem, X, Y, num_levels=4, seed=_salib_seed(seed))
             for i, name in enumerate(names):
                 rows.append({"output": text, "parameter": name, "mu": res["mu"][i], "mu_star": res["mu_star"][i],
                              "sigma": res["sigma"][i], "mu_star_conf": res["mu_star_conf"][i]})

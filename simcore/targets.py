@@ -9,8 +9,20 @@ share of the Tianjin total), a basis and a comparison:
 * ``cumulative_sum``: the sum over 2021 .. year;
 * ``change_vs_2020``: % change of the variable (or of variable / denominator) against 2020.
 
-``>=`` and ``<=`` are met when the projection is on the right side; ``=`` ("about") when it is within 5%
-of the target.  Where the seed publishes the indicator's 2020 value (``value_2020``) and the model
+Statuses, as a planner reads them:
+
+* ``>=`` / ``<=``: ``met`` when the projection is on the right side, else ``missed``;
+* ``range`` (``value`` to ``value_high``, e.g. the Eco-city's 12-15% growth): ``met`` inside, ``exceeded``
+  above, ``missed`` below;
+* ``=`` ("about X"): ``met`` within the tolerance (5% of the target, at least 0.25 points for a target in
+  %), ``exceeded`` beyond it on the side the plan wants (higher, or for a reduction lower), else ``missed``;
+* ``imposed``: the scenario sets the lever that determines the indicator (an investment path behind a
+  cumulative FAI target, a population path, a share target of ``industry_shares``), so nothing was
+  projected; the value is shown but not scored;
+* ``not modelled``: with the reason.
+
+Where the published record has the indicator for the target's year, the report adds the ``outturn`` and
+whether the plan was met in reality (``outturn_status``).  Where the seed publishes the indicator's 2020 value (``value_2020``) and the model
 measures it with a proxy of another level (a share or a ratio), the projection is *bridged*: scaled by
 published 2020 / model 2020, so that the model's change is scored, not the proxy's level.
 """
@@ -27,9 +39,10 @@ import pandas as pd
 from .schema import START, YEARS
 
 ABOUT = 0.05  # relative tolerance of "=" targets
+ABOUT_POINTS = 0.25  # ... at least this many points for a target stated in %
 REPORT_COLUMNS = ["target_id", "seed_region", "region", "indicator", "variable", "basis", "comparison", "year",
-                  "target", "unit", "kind", "projected", "model_2020", "published_2020", "assessed", "gap",
-                  "met", "status", "source"]
+                  "target", "target_high", "unit", "kind", "projected", "model_2020", "published_2020", "assessed",
+                  "gap", "met", "status", "outturn", "outturn_status", "source"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,7 @@ class Target:
     kind: str
     value_2020: float
     source: str
+    value_high: float = math.nan
 
     @property
     def seed_region(self) -> str:
@@ -65,7 +79,9 @@ def modelled_targets(targets: pd.DataFrame) -> list[Target]:
         out.append(Target(r.target_id, r.region, r.indicator, r.variable,
                           r.denominator if isinstance(r.denominator, str) else "", r.basis, r.comparison,
                           int(r.year), float(r.value), r.unit, r.kind,
-                          float(r.value_2020) if not pd.isna(r.value_2020) else math.nan, r.source))
+                          float(r.value_2020) if not pd.isna(r.value_2020) else math.nan, r.source,
+                          float(getattr(r, "value_high", math.nan)) if not pd.isna(getattr(r, "value_high", math.nan))
+                          else math.nan))
     return out
 
 
@@ -114,30 +130,111 @@ def assessed(target: Target, get: Getter) -> tuple[np.ndarray, np.ndarray]:
     return value, value
 
 
-def met(target: Target, value: np.ndarray) -> np.ndarray:
+def tolerance(target: Target) -> float:
+    """Half-width of an "about X" target."""
+    tol = ABOUT * abs(target.value)
+    return max(tol, ABOUT_POINTS) if target.unit.strip().startswith("%") else tol
+
+
+def status(target: Target, value: np.ndarray) -> np.ndarray:
+    """``met``, ``exceeded`` or ``missed`` for each value (module docstring)."""
+    value = np.asarray(value, dtype=float)
+    eps = 1e-6 * abs(target.value)
     if target.comparison == ">=":
-        return value >= target.value - 1e-6 * abs(target.value)
+        return np.where(value >= target.value - eps, "met", "missed")
     if target.comparison == "<=":
-        return value <= target.value + 1e-6 * abs(target.value)
-    return np.abs(value - target.value) <= ABOUT * abs(target.value)
+        return np.where(value <= target.value + eps, "met", "missed")
+    if target.comparison == "range":
+        return np.where(value > target.value_high + eps, "exceeded",
+                        np.where(value >= target.value - eps, "met", "missed"))
+    tol = tolerance(target)
+    reduction = target.value < 0
+    beyond = value < target.value - tol if reduction else value > target.value + tol
+    return np.where(np.abs(value - target.value) <= tol, "met", np.where(beyond, "exceeded", "missed"))
 
 
-def report(targets: pd.DataFrame, get: Getter, include_unmodelled: bool = True) -> pd.DataFrame:
-    """One row per target: projection, assessed value, gap and status (met / missed / not modelled)."""
+def met(target: Target, value: np.ndarray) -> np.ndarray:
+    """Whether the plan is met (``met`` or ``exceeded``)."""
+    return np.isin(status(target, value), ("met", "exceeded"))
+
+
+def imposed_targets(targets: pd.DataFrame, scenario, b) -> set[str]:
+    """Ids of the targets whose indicator the scenario sets directly (so nothing was projected)."""
+    if scenario is None:
+        return set()
+    spec = scenario.spec
+    invest = {r for r, v in spec.investment.regions.items() if v.path is not None}
+    population = set(spec.population.regions)
+    shares = {(r, k) for r, ks in spec.industry_shares.targets.items() for k in ks} \
+        if spec.industry_shares.mode == "target" else set()
+    aggregates = {"Value Added|" + name: key for key, name in zip(b.sectors.aggregate_ids, b.sectors.aggregate_names)}
+    aggregates.update({"Value Added|" + label: sid for sid, label in zip(b.sectors.ids, b.sectors.labels)})
+    out = set()
+    for t in modelled_targets(targets):
+        members = set(b.regions.members(t.region))
+        if t.basis == "cumulative_sum" and t.variable == "Investment|Fixed Assets":
+            if t.region in invest or (members and members <= invest):
+                out.add(t.target_id)
+        elif t.variable == "Population" and t.basis == "level":
+            if t.region in population or (members and members <= population):
+                out.add(t.target_id)
+        elif t.basis == "share" and t.denominator == "GDP":
+            if (t.region, aggregates.get(t.variable)) in shares:
+                out.add(t.target_id)
+    return out
+
+
+def outturn(target: Target, history: pd.DataFrame | None) -> float:
+    """The published value of the indicator in the target year, where the record has it (else NaN)."""
+    if history is None or history.empty or target.year > int(history["year"].max()):
+        return math.nan
+    h = history[history["region"] == target.region]
+    if target.variable == "GDP" and target.basis == "avg_growth":
+        rates = [h[(h["variable"] == "GDP|Real Growth") & (h["year"] == y)]["value"] for y in
+                 range(START + 1, target.year + 1)]
+        if any(r.empty for r in rates):
+            return math.nan
+        growth = np.prod([1 + float(r.iloc[0]) / 100 for r in rates])
+        return 100 * (growth ** (1 / (target.year - START)) - 1)
+    if target.variable == "Population" and target.basis == "level":
+        hit = h[(h["variable"] == "Population") & (h["year"] == target.year)]
+        return float(hit["value"].iloc[0]) if not hit.empty else math.nan
+    if target.basis == "share" and target.denominator == "GDP" and target.variable in (
+            "Value Added|Secondary", "Value Added|Tertiary"):
+        hit = h[(h["variable"] == "Share|" + target.variable.split("|")[1]) & (h["year"] == target.year)]
+        return float(hit["value"].iloc[0]) if not hit.empty else math.nan
+    return math.nan
+
+
+def report(targets: pd.DataFrame, get: Getter, include_unmodelled: bool = True, imposed: set[str] | None = None,
+           history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per target: projection, assessed value, gap and status (met / exceeded / missed / imposed /
+    not modelled), and the published outturn where the record has the target year.
+
+    ``imposed``: ids of targets the scenario sets (:func:`imposed_targets`); ``history``: the used rows of
+    the published record (:func:`simcore.history.load_history`).
+    """
+    imposed = imposed or set()
     rows = []
     for target in modelled_targets(targets):
         raw, value = assessed(target, get)
         model_2020 = metric(target, get)[1]
-        hit = bool(met(target, value))
+        state = str(status(target, value))
+        hit = state in ("met", "exceeded")
+        actual = outturn(target, history)
+        real = "" if math.isnan(actual) else str(status(target, actual))
         rows.append({
             "target_id": target.target_id, "seed_region": target.seed_region, "region": target.region,
             "indicator": target.indicator, "variable": target.variable + (f" / {target.denominator}"
                                                                           if target.denominator else ""),
             "basis": target.basis, "comparison": target.comparison, "year": target.year, "target": target.value,
-            "unit": target.unit, "kind": target.kind, "projected": float(raw),
+            "target_high": target.value_high, "unit": target.unit, "kind": target.kind, "projected": float(raw),
             "model_2020": float(model_2020) if target.bridged else math.nan,
             "published_2020": target.value_2020 if target.bridged else math.nan, "assessed": float(value),
-            "gap": float(value - target.value), "met": hit, "status": "met" if hit else "missed",
+            "gap": float(value - target.value),
+            "met": None if target.target_id in imposed else hit,
+            "status": "imposed" if target.target_id in imposed else state,
+            "outturn": actual, "outturn_status": real or ("not yet published" if history is not None else ""),
             "source": target.source,
         })
     if include_unmodelled:
@@ -147,9 +244,10 @@ def report(targets: pd.DataFrame, get: Getter, include_unmodelled: bool = True) 
             rows.append({
                 "target_id": r.target_id, "seed_region": r.region, "region": r.region, "indicator": r.indicator,
                 "variable": "", "basis": r.basis, "comparison": r.comparison, "year": int(r.year),
-                "target": float(r.value), "unit": r.unit, "kind": r.kind, "projected": math.nan,
-                "model_2020": math.nan, "published_2020": math.nan, "assessed": math.nan, "gap": math.nan,
-                "met": None, "status": f"not modelled: {reason}", "source": r.source})
+                "target": float(r.value), "target_high": math.nan, "unit": r.unit, "kind": r.kind,
+                "projected": math.nan, "model_2020": math.nan, "published_2020": math.nan, "assessed": math.nan,
+                "gap": math.nan, "met": None, "status": f"not modelled: {reason}", "outturn": math.nan,
+                "outturn_status": "", "source": r.source})
     order = {r: i for i, r in enumerate(dict.fromkeys(targets["region"]))}
     table = pd.DataFrame(rows, columns=REPORT_COLUMNS)
     table["_order"] = table["seed_region"].map(order)

@@ -42,3 +42,10 @@ def test_cli_writes_table_and_plot(tmp_path, capsys):
     assert main(["sensitivity", LHS, "--method", "morris", "--samples", "3", "--output", "tianjin:GDP:2030",
                  "--out", str(tmp_path)]) == 0
     assert (tmp_path / "sensitivity.csv").is_file() and (tmp_path / "sensitivity.png").is_file()
+
+
+def test_sobol_confidence_intervals_repeat_with_seed_zero():
+    """SALib treats seed=0 as unseeded; simcore's seeds (0 included) must give identical intervals."""
+    first, _ = sensitivity(LHS, "sobol", samples=8, outputs=("tianjin:GDP:2025",), seed=0)
+    second, _ = sensitivity(LHS, "sobol", samples=8, outputs=("tianjin:GDP:2025",), seed=0)
+    assert first[["S1_conf", "ST_conf"]].equals(second[["S1_conf", "ST_conf"]])
