@@ -158,7 +158,9 @@ def backtest(vintage: int = 2020, scenario=DEFAULT_SCENARIO, draws: int = 0, see
     if actual.empty:
         raise NoActualsError(f"no published figure after the vintage {vintage} to compare with "
                              f"({b.data_dir / 'history.csv'} ends {int(load_history(b)['year'].max())})")
-    trend = load_scenario(scenario, baseline=b)
+    from .calibrate import GENERATED_LAYER
+
+    trend = load_scenario(scenario, baseline=b, skip=(GENERATED_LAYER,))  # the fit replaces that layer whole
     result = fit(trend, b, vintage=vintage)
     fitted = with_overrides(trend, result.overrides(), baseline=b)
     raw, paths = project_central(fitted, b)

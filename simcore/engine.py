@@ -280,6 +280,13 @@ def _compile(scenario: Scenario, b: Baseline, system: System) -> Paths:
             gx[leaves.index(leaf)] = path[None, :]
     for key, path in spec.exports.by_sector.items():
         gx += b.sectors.weights_of(key)[None, :, None] * path.evaluate()[None, None, :]
+    convergence = spec.exports.convergence
+    fade = convergence.factor()
+    premium = np.zeros(R)
+    for region in sorted(convergence.premium, key=lambda a: -len(tree.members(a))):
+        for leaf in tree.members(region):  # the more specific region, applied last, wins
+            premium[leaves.index(leaf)] = float(convergence.premium[region])
+    gx += premium[:, None, None] * fade[None, None, :]
 
     pop = np.empty((R, T))
     growth = spec.population.default_growth.evaluate()

@@ -470,6 +470,8 @@ def _code_issues(data: dict, marks: Marks, fallback: str, regions, sectors) -> l
                       "sector ids or exact aggregates")
     for region in mapping(("exports", "by_region")):
         check_code(("exports", "by_region", region), region, all_regions, "region", region_rule)
+    for region in mapping(("exports", "convergence", "premium")):
+        check_code(("exports", "convergence", "premium", region), region, all_regions, "region", region_rule)
     for key in mapping(("exports", "by_sector")):
         check_code(("exports", "by_sector", key), key, codes, "sector or aggregate", sector_rule)
     for region, targets in mapping(("industry_shares", "targets")).items():
@@ -518,7 +520,8 @@ def _all_paths(model, loc: tuple = ()):
             yield from _all_paths(value, loc + (key,))
 
 
-def load_scenario(path: str | os.PathLike, overrides: Mapping[str, Any] | None = None, baseline=None) -> Scenario:
+def load_scenario(path: str | os.PathLike, overrides: Mapping[str, Any] | None = None, baseline=None,
+                  skip: tuple[str, ...] = ()) -> Scenario:
     """Load, merge and validate a scenario file.
 
     Parameters
@@ -529,6 +532,9 @@ def load_scenario(path: str | os.PathLike, overrides: Mapping[str, Any] | None =
         Dotted-path overrides applied after the file (``{"energy.grid_emission_factor": 0.8}``).
     baseline : Baseline, optional
         Whose region and sector codes the file is checked against; defaults to :func:`load_baseline`.
+    skip : tuple of str, optional
+        File names of ancestor layers to leave out (``simcore calibrate`` refits without the layer it
+        generates, ``calibrated_trend.yaml``, so that no stale fitted key survives a refit).
 
     Raises
     ------
@@ -536,7 +542,7 @@ def load_scenario(path: str | os.PathLike, overrides: Mapping[str, Any] | None =
         Listing every problem found, each with file, line, key, value and rule.
     """
     b = baseline or _default_baseline()
-    return _load(Path(path), overrides, b.regions, b.sectors)
+    return _load(Path(path), overrides, b.regions, b.sectors, skip)
 
 
 def _default_baseline():
@@ -545,9 +551,9 @@ def _default_baseline():
     return load_baseline()
 
 
-def _load(path: Path, overrides, regions, sectors) -> Scenario:
+def _load(path: Path, overrides, regions, sectors, skip: tuple[str, ...] = ()) -> Scenario:
     issues: list[Issue] = []
-    chain = _chain(path, issues)
+    chain = [layer for layer in _chain(path, issues) if layer[0].name not in skip or layer[0] == path.resolve()]
     merged: dict = {}
     marks: Marks = {}
     for _, data, layer_marks in chain:

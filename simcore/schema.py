@@ -252,10 +252,29 @@ class Investment(Model):
     regions: dict[str, RegionInvestment] = Field(default_factory=dict)
 
 
+class Convergence(Model):
+    """District export growth above (or below) the Tianjin-wide path, fading with a half-life.
+
+    For a region with premium ``p``: ``p x 2^(-(t - since - 1) / half_life)`` is added to its export growth
+    in every year ``t > since`` (the full premium in the first year after the evidence ends).
+    """
+
+    half_life: Annotated[Number, Field(gt=0.0, le=50.0)] = 3.0
+    since: Annotated[int, Field(ge=START, le=END - 1)] = START
+    premium: dict[str, Annotated[Number, Field(ge=-0.5, le=0.5)]] = Field(
+        default_factory=dict, description="region -> export growth premium in the year after `since`")
+
+    def factor(self) -> np.ndarray:
+        """Weight of the premium in each year 2020..2035."""
+        years = np.array(YEARS, dtype=float)
+        return np.where(years > self.since, 2.0 ** (-(years - self.since - 1) / float(self.half_life)), 0.0)
+
+
 class Exports(Model):
     growth: RatePath = Field(default=0.045, description="growth of exports out of Tianjin")
     by_region: dict[str, RatePath] = Field(default_factory=dict, description="replaces growth for a region")
     by_sector: dict[str, RatePath] = Field(default_factory=dict, description="added to the growth of a sector")
+    convergence: Convergence = Convergence()
 
 
 class IndustryShares(Model):
