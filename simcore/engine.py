@@ -287,6 +287,11 @@ def _compile(scenario: Scenario, b: Baseline, system: System) -> Paths:
         for leaf in tree.members(region):  # the more specific region, applied last, wins
             premium[leaves.index(leaf)] = float(convergence.premium[region])
     gx += premium[:, None, None] * fade[None, None, :]
+    if spec.nowcast.enabled:  # per-year shifts solved by simcore calibrate (nested regions add up)
+        for region, years in spec.nowcast.shifts.items():
+            rows = [leaves.index(leaf) for leaf in tree.members(region)]
+            for year, shift in years.items():
+                gx[rows, :, YEARS.index(int(year))] += float(shift)
 
     pop = np.empty((R, T))
     growth = spec.population.default_growth.evaluate()

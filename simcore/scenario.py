@@ -470,6 +470,9 @@ def _code_issues(data: dict, marks: Marks, fallback: str, regions, sectors) -> l
                       "sector ids or exact aggregates")
     for region in mapping(("exports", "by_region")):
         check_code(("exports", "by_region", region), region, all_regions, "region", region_rule)
+    for block in ("gdp_growth", "shifts"):
+        for region in mapping(("nowcast", block)):
+            check_code(("nowcast", block, region), region, all_regions, "region", region_rule)
     for region in mapping(("exports", "convergence", "premium")):
         check_code(("exports", "convergence", "premium", region), region, all_regions, "region", region_rule)
     for key in mapping(("exports", "by_sector")):

@@ -314,6 +314,33 @@ class Parameters(Model):
     fuel_offset: Annotated[Number, Field(ge=0.0, le=1.0)] = 0.5
 
 
+YearShifts = dict[int, Annotated[Number, Field(ge=-0.5, le=0.5)]]
+
+
+class Nowcast(Model):
+    """Years up to the calibration vintage follow the published record (written by ``simcore calibrate``).
+
+    ``gdp_growth`` records the published real growth each year is pinned to (region -> year -> rate);
+    ``shifts`` are the per-year additions to the region's outside-demand growth that the calibration solved
+    so that the trend reproduces them (region -> year -> rate; a region's shift applies to all its leaves,
+    nested shifts add up).  ``enabled: false`` drops the shifts.
+    """
+
+    enabled: bool = True
+    vintage: Annotated[int, Field(ge=START, le=END)] | None = None
+    gdp_growth: dict[str, YearShifts] = Field(default_factory=dict)
+    shifts: dict[str, YearShifts] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _years(self) -> "Nowcast":
+        for block in (self.gdp_growth, self.shifts):
+            for region, years in block.items():
+                for year in years:
+                    if not START + 1 <= year <= END:
+                        raise ValueError(f"year {year} of {region} outside the projection years {START + 1}-{END}")
+        return self
+
+
 UNCERTAIN_PARAMETERS = ("depreciation", "supply_elasticity", "tfp_growth", "export_growth", "efficiency", "grid",
                         "realisation", "flegg_delta", "gravity_decay")
 
@@ -387,6 +414,7 @@ class ScenarioSpec(Model):
     description: str = ""
     extends: str | None = None
     seed: Annotated[int, Field(ge=0)] | None = None
+    nowcast: Nowcast = Nowcast()
     investment: Investment = Investment()
     exports: Exports = Exports()
     industry_shares: IndustryShares = IndustryShares()

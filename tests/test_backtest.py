@@ -104,3 +104,18 @@ def test_monte_carlo_median_is_the_central_run(repo_path):
         median = np.median(mc.get(region, variable), axis=0)
         path = central.series(region, variable).to_numpy()
         np.testing.assert_allclose(median, path, rtol=tolerance, err_msg=f"{region} {variable}")
+
+
+def test_the_default_trend_is_a_nowcast_of_the_published_growth(baseline, repo_path):
+    """Years up to the vintage follow Tianjin's and each district's published real growth (within 0.2
+    points; solved to 1e-5), and the pins can be switched off."""
+    results = simcore.run(repo_path / SCENARIO, baseline=baseline)
+    hist = load_history(baseline)
+    growth = hist[(hist["variable"] == "GDP|Real Growth") & hist["year"].between(2021, 2024)
+                  & hist["region"].isin(baseline.regions.ids)]
+    assert {"tianjin", "binhai", "dongli"} <= set(growth["region"])
+    assert set(growth[growth["region"] == "tianjin"]["year"]) == {2021, 2022, 2023, 2024}
+    for r in growth.itertuples(index=False):
+        assert results.value(r.region, "GDP|Growth", r.year) == pytest.approx(r.value, abs=1e-3), r
+    off = simcore.run(repo_path / SCENARIO, overrides={"nowcast.enabled": False}, baseline=baseline)
+    assert abs(off.value("tianjin", "GDP|Growth", 2021) - 6.6) > 1.0
