@@ -119,3 +119,21 @@ def test_the_default_trend_is_a_nowcast_of_the_published_growth(baseline, repo_p
         assert results.value(r.region, "GDP|Growth", r.year) == pytest.approx(r.value, abs=1e-3), r
     off = simcore.run(repo_path / SCENARIO, overrides={"nowcast.enabled": False}, baseline=baseline)
     assert abs(off.value("tianjin", "GDP|Growth", 2021) - 6.6) > 1.0
+
+
+def test_growth_anchors_are_used_only_from_the_vintage_they_were_published(baseline, repo_path):
+    from simcore.calibrate import GENERATED_LAYER, anchor_rows
+
+    assert anchor_rows(baseline, 2020).empty  # the IMF projection on file was published in 2024
+    rows = anchor_rows(baseline, 2024)
+    assert list(rows["start"]) == [2026, 2031]
+    scenario = load_scenario(repo_path / SCENARIO, baseline=baseline, skip=(GENERATED_LAYER,))
+    at_2020 = fit(scenario, baseline, vintage=2020)
+    assert not at_2020.parameters["path"].str.contains("values.2028").any()
+    assert at_2020.assumptions["exports.growth.values.2035"] == pytest.approx(0.045)
+    # the committed (vintage 2024) trend follows the anchors over their periods
+    results = simcore.run(repo_path / SCENARIO, baseline=baseline)
+    gdp = results.series("tianjin", "GDP")
+    for r in rows.itertuples():
+        rate = 100 * ((gdp[r.end] / gdp[r.start - 1]) ** (1 / (r.end - r.start + 1)) - 1)
+        assert rate == pytest.approx(r.value, abs=0.25)
