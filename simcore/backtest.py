@@ -127,8 +127,12 @@ def _summary(table: pd.DataFrame, draws: int) -> pd.DataFrame:
     return out
 
 
+ANNUAL_SHOCK = "uncertainty.parameters.export_growth_annual"
+
+
 def backtest(vintage: int = 2020, scenario=DEFAULT_SCENARIO, draws: int = 0, seed: int = 0,
-             baseline: Baseline | None = None, progress: bool = False) -> Backtest:
+             baseline: Baseline | None = None, progress: bool = False,
+             uncertainty: dict | None = None) -> Backtest:
     """Calibrate at ``vintage``, project the trend and compare with every later published figure.
 
     Parameters
@@ -141,6 +145,10 @@ def backtest(vintage: int = 2020, scenario=DEFAULT_SCENARIO, draws: int = 0, see
         Monte Carlo draws for band coverage (0: deterministic only).
     seed : int
         Seed of the Monte Carlo.
+    uncertainty : dict, optional
+        Dotted overrides of the Monte Carlo distributions.  By default the width of the annual export
+        shock is the one the committed trend carries (``simcore calibrate`` sets it from this backtest's
+        errors, so the coverage it gives is in-sample).
 
     Raises
     ------
@@ -163,6 +171,12 @@ def backtest(vintage: int = 2020, scenario=DEFAULT_SCENARIO, draws: int = 0, see
     trend = load_scenario(scenario, baseline=b, skip=(GENERATED_LAYER,))  # the fit replaces that layer whole
     result = fit(trend, b, vintage=vintage)
     fitted = with_overrides(trend, result.overrides(), baseline=b)
+    if uncertainty is None:
+        full = load_scenario(scenario, baseline=b).spec.uncertainty.parameters
+        uncertainty = ({ANNUAL_SHOCK: full["export_growth_annual"].model_dump(exclude_none=True)}
+                       if "export_growth_annual" in full else {})
+    if uncertainty:
+        fitted = with_overrides(fitted, uncertainty, baseline=b)
     raw, paths = project_central(fitted, b)
     arrays = batch_variables(b, raw, paths.pop)
     index = {region: g for g, region in enumerate(b.regions.ids)}

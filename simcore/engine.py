@@ -383,7 +383,8 @@ def _targets(scenario: Scenario, b: Baseline, system: System, issues: _Issues):
 
 @dataclass(frozen=True)
 class Draws:
-    """Per-draw parameters of the batch kernel (all length D; export_shift (D, R))."""
+    """Per-draw parameters of the batch kernel (all length D; export_shift (D, R, T): the shift of each
+    region's export growth in each year)."""
 
     depreciation: np.ndarray
     supply_elasticity: np.ndarray
@@ -397,7 +398,7 @@ class Draws:
     def central(cls, paths: Paths, n_region: int) -> "Draws":
         """The one draw at the scenario's central values."""
         return cls(np.array([paths.depreciation]), np.array([paths.supply_elasticity]), np.zeros(1),
-                   np.zeros((1, n_region)), np.ones(1), np.ones(1), np.ones(1))
+                   np.zeros((1, n_region, len(YEARS))), np.ones(1), np.ones(1), np.ones(1))
 
     def __len__(self) -> int:
         return len(self.depreciation)

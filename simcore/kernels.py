@@ -195,7 +195,7 @@ def simulate(
     * targets: t_num, t_den, t_resp (m, n); t_tn, t_td (m, m); t_path (m, T);
     * paths: fai (R, T); theta (R, S); gx (R, S, T); pop (R, T); tfp, grid, realisation (T,);
       eff, elec, c2g (S + 1, T), households last; phi, r_e, eps_h, fuel_offset (float);
-    * draws: dep_d, eta_d, tfp_shift_d, eff_mult_d, grid_mult_d, real_mult_d (D,); export_shift_d (D, R);
+    * draws: dep_d, eta_d, tfp_shift_d, eff_mult_d, grid_mult_d, real_mult_d (D,); export_shift_d (D, R, T);
     * outputs: va_out, k_out (D, T, n); energy_cell_out, co2_cell_out (D, T, R, S + 1); energy_out
       (D, T, R, 5); co2_out (D, T, R, 4); fai_out (D, T, R); status (D,) int64.
     """
@@ -254,7 +254,7 @@ def simulate(
                     for i in range(S):
                         c = r * S + i
                         K[b, c] = (1.0 - dep_d[d]) * K[b, c] + phi * invest * theta[r, i]
-                        log_x_cum[b, c] += np.log(1.0 + gx[r, i, t] + export_shift_d[d, r])
+                        log_x_cum[b, c] += np.log(1.0 + gx[r, i, t] + export_shift_d[d, r, t])
                         # market shares follow capacity relative to the outside demand it faces
                         if K0[c] > 0.0 and x0[c] > 0.0:
                             log_capacity = (log_tfp[b] + alpha[c] * (np.log(K[b, c]) - log_k0[c])

@@ -118,7 +118,7 @@ def simulate(
         labour = pop[:, t] / pop[:, 0]
         tfp_cum = tfp_cum * (1.0 + tfp[t] + tfp_shift_d)
         K = (1.0 - dep_d[:, None]) * K + phi * invest[:, region_of] * theta.reshape(-1)[None, :]
-        x_cum = x_cum * (1.0 + gx[region_of, sector_of, t][None, :] + export_shift_d[:, region_of])
+        x_cum = x_cum * (1.0 + gx[region_of, sector_of, t][None, :] + export_shift_d[:, region_of, t])
         with np.errstate(divide="ignore", invalid="ignore"):
             capacity = tfp_cum[:, None] * (K / np.where(valid, K0, 1.0)) ** alpha[None, :] \
                 * labour[region_of][None, :] ** (1.0 - alpha[None, :])

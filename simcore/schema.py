@@ -342,7 +342,7 @@ class Nowcast(Model):
 
 
 UNCERTAIN_PARAMETERS = ("depreciation", "supply_elasticity", "tfp_growth", "export_growth", "efficiency", "grid",
-                        "realisation", "flegg_delta", "gravity_decay")
+                        "realisation", "flegg_delta", "gravity_decay", "export_growth_annual")
 
 
 class Distribution(Model):

@@ -95,11 +95,18 @@ def sample_parameters(scenario: Scenario, b: Baseline, central: Draws, n: int, s
     values["supply_elasticity"] = draw("supply_elasticity")[:, 0] if "supply_elasticity" in p else np.repeat(
         central.supply_elasticity[:1], n)
     values["tfp_growth"] = draw("tfp_growth")[:, 0] if "tfp_growth" in p else np.zeros(n)
+    T = len(YEARS)
+    persistent = np.zeros((n, R))
     if "export_growth" in p:
-        shift = draw("export_growth", R if p["export_growth"].per_region else 1)
-        values["export_growth"] = np.broadcast_to(shift, (n, R)).copy()
-    else:
-        values["export_growth"] = np.zeros((n, R))
+        persistent = np.broadcast_to(draw("export_growth", R if p["export_growth"].per_region else 1), (n, R)).copy()
+    shift = np.repeat(persistent[:, :, None], T, axis=2)
+    if "export_growth_annual" in p:  # a Tianjin-wide shock to each year's export growth, i.i.d. over years
+        shift += draw("export_growth_annual", T)[:, None, :]
+    # shocks start after the record: the years up to the nowcast vintage are history
+    nowcast = scenario.spec.nowcast
+    last_known = nowcast.vintage if (nowcast.enabled and nowcast.vintage and nowcast.shifts) else YEARS[0]
+    shift[:, :, : YEARS.index(min(max(last_known, YEARS[0]), YEARS[-1])) + 1] = 0.0
+    values["export_growth"] = shift
     for name in ("efficiency", "grid", "realisation"):
         values[name] = draw(name)[:, 0] if name in p else np.ones(n)
     if ((values["depreciation"] <= 0) | (values["depreciation"] >= 1)).any():
@@ -133,7 +140,7 @@ def sample_parameters(scenario: Scenario, b: Baseline, central: Draws, n: int, s
                           "grid_multiplier": draws.grid_multiplier,
                           "realisation_multiplier": draws.realisation_multiplier})
     for r, leaf in enumerate(b.leaves):
-        table[f"export_shift[{leaf}]"] = draws.export_shift[:, r]
+        table[f"export_shift[{leaf}]"] = persistent[:, r]
         table[f"level_scale[{leaf}]"] = scale[:, r]
     return Sampled(draws, variant_of, list(zip(deltas.tolist(), decays.tolist())), scale, table)
 

@@ -137,3 +137,17 @@ def test_growth_anchors_are_used_only_from_the_vintage_they_were_published(basel
     for r in rows.itertuples():
         rate = 100 * ((gdp[r.end] / gdp[r.start - 1]) ** (1 / (r.end - r.start + 1)) - 1)
         assert rate == pytest.approx(r.value, abs=0.25)
+
+
+def test_band_width_brings_the_growth_spread_to_the_backtest_rmse(baseline, repo_path):
+    from simcore.calibrate import band_width
+
+    w = band_width(baseline, repo_path / SCENARIO, seed=0)
+    assert w["n"] == 4 and w["rmse"] > w["s0"] > 0
+    assert w["mean"] == pytest.approx(w["sd"] ** 2 / 2, abs=1e-6)
+    committed = load_scenario(repo_path / SCENARIO, baseline=baseline).spec.uncertainty.parameters
+    assert float(committed["export_growth_annual"].sd) == pytest.approx(w["sd"], rel=1e-4)
+    # with the width, the backtest's 90% band holds most of the growth outturns (in-sample)
+    bt = backtest(2020, repo_path / SCENARIO, draws=200, seed=3, baseline=baseline)
+    growth = bt.table[bt.table["variable"] == "GDP|Real Growth"]
+    assert growth["in90"].mean() >= 0.75

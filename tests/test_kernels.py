@@ -7,6 +7,7 @@ import scipy.linalg
 from simcore import kernels, reference
 from simcore.engine import Draws, allocate, compile_scenario, kernel_args, system_for
 from simcore.scenario import load_scenario
+from simcore.schema import YEARS
 
 SCENARIOS = ("baseline", "plan_14th_fyp", "green_transition")
 
@@ -98,7 +99,7 @@ def test_household_factor_income_elasticity():
 def _draws(paths, R, D, seed):
     rng = np.random.default_rng(seed)
     return Draws(depreciation=rng.uniform(0.07, 0.12, D), supply_elasticity=rng.uniform(0.2, 1.0, D),
-                 tfp_shift=rng.normal(0, 0.005, D), export_shift=rng.normal(0, 0.01, (D, R)),
+                 tfp_shift=rng.normal(0, 0.005, D), export_shift=rng.normal(0, 0.01, (D, R, len(YEARS))),
                  efficiency_multiplier=rng.uniform(0.7, 1.3, D), grid_multiplier=rng.uniform(0.5, 1.5, D),
                  realisation_multiplier=rng.uniform(0.8, 1.1, D))
 
