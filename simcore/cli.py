@@ -221,9 +221,14 @@ def cmd_targets(args: argparse.Namespace) -> int:
     baseline = load_baseline(args.baseline)
     if args.draws:
         mc = _monte_carlo(args)
-        table = mc.attainment()
+        from .scenario import load_scenario
+        from .targets import attainment, imposed_targets
+
+        scenario = load_scenario(args.scenario, overrides=_overrides(args), baseline=baseline)
+        table = attainment(baseline.targets, mc.get, imposed_targets(baseline.targets, scenario, baseline))
         print(f"{mc.scenario}: probability of meeting each plan target over {mc.n_draws} draws (seed {mc.seed})")
-        cols = ["target_id", "region", "year", "comparison", "target", "median", "p05", "p95", "probability"]
+        cols = ["target_id", "region", "year", "comparison", "target", "median", "p05", "p95", "probability",
+                "status"]
     else:
         from .engine import run
 

@@ -255,18 +255,23 @@ def report(targets: pd.DataFrame, get: Getter, include_unmodelled: bool = True, 
     return table.reset_index(drop=True)
 
 
-def attainment(targets: pd.DataFrame, get: Getter) -> pd.DataFrame:
-    """Probability of meeting each modelled target across draws (``get`` returns (D, T) arrays)."""
+def attainment(targets: pd.DataFrame, get: Getter, imposed: set[str] | None = None) -> pd.DataFrame:
+    """Probability of meeting each modelled target across draws (``get`` returns (D, T) arrays); a target
+    the scenario imposes (:func:`imposed_targets`) gets no probability and the status ``imposed``."""
+    imposed = imposed or set()
     rows = []
     for target in modelled_targets(targets):
         _, value = assessed(target, get)
         hits = met(target, value)
+        if target.target_id in imposed:
+            hits = np.array([np.nan])
         rows.append({
             "target_id": target.target_id, "seed_region": target.seed_region, "region": target.region,
             "indicator": target.indicator, "year": target.year, "comparison": target.comparison,
             "target": target.value, "unit": target.unit, "kind": target.kind,
             "median": float(np.median(value)), "p05": float(np.quantile(value, 0.05)),
             "p95": float(np.quantile(value, 0.95)), "probability": float(np.mean(hits)),
+            "status": "imposed" if target.target_id in imposed else "projected",
             "source": target.source,
         })
     return pd.DataFrame(rows)

@@ -203,3 +203,17 @@ def test_the_committed_calibration_was_fitted_on_the_current_baseline(baseline):
 
     header = (REPO / "scenarios" / "calibrated_trend.yaml").read_text().splitlines()[1]
     assert f"on baseline {baseline.checksum[:12]}," in header, "rerun `simcore calibrate` after changing the baseline"
+
+
+def test_attainment_gives_no_probability_to_an_imposed_target(baseline, repo_path):
+    from simcore.scenario import load_scenario
+    from simcore.targets import attainment, imposed_targets
+    from simcore.uncertainty import monte_carlo
+
+    path = repo_path / "scenarios/plan_14th_fyp.yaml"
+    mc = monte_carlo(path, draws=20, seed=1, baseline=baseline)
+    imposed = imposed_targets(baseline.targets, load_scenario(path, baseline=baseline), baseline)
+    table = attainment(baseline.targets, mc.get, imposed).set_index("target_id")
+    assert table.loc["T047", "status"] == "imposed" and np.isnan(table.loc["T047", "probability"])
+    projected = table[table["status"] == "projected"]["probability"]
+    assert projected.between(0, 1).all() and len(projected) == len(table) - len(imposed)
