@@ -79,7 +79,9 @@ def test_cli_targets_probabilities(tmp_path, capsys):
     out = tmp_path / "targets.csv"
     assert main(["targets", "scenarios/plan_14th_fyp.yaml", "--draws", "40", "--seed", "1", "--out", str(out)]) == 0
     table = pd.read_csv(out)
-    assert table["probability"].between(0, 1).all() and len(table) > 50
+    projected = table[table["status"] == "projected"]
+    assert projected["probability"].between(0, 1).all() and len(projected) > 40
+    assert table[table["status"] == "imposed"]["probability"].isna().all()
     assert "probability of meeting" in capsys.readouterr().out
 
 
