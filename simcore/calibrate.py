@@ -31,7 +31,7 @@ from .regions import DATA
 from .results import batch_variables
 from .scenario import Scenario, load_scenario, with_overrides
 from .schema import YEARS
-from .history import check_vintage, load_history, load_metrics, vintage_assumptions
+from .history import check_vintage, default_vintage, load_history, load_metrics, vintage_assumptions
 
 GENERATED_LAYER = "calibrated_trend.yaml"  # the layer simcore calibrate writes; refits start without it
 HORIZON = 2025
@@ -118,6 +118,9 @@ class Fit:
         out = dict(self.assumptions or {})
         out.update(_overrides(self.parameters, self.parameters["value"].to_numpy(float)))
         out.update(self.nowcast or {})
+        if self.bands:
+            out.update({f"uncertainty.parameters.export_growth_annual.{k}": v
+                        for k, v in (("dist", "normal"), ("mean", self.bands["mean"]), ("sd", self.bands["sd"]))})
         return out
 
 
@@ -296,12 +299,8 @@ def _yaml(tree: dict, depth: int) -> list[str]:
             out.append(f"{pad}{key}:")
             out += _yaml(value, depth + 1)
         else:
-            if isinstance(value, str):
-                out.append(f"{pad}{key}: {value}")
-            elif isinstance(value, int) and not isinstance(value, bool):
-                out.append(f"{pad}{key}: {value}")
-            else:
-                out.append(f"{pad}{key}: {float(value):.9g}")
+            text = value if isinstance(value, (str, int)) else f"{float(value):.9g}"
+            out.append(f"{pad}{key}: {text}")
     return out
 
 
@@ -400,7 +399,8 @@ def report(fit_result: Fit, b: Baseline) -> str:
 def _band_text(fit_result: Fit) -> str:
     w = fit_result.bands
     if not w:
-        return ""
+        return ("**Monte Carlo widths.** Not set at this vintage: the backtest errors they come from lie after "
+                "it, so the stated priors of `scenarios/baseline.yaml` apply.")
     return ("**Monte Carlo widths from the record.** The backtest at vintage "
             f"{BAND_VINTAGE} misses Tianjin's annual real growth by an RMSE of {w['rmse']:.2f} points over "
             f"{w['n']} years (only {w['n']} points: the widths rest on very little). The other distributions "
@@ -472,11 +472,10 @@ def run_calibration(scenario_path: Path, out_dir: Path, scenario_out: Path, repo
     """Fit at ``vintage``, then write the scenario layer, the fit tables and the report."""
     b = b or load_baseline()
     result = fit(load_scenario(scenario_path, baseline=b, skip=(GENERATED_LAYER,)), b, vintage=vintage)
-    width = band_width(b, scenario_path)
-    result.bands = width
-    result.nowcast = dict(result.nowcast or {})
-    result.nowcast.update({f"uncertainty.parameters.export_growth_annual.{k}": v
-                           for k, v in (("dist", "normal"), ("mean", width["mean"]), ("sd", width["sd"]))})
+    # the widths come from the backtest's actuals up to the latest year: a calibration at an earlier
+    # vintage must not read them, so it keeps the stated priors only
+    if result.vintage >= default_vintage(b):
+        result.bands = band_width(b, scenario_path)
     out_dir.mkdir(parents=True, exist_ok=True)
     result.parameters.to_csv(out_dir / "trend_parameters.csv", index=False, float_format="%.10g")
     result.residuals.to_csv(out_dir / "trend_residuals.csv", index=False, float_format="%.10g")
