@@ -58,7 +58,8 @@ def productive_matrix(n: int, seed: int = 0) -> np.ndarray:
 
 
 def leontief(sizes: tuple[int, ...], batch: int, repeats: int) -> list[Timing]:
-    from simcore import kernels, leontief_solve
+    from simcore import leontief_solve
+    from simcore.model import kernels
 
     out = []
     for n in sizes:
@@ -120,7 +121,8 @@ def leontief(sizes: tuple[int, ...], batch: int, repeats: int) -> list[Timing]:
 def _model(k: int):
     from benchmarks.replicate import replicate
     from simcore import load_baseline, load_scenario
-    from simcore.engine import compile_scenario, system_for
+    from simcore.model.levers import compile_scenario
+    from simcore.model.system import system_for
 
     b = load_baseline()
     system = system_for(b)
@@ -131,7 +133,7 @@ def _model(k: int):
 
 
 def _draws(n_region: int, D: int, T: int = 16):
-    from simcore.engine import Draws
+    from simcore.model.boundary import Draws
 
     rng = np.random.default_rng(7)
     # export shift (D, R, T): a persistent per-region shift plus a Tianjin-wide shock each year
@@ -142,7 +144,7 @@ def _draws(n_region: int, D: int, T: int = 16):
 
 
 def _outputs(D: int, n: int, R: int, T: int):
-    from simcore.engine import allocate_for
+    from simcore.model.boundary import allocate_for
 
     return allocate_for(D, R, n // R, T)
 
@@ -152,9 +154,9 @@ CHUNK = 10_000
 
 def monte_carlo(draw_counts: tuple[int, ...], replications: tuple[int, ...], repeats: int, twin_max: int,
                 loop_draws: int) -> list[Timing]:
-    from simcore import kernels, reference
-    from simcore.engine import kernel_args
-    from simcore.uncertainty import _subset
+    from simcore.experiments.montecarlo import _subset
+    from simcore.model import kernels, reference
+    from simcore.model.boundary import kernel_args
 
     out = []
     for k in replications:
@@ -236,7 +238,7 @@ def _sweep_file(folder: Path, samples: int) -> Path:
 
 
 def sweeps(configs: tuple[tuple[str, int, int], ...]) -> list[Timing]:
-    from simcore.sweep import run_sweep
+    from simcore.experiments.sweep import run_sweep
 
     out = []
     for engine, workers, samples in configs:
@@ -286,12 +288,12 @@ def start_times(repeats: int) -> list[Timing]:
 
 
 def memory(draws: int) -> list[Timing]:
-    """Peak resident memory of a full Monte Carlo run (``simcore.uncertainty.monte_carlo``) in a fresh process.
+    """Peak resident memory of a full Monte Carlo run (``simcore.experiments.montecarlo.monte_carlo``) in a fresh process.
 
     Read from ``VmHWM`` (the high-water mark of the new address space): on Linux ``ru_maxrss`` survives
     ``exec`` and would report the parent benchmark's peak instead.
     """
-    code = ("import json, resource, time, simcore.uncertainty as u\n"
+    code = ("import json, resource, time, simcore.experiments.montecarlo as u\n"
             f"t = time.perf_counter(); mc = u.monte_carlo({str(REPO / 'scenarios' / 'plan_14th_fyp.yaml')!r}, "
             f"draws={draws}, seed=1); q = mc.quantiles()\n"
             "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')] if "
@@ -302,5 +304,5 @@ def memory(draws: int) -> list[Timing]:
     result = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=REPO)
     info = json.loads(result.stdout.strip().splitlines()[-1])
     return [Timing("memory", f"monte_carlo(plan, {draws} draws) incl. variants and quantiles",
-                   "simcore.uncertainty.monte_carlo", info["seconds"], info["seconds"], info["seconds"], 1,
+                   "simcore.experiments.montecarlo.monte_carlo", info["seconds"], info["seconds"], info["seconds"], 1,
                    notes={"peak_rss_mb": info["rss_mb"], "stored_draws_mb": info["draw_mb"]})]

@@ -11,7 +11,8 @@ import dataclasses
 import numpy as np
 import scipy.linalg
 
-from simcore.engine import Paths, System
+from simcore.model.levers import Paths
+from simcore.model.system import System
 
 
 def _block_diag_pairs(a: np.ndarray, k: int) -> np.ndarray:

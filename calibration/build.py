@@ -22,14 +22,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simcore import regionalise as regional
-from simcore.regionalise import VA_NAMES
+from simcore.baseline import regionalise as regional
+from simcore.baseline.regionalise import VA_NAMES
 
 from . import districts, energy
 from .facts import Estimate, load_facts
+from .history import build_history, build_history_table
 from .national_io import FINAL_DEMAND, build_national_io, proxy_weights
 from .sources import CODELISTS, OUTPUT, Shared, SourceError, default_shared, sha256
-from .history import build_history, build_history_table
 from .targets import build_targets
 
 BUILD_VERSION = "1"

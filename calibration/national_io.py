@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simcore.regionalise import FINAL_DEMAND, NationalIO
+from simcore.baseline.regionalise import FINAL_DEMAND, NationalIO
 
 from .sources import INPUTS, Shared, expand_codes
 

@@ -16,6 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from simcore.errors import (
+    SourceError,  # one home for every error type (re-exported here)
+)
+
 REPO = Path(__file__).resolve().parents[1]
 INPUTS = REPO / "calibration" / "inputs"
 OUTPUT = REPO / "calibration" / "data"
@@ -39,8 +43,6 @@ FACT_FILES = {
 _CITATION = re.compile(r"^(?P<file>\d{3}_[0-9a-f]{16}\.txt):L(?P<line>\d+)$")
 
 
-class SourceError(RuntimeError):
-    """A raw input is missing or does not say what the build relies on."""
 
 
 def default_shared() -> Path:

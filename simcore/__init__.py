@@ -1,38 +1,55 @@
 """simcore: a regional economic scenario engine for the districts of Tianjin.
 
-The public API:
+The public API (imported lazily, so that ``import simcore`` and ``simcore --help`` stay fast):
 
 * :func:`load_baseline` - the frozen 2020 baseline (arrays, codelists, checksum);
 * :func:`leontief_solve` - solve ``(I - A) x = f`` for one or many final-demand vectors;
 * :func:`load_scenario` - load, merge and validate a scenario YAML file;
-* :func:`run` - project a scenario to 2035 and return :class:`Results` (``.to_frame()``).
+* :func:`run` - project a scenario to 2035 and return :class:`Results` (``.to_frame()``);
+* :func:`monte_carlo`, :func:`run_sweep`, :func:`sensitivity`, :func:`backtest` - the experiments.
+
+The packages follow the data flow (docs/model.md, "Where the code lives"): ``baseline`` -> ``scenario``
+-> ``model`` -> ``results`` -> ``analysis`` -> ``experiments`` -> ``cli``; each imports only those before it.
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib import import_module
 
-from .baseline import Baseline, baseline_summary, load_baseline
-from .engine import run
-from .errors import BaselineError, SimcoreError, SolverError
-from .leontief import LeontiefSolver, leontief_solve, spectral_radius
-from .results import Results
-from .scenario import Scenario, ScenarioError, load_scenario
+__version__ = "0.1.0"  # the one place the version is written (pyproject.toml reads it)
 
-__all__ = [
-    "Baseline",
-    "BaselineError",
-    "LeontiefSolver",
-    "Results",
-    "Scenario",
-    "ScenarioError",
-    "SimcoreError",
-    "SolverError",
-    "baseline_summary",
-    "leontief_solve",
-    "load_baseline",
-    "load_scenario",
-    "run",
-    "spectral_radius",
-    "__version__",
-]
+_EXPORTS = {
+    "Baseline": "simcore.baseline.tables",
+    "baseline_summary": "simcore.baseline.tables",
+    "load_baseline": "simcore.baseline.tables",
+    "LeontiefSolver": "simcore.baseline.leontief",
+    "leontief_solve": "simcore.baseline.leontief",
+    "spectral_radius": "simcore.baseline.leontief",
+    "Scenario": "simcore.scenario.loader",
+    "load_scenario": "simcore.scenario.loader",
+    "Results": "simcore.results.run",
+    "run": "simcore.results.run",
+    "monte_carlo": "simcore.experiments.montecarlo",
+    "run_sweep": "simcore.experiments.sweep",
+    "sensitivity": "simcore.experiments.sensitivity",
+    "backtest": "simcore.experiments.backtest",
+    "SimcoreError": "simcore.errors",
+    "BaselineError": "simcore.errors",
+    "ScenarioError": "simcore.errors",
+    "SolverError": "simcore.errors",
+    "ProjectionError": "simcore.errors",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'simcore' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

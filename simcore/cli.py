@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
-from .baseline import baseline_summary, load_baseline
-from .checks import run_checks
-from .errors import SimcoreError
-from .scenario import ScenarioError, parse_override
+from simcore import __version__
+from simcore.baseline.checks import run_checks
+from simcore.baseline.tables import baseline_summary, load_baseline
+from simcore.errors import ScenarioError, SimcoreError
+from simcore.scenario.loader import parse_override
 
 SUMMARY_YEARS = (2020, 2025, 2035)
 COMPARE_VARIABLES = ("GDP", "Value Added|Manufacturing", "Energy Consumption", "Energy Intensity|GDP",
@@ -75,7 +75,7 @@ def _baseline_dir(args: argparse.Namespace) -> str | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .engine import run
+    from simcore.results.run import run
 
     results = run(args.scenario, overrides=_overrides(args), backend=args.backend,
                   baseline=load_baseline(args.baseline))
@@ -84,7 +84,7 @@ def cmd_run(args: argparse.Namespace) -> int:
           f"baseline {prov['baseline_checksum'][:12]}")
     _print_summary(summary_table(results.table, list(load_baseline(args.baseline).regions.ids)))
     if args.out is not None:
-        from .results import atomic_files, stage_results
+        from simcore.results.writer import atomic_files, stage_results
 
         targets = _target_report(args, results, load_baseline(args.baseline))
         with atomic_files(args.out) as path_for:  # results and target report together, or nothing
@@ -95,7 +95,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _write_csv(table: pd.DataFrame, path: Path) -> Path:
-    from .results import atomic_files
+    from simcore.results.writer import atomic_files
 
     with atomic_files(path.parent) as path_for:
         table.to_csv(path_for(path.name), index=False, float_format="%.10g")
@@ -103,7 +103,7 @@ def _write_csv(table: pd.DataFrame, path: Path) -> Path:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .engine import validate
+    from simcore.model.levers import validate
 
     baseline = load_baseline(args.baseline)
     status = 0
@@ -120,7 +120,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .engine import run
+    from simcore.results.run import run
 
     baseline = load_baseline(args.baseline)
     first = run(args.a, backend=args.backend, baseline=baseline)
@@ -150,14 +150,14 @@ def compare_tables(a: pd.DataFrame, b: pd.DataFrame, years=(2025, 2035),
 
 
 def _monte_carlo(args: argparse.Namespace):
-    from .uncertainty import monte_carlo
+    from simcore.experiments.montecarlo import monte_carlo
 
     return monte_carlo(args.scenario, draws=args.draws, seed=args.seed, overrides=_overrides(args),
                        baseline=load_baseline(args.baseline), chunk_size=args.chunk_size, progress=True)
 
 
 def cmd_mc(args: argparse.Namespace) -> int:
-    from .uncertainty import DEFAULT_QUANTILES
+    from simcore.experiments.montecarlo import DEFAULT_QUANTILES
 
     mc = _monte_carlo(args)
     q = tuple(args.quantiles) if args.quantiles else DEFAULT_QUANTILES
@@ -177,9 +177,9 @@ def cmd_fan(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .plotting import fan_figure, required_quantiles
-    from .results import atomic_files
-    from .uncertainty import DEFAULT_QUANTILES, KEY_VARIABLES
+    from simcore.experiments.montecarlo import DEFAULT_QUANTILES, KEY_VARIABLES
+    from simcore.plotting import fan_figure, required_quantiles
+    from simcore.results.writer import atomic_files
 
     # every argument is checked before the draws run
     out = args.out
@@ -208,9 +208,9 @@ def cmd_fan(args: argparse.Namespace) -> int:
 
 def _target_report(args: argparse.Namespace, results, baseline) -> pd.DataFrame:
     """The target report of a deterministic run: imposed targets marked, outturns where published."""
-    from .history import load_history
-    from .scenario import load_scenario
-    from .targets import imposed_targets, report, table_getter
+    from simcore.analysis.targets import imposed_targets, report, table_getter
+    from simcore.baseline.history import load_history
+    from simcore.scenario.loader import load_scenario
 
     scenario = load_scenario(args.scenario, overrides=_overrides(args), baseline=baseline)
     return report(baseline.targets, table_getter(results.table),
@@ -221,8 +221,8 @@ def cmd_targets(args: argparse.Namespace) -> int:
     baseline = load_baseline(args.baseline)
     if args.draws:
         mc = _monte_carlo(args)
-        from .scenario import load_scenario
-        from .targets import attainment, imposed_targets
+        from simcore.analysis.targets import attainment, imposed_targets
+        from simcore.scenario.loader import load_scenario
 
         scenario = load_scenario(args.scenario, overrides=_overrides(args), baseline=baseline)
         table = attainment(baseline.targets, mc.get, imposed_targets(baseline.targets, scenario, baseline))
@@ -230,7 +230,7 @@ def cmd_targets(args: argparse.Namespace) -> int:
         cols = ["target_id", "region", "year", "comparison", "target", "median", "p05", "p95", "probability",
                 "status"]
     else:
-        from .engine import run
+        from simcore.results.run import run
 
         results = run(args.scenario, overrides=_overrides(args), baseline=baseline)
         table = _target_report(args, results, baseline)
@@ -255,7 +255,7 @@ def cmd_targets(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .sweep import run_sweep
+    from simcore.experiments.sweep import run_sweep
 
     store = run_sweep(args.sweep, args.out, engine=args.engine, workers=args.workers, scheduler=args.scheduler,
                       progress=not args.quiet, baseline_dir=_baseline_dir(args))
@@ -269,15 +269,15 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .plotting import sensitivity_bars
-    from .sensitivity import DEFAULT_OUTPUTS, sensitivity
+    from simcore.experiments.sensitivity import DEFAULT_OUTPUTS, sensitivity
+    from simcore.plotting import sensitivity_bars
 
     indices, runs = sensitivity(args.sweep, args.method, args.samples, tuple(args.output or DEFAULT_OUTPUTS),
                                 args.seed, baseline_dir=_baseline_dir(args))
     with pd.option_context("display.width", 200, "display.float_format", "{:,.3f}".format):
         print(indices.to_string(index=False))
     if args.out is not None:
-        from .results import atomic_files
+        from simcore.results.writer import atomic_files
 
         value, error = ("ST", "ST_conf") if args.method == "sobol" else ("mu_star", "mu_star_conf")
         with atomic_files(args.out) as path_for:
@@ -290,7 +290,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from .calibrate import run_calibration
+    from simcore.experiments.bands import run_calibration
 
     result = run_calibration(args.scenario, args.fit_dir, args.scenario_out, args.report,
                              load_baseline(args.baseline), vintage=args.vintage)
@@ -308,7 +308,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from .backtest import backtest
+    from simcore.experiments.backtest import backtest
 
     bt = backtest(args.vintage, args.scenario, draws=args.draws, seed=args.seed,
                   baseline=load_baseline(args.baseline), progress=not args.quiet)
@@ -321,7 +321,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-    from .solve import solve
+    from simcore.analysis.solve import solve
 
     solution = solve(args.scenario, args.target, args.lever, bounds=tuple(args.bounds) if args.bounds else None,
                      overrides=_overrides(args), baseline=load_baseline(args.baseline))
@@ -338,8 +338,8 @@ def cmd_decompose(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .decompose import decompose_run
-    from .plotting import waterfall_figure
+    from simcore.analysis.decompose import decompose_run
+    from simcore.plotting import waterfall_figure
 
     baseline = load_baseline(args.baseline)
     table = decompose_run(args.scenario, baseline, overrides=_overrides(args), regions=tuple(args.region or ()))
@@ -350,7 +350,7 @@ def cmd_decompose(args: argparse.Namespace) -> int:
         print(f"CO2 change decomposition (additive LMDI-I, Mt CO2), scenario {table['scenario'].iloc[0]}")
         print(wide[order].to_string())
     if args.out is not None:
-        from .results import atomic_files
+        from simcore.results.writer import atomic_files
 
         regions = args.region or ["tianjin"]
         with atomic_files(args.out) as path_for:

@@ -171,7 +171,7 @@ def waterfall(table: pd.DataFrame, region: str, end: int, ax=None):
     """Waterfall of a CO2 decomposition (``simcore.decompose`` table) for one region and period."""
     import matplotlib.pyplot as plt
 
-    from .decompose import TERMS
+    from simcore.analysis.decompose import TERMS
 
     part = table[(table["region"] == region) & (table["end"] == end)].set_index("term")["value"]
     if part.empty:

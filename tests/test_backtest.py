@@ -8,10 +8,10 @@ import pytest
 
 import simcore
 from simcore import load_baseline
-from simcore.backtest import NoActualsError, actuals_after, backtest
-from simcore.calibrate import fit
-from simcore.history import VintageError, load_history, vintage_assumptions
-from simcore.scenario import load_scenario
+from simcore.analysis.calibrate import fit
+from simcore.baseline.history import VintageError, load_history, vintage_assumptions
+from simcore.experiments.backtest import NoActualsError, actuals_after, backtest
+from simcore.scenario.loader import load_scenario
 
 SCENARIO = "scenarios/baseline.yaml"
 
@@ -94,7 +94,7 @@ def test_backtest_cli_writes_its_tables_and_fans(tmp_path, repo_path):
 def test_monte_carlo_median_is_the_central_run(repo_path):
     """Distributions are centred: the median draw stays within a stated tolerance of the central run
     (1% for Tianjin GDP, 2.5% for its energy and CO2, 5% for a leaf's GDP, to 2035)."""
-    from simcore.uncertainty import monte_carlo
+    from simcore.experiments.montecarlo import monte_carlo
 
     central = simcore.run(repo_path / SCENARIO)
     mc = monte_carlo(repo_path / SCENARIO, draws=400, seed=5)
@@ -122,7 +122,7 @@ def test_the_default_trend_is_a_nowcast_of_the_published_growth(baseline, repo_p
 
 
 def test_growth_anchors_are_used_only_from_the_vintage_they_were_published(baseline, repo_path):
-    from simcore.calibrate import GENERATED_LAYER, anchor_rows
+    from simcore.analysis.calibrate import GENERATED_LAYER, anchor_rows
 
     assert anchor_rows(baseline, 2020).empty  # the IMF projection on file was published in 2024
     rows = anchor_rows(baseline, 2024)
@@ -140,7 +140,7 @@ def test_growth_anchors_are_used_only_from_the_vintage_they_were_published(basel
 
 
 def test_band_width_brings_the_growth_spread_to_the_backtest_rmse(baseline, repo_path):
-    from simcore.calibrate import band_width
+    from simcore.experiments.bands import band_width
 
     w = band_width(baseline, repo_path / SCENARIO, seed=0)
     assert w["n"] == 4 and w["rmse"] > w["s0"] > 0

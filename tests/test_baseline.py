@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from simcore import load_baseline
-from simcore.baseline import FINAL_DEMAND, baseline_summary
-from simcore.checks import run_checks
+from simcore.baseline.checks import run_checks
+from simcore.baseline.tables import FINAL_DEMAND, baseline_summary
 
 
 def test_baseline_checks_pass(baseline):
@@ -126,8 +126,8 @@ def test_energy_and_co2_are_consistent(baseline):
 def test_binary_caches_reproduce_the_parsed_baseline_and_compiled_system(tmp_path, monkeypatch):
     from dataclasses import fields
 
-    from simcore import baseline as bl
-    from simcore import engine
+    from simcore.baseline import tables as bl
+    from simcore.model import system as engine
 
     monkeypatch.setenv("SIMCORE_CACHE_DIR", str(tmp_path))
     bl._load.cache_clear()

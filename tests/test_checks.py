@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from simcore import load_baseline
-from simcore.checks import run_checks
+from simcore.baseline.checks import run_checks
 from simcore.cli import main
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from simcore import run
-from simcore.baseline import baseline_summary
+from simcore.baseline.tables import baseline_summary
 
 ADDITIVE = ("GDP", "Gross Output", "Investment|Fixed Assets", "Capital Stock", "Population", "Employment",
             "Energy Consumption", "Energy Consumption|Coal", "Energy Consumption|Industry", "Emissions|CO2",
@@ -127,7 +127,7 @@ def test_numpy_backend_gives_the_same_table(baseline, trend):
 
 
 def test_goal_seeking_investment_lever_moves_a_cumulative_plan_path(baseline):
-    from simcore.solve import solve
+    from simcore.analysis.solve import solve
 
     # the plan gives Dongli a 2021-2025 investment total; the lever must replace that path, not sit beside it
     sol = solve("scenarios/plan_14th_fyp.yaml", "dongli: GDP growth 2021-2025 >= 6%", "investment.dongli",

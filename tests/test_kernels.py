@@ -4,10 +4,12 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from simcore import kernels, reference
-from simcore.engine import Draws, allocate, compile_scenario, kernel_args, system_for
-from simcore.scenario import load_scenario
-from simcore.schema import YEARS
+from simcore.model import kernels, reference
+from simcore.model.boundary import Draws, allocate, kernel_args
+from simcore.model.levers import compile_scenario
+from simcore.model.system import system_for
+from simcore.scenario.loader import load_scenario
+from simcore.scenario.schema import YEARS
 
 SCENARIOS = ("baseline", "plan_14th_fyp", "green_transition")
 

@@ -9,9 +9,15 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
 
-from simcore.cli import main  # noqa: E402
-from simcore.plotting import PRESETS, fan_chart, fan_figure, required_quantiles, target_points  # noqa: E402
-from simcore.uncertainty import DEFAULT_QUANTILES, monte_carlo  # noqa: E402
+from simcore.cli import main
+from simcore.experiments.montecarlo import DEFAULT_QUANTILES, monte_carlo
+from simcore.plotting import (
+    PRESETS,
+    fan_chart,
+    fan_figure,
+    required_quantiles,
+    target_points,
+)
 
 
 @pytest.fixture(scope="module")
@@ -89,12 +95,12 @@ def test_cli_targets_probabilities(tmp_path, capsys):
                                                   ("--variable", "GDP|Nowhere", "not kept in Monte Carlo"),
                                                   ("--out", "fan.txt", "expected a .png, .svg or .pdf")])
 def test_cli_fan_rejects_bad_arguments_before_drawing(tmp_path, capsys, monkeypatch, flag, value, message):
-    import simcore.uncertainty
+    import simcore.experiments.montecarlo
 
     def no_draws(*args, **kwargs):
         raise AssertionError("the Monte Carlo ran before the arguments were checked")
 
-    monkeypatch.setattr(simcore.uncertainty, "monte_carlo", no_draws)
+    monkeypatch.setattr(simcore.experiments.montecarlo, "monte_carlo", no_draws)
     args = {"--region": "tianjin", "--variable": "GDP", "--out": str(tmp_path / "fan.png")}
     args[flag] = value if flag != "--out" else str(tmp_path / value)
     argv = ["fan", "scenarios/plan_14th_fyp.yaml", "--draws", "10"] + [x for kv in args.items() for x in kv]

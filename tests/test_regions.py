@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simcore.regions import DATA, RegionTree
+from simcore.baseline.regions import DATA, RegionTree
 
 
 def test_tree_matches_the_design():

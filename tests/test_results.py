@@ -5,11 +5,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from golden import GOLDEN, golden_frame
 
 from simcore import run
 from simcore.cli import compare_tables, main
-
-from golden import GOLDEN, golden_frame
 
 
 def test_baseline_matches_the_golden_table():
@@ -85,16 +84,16 @@ def test_cli_compare(capsys, tmp_path):
 
 
 def test_variable_names_list_what_batch_variables_computes(baseline):
-    from simcore.engine import project_central
-    from simcore.results import batch_variables, variable_names
-    from simcore.scenario import load_scenario
+    from simcore.model.boundary import project_central
+    from simcore.model.variables import batch_variables, variable_names
+    from simcore.scenario.loader import load_scenario
 
     raw, paths = project_central(load_scenario("scenarios/baseline.yaml"), baseline)
     assert variable_names(baseline) == list(batch_variables(baseline, raw, paths.pop))
 
 
 def test_streamed_draws_file_equals_the_in_memory_long_table(tmp_path):
-    from simcore.uncertainty import monte_carlo
+    from simcore.experiments.montecarlo import monte_carlo
 
     mc = monte_carlo("scenarios/baseline.yaml", draws=70, seed=3)
     paths = mc.write(tmp_path, keep_draws=True)

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from simcore import ScenarioError, load_scenario, run
-from simcore.engine import validate
-from simcore.scenario import deep_merge
-from simcore.schema import YEARS, TimePath
+from simcore.model.levers import validate
+from simcore.scenario.loader import deep_merge
+from simcore.scenario.schema import YEARS, TimePath
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml"))

@@ -3,7 +3,7 @@
 import pytest
 
 from simcore.cli import main
-from simcore.sensitivity import parse_output, sensitivity
+from simcore.experiments.sensitivity import parse_output, sensitivity
 
 LHS = "scenarios/sweeps/plan_lhs.yaml"
 

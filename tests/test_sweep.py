@@ -7,10 +7,9 @@ import pandas as pd
 import pytest
 
 from simcore import run
-from simcore import sweep as sweep_module
-from simcore.errors import SimcoreError
-from simcore.scenario import ScenarioError
-from simcore.sweep import load_sweep, run_sweep
+from simcore.errors import ScenarioError, SimcoreError
+from simcore.experiments import sweep as sweep_module
+from simcore.experiments.sweep import load_sweep, run_sweep
 
 GRID = "scenarios/sweeps/binhai_grid.yaml"
 LHS = "scenarios/sweeps/plan_lhs.yaml"

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from simcore import load_scenario
-from simcore.schema import Distribution
-from simcore.uncertainty import DEFAULT_QUANTILES, monte_carlo, sample
+from simcore.experiments.montecarlo import DEFAULT_QUANTILES, monte_carlo, sample
+from simcore.scenario.schema import Distribution
 
 PLAN = "scenarios/plan_14th_fyp.yaml"
 
@@ -28,7 +28,7 @@ def test_adding_draws_never_changes_earlier_ones(baseline, plan_mc):
 
 
 def test_quantiles_identical_with_one_and_two_threads(baseline, numba_threads):
-    from simcore.kernels import BLOCK
+    from simcore.model.kernels import BLOCK
 
     # one trade variant and one chunk, so the kernel gets every draw in one call: three blocks, the last
     # partial, shared unevenly between two threads (with 16 variants each call would get a few draws)

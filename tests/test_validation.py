@@ -5,13 +5,13 @@ import pandas as pd
 import pytest
 
 from simcore import load_scenario, run
-from simcore.calibrate import fit, free_parameters, history, model_metrics
+from simcore.analysis.calibrate import fit, free_parameters, history, model_metrics
+from simcore.analysis.decompose import TERMS, decompose_run, lmdi
+from simcore.analysis.solve import parse_target, solve
+from simcore.analysis.targets import report, table_getter
 from simcore.cli import main
-from simcore.decompose import TERMS, decompose_run, lmdi
 from simcore.errors import SimcoreError
-from simcore.scenario import with_overrides
-from simcore.solve import parse_target, solve
-from simcore.targets import report, table_getter
+from simcore.scenario.loader import with_overrides
 
 REPO_FIT = "calibration/fit"
 
@@ -116,9 +116,9 @@ def test_plan_report_covers_every_target(baseline):
 
 
 def test_plan_report_marks_scenario_inputs_imposed_and_scores_ranges(baseline, repo_path):
-    from simcore.history import load_history
-    from simcore.scenario import load_scenario
-    from simcore.targets import imposed_targets
+    from simcore.analysis.targets import imposed_targets
+    from simcore.baseline.history import load_history
+    from simcore.scenario.loader import load_scenario
 
     path = repo_path / "scenarios/plan_14th_fyp.yaml"
     results = run(path, baseline=baseline)
@@ -140,7 +140,7 @@ def test_plan_report_marks_scenario_inputs_imposed_and_scores_ranges(baseline, r
 
 
 def test_about_targets_have_a_tolerance_and_a_direction():
-    from simcore.targets import Target, status
+    from simcore.analysis.targets import Target, status
 
     about = Target("X", "dongli", "GDP growth about 6%", "GDP", "", "avg_growth", "=", 2025, 6.0, "%", "expected",
                    float("nan"), "")
@@ -166,8 +166,8 @@ def test_run_writes_the_target_report(tmp_path, baseline):
 
 
 def test_committed_calibration_reproduces_its_targets(baseline):
-    from simcore.calibrate import anchor_rows
-    from simcore.history import default_vintage
+    from simcore.analysis.calibrate import anchor_rows
+    from simcore.baseline.history import default_vintage
 
     stored = pd.read_csv(f"{REPO_FIT}/trend_residuals.csv")
     hist = pd.concat([history(baseline), anchor_rows(baseline, default_vintage(baseline))], ignore_index=True)
@@ -206,9 +206,9 @@ def test_the_committed_calibration_was_fitted_on_the_current_baseline(baseline):
 
 
 def test_attainment_gives_no_probability_to_an_imposed_target(baseline, repo_path):
-    from simcore.scenario import load_scenario
-    from simcore.targets import attainment, imposed_targets
-    from simcore.uncertainty import monte_carlo
+    from simcore.analysis.targets import attainment, imposed_targets
+    from simcore.experiments.montecarlo import monte_carlo
+    from simcore.scenario.loader import load_scenario
 
     path = repo_path / "scenarios/plan_14th_fyp.yaml"
     mc = monte_carlo(path, draws=20, seed=1, baseline=baseline)

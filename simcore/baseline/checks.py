@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .baseline import FINAL_DEMAND, Baseline
-from .leontief import spectral_radius
+from simcore.baseline.leontief import spectral_radius
+from simcore.baseline.tables import FINAL_DEMAND, Baseline
 
 GDP_TOLERANCE = 0.001  # relative, for published totals
 SHARE_TOLERANCE = 0.5  # percentage points, for published structure figures

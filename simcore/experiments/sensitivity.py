@@ -13,8 +13,8 @@ import os
 import numpy as np
 import pandas as pd
 
-from .errors import SimcoreError
-from .sweep import Sweep, load_sweep, run_rows
+from simcore.errors import SimcoreError
+from simcore.experiments.sweep import Sweep, load_sweep, run_rows
 
 DEFAULT_OUTPUTS = ("tianjin:Emissions|CO2:2035", "binhai:GDP:2025")
 

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .baseline import Baseline
-from .errors import SimcoreError
+from simcore.baseline.tables import Baseline
+from simcore.errors import VintageError
 
 GROWTH = "GDP|Real Growth"
-
-
-class VintageError(SimcoreError):
-    """A vintage outside the history, or a history that has nothing up to it."""
 
 
 def history_years(b: Baseline) -> tuple[int, int]:

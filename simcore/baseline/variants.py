@@ -16,9 +16,9 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .baseline import Baseline
-from .regionalise import NationalIO, haversine_km, regionalise
-from .regions import DATA
+from simcore.baseline.regionalise import NationalIO, haversine_km, regionalise
+from simcore.baseline.regions import DATA
+from simcore.baseline.tables import Baseline
 
 
 @lru_cache(maxsize=4)

@@ -26,12 +26,18 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import brentq
 
-from .baseline import Baseline, load_baseline
-from .engine import project_central
-from .errors import SimcoreError
-from .scenario import Scenario, load_scenario, with_overrides
-from .results import batch_variables
-from .targets import Target, arrays_getter, assessed, met, modelled_targets
+from simcore.analysis.targets import (
+    Target,
+    arrays_getter,
+    assessed,
+    met,
+    modelled_targets,
+)
+from simcore.baseline.tables import Baseline, load_baseline
+from simcore.errors import SimcoreError
+from simcore.model.boundary import project_central
+from simcore.model.variables import batch_variables
+from simcore.scenario.loader import Scenario, load_scenario, with_overrides
 
 _TARGET = re.compile(r"^\s*(?P<region>[a-z_]+)\s*:\s*(?P<variable>.+?)\s+(?:(?P<kind>growth|share|change)\s+)?"
                      r"(?P<years>\d{4}(?:\s*-\s*\d{4})?)\s*(?P<op>>=|<=|=)\s*(?P<value>[-+]?\d+(?:\.\d+)?)\s*"

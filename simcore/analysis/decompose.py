@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .baseline import Baseline
-from .schema import YEARS
+from simcore.baseline.tables import Baseline
+from simcore.scenario.schema import YEARS
 
 TERMS = ("Population", "GDP per Capita", "Structure", "Energy Intensity", "Carbon per Energy")
 
@@ -95,8 +95,8 @@ def decompose(b: Baseline, raw, population: np.ndarray, scenario: str, end_years
 def decompose_run(scenario, b: Baseline, overrides=None, regions: tuple[str, ...] = (),
                   end_years=(2025, 2035)) -> pd.DataFrame:
     """Run a scenario deterministically and decompose its CO2 change."""
-    from .engine import project_central
-    from .scenario import Scenario, load_scenario
+    from simcore.model.boundary import project_central
+    from simcore.scenario.loader import Scenario, load_scenario
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, overrides=overrides, baseline=b)

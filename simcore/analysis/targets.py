@@ -36,7 +36,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .schema import START, YEARS
+from simcore.scenario.schema import START, YEARS
 
 ABOUT = 0.05  # relative tolerance of "=" targets
 ABOUT_POINTS = 0.25  # ... at least this many points for a target stated in %

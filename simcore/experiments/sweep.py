@@ -23,12 +23,18 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, ValidationError, model_validator
 
-from . import __version__
-from .baseline import load_baseline
-from .errors import SimcoreError
-from .progress import progress_bar
-from .schema import Model, Number, YEARS
-from .scenario import Issue, ScenarioError, _mark, _pydantic_issues, _read_yaml, load_scenario, with_overrides
+from simcore import __version__
+from simcore.baseline.tables import load_baseline
+from simcore.errors import Issue, ScenarioError, SimcoreError
+from simcore.progress import progress_bar
+from simcore.scenario.loader import (
+    _mark,
+    _pydantic_issues,
+    _read_yaml,
+    load_scenario,
+    with_overrides,
+)
+from simcore.scenario.schema import YEARS, Model, Number
 
 DEFAULT_OUTPUTS = ("GDP", "Value Added|Manufacturing", "Energy Consumption", "Energy Intensity|GDP",
                    "Emissions|CO2", "Carbon Intensity|GDP")
@@ -207,8 +213,8 @@ def run_chunk(sweep_path: str, k: int, baseline_dir: str | None = None) -> pd.Da
 
 def run_rows(sweep: Sweep, chunk: pd.DataFrame) -> pd.DataFrame:
     """Run the given rows of a sweep's runs table; the long table of their outputs."""
-    from .engine import project_central
-    from .results import batch_variables, unit_of
+    from simcore.model.boundary import project_central
+    from simcore.model.variables import batch_variables, unit_of
 
     b = sweep.baseline()
     base = load_scenario(sweep.scenario_path, baseline=b)
@@ -237,7 +243,7 @@ def run_rows(sweep: Sweep, chunk: pd.DataFrame) -> pd.DataFrame:
 
 
 def _check_outputs(sweep: Sweep) -> None:
-    from .results import variable_names
+    from simcore.model.variables import variable_names
 
     b = sweep.baseline()
     known = set(variable_names(b))
@@ -348,9 +354,8 @@ def _run_local(sweep: Sweep, sweep_path: str, missing: Iterable[int], store: Sto
             store.write(k, run_chunk(sweep_path, k, sweep.baseline_dir))
             bar.update(1)
         return
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     context = multiprocessing.get_context("spawn")  # fork after numba's OpenMP threads is unsafe
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_warm_worker,
@@ -363,7 +368,7 @@ def _run_local(sweep: Sweep, sweep_path: str, missing: Iterable[int], store: Sto
 
 def _warm_worker(scenario_path: str, baseline_dir: str | None) -> None:
     """Import simcore and load (or compile) the kernels once per worker process, on the sweep's scenario."""
-    from .engine import project_central
+    from simcore.model.boundary import project_central
 
     b = load_baseline(baseline_dir)
     project_central(load_scenario(scenario_path, baseline=b), b)

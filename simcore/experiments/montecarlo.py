@@ -21,14 +21,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .baseline import Baseline, load_baseline
-from .engine import Draws, check_status, compile_scenario, compile_system, project, system_for
-from .errors import SimcoreError
-from .progress import progress_bar
-from .results import CLOSURE_LEAF, MODEL, atomic_files, batch_variables, provenance, sort_table, stage_results, unit_of
-from .scenario import Scenario, load_scenario
-from .schema import UNCERTAIN_PARAMETERS, YEARS
-from .targets import attainment
+from simcore.analysis.targets import attainment
+from simcore.baseline.tables import Baseline, load_baseline
+from simcore.errors import SimcoreError
+from simcore.model.boundary import Draws, check_status, project
+from simcore.model.levers import compile_scenario
+from simcore.model.system import compile_system, system_for
+from simcore.model.variables import CLOSURE_LEAF, batch_variables, unit_of
+from simcore.progress import progress_bar
+from simcore.results.provenance import provenance
+from simcore.results.table import MODEL, sort_table
+from simcore.results.writer import atomic_files, stage_results
+from simcore.scenario.loader import Scenario, load_scenario
+from simcore.scenario.schema import UNCERTAIN_PARAMETERS, YEARS
 
 STREAM_BLOCK = 1024
 DEFAULT_QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
@@ -125,7 +130,7 @@ def sample_parameters(scenario: Scenario, b: Baseline, central: Draws, n: int, s
 
     scale = np.ones((n, R))
     if unc.baseline_levels:
-        from .schema import Distribution
+        from simcore.scenario.schema import Distribution
 
         for leaf, (low, high) in _level_triangles(b).items():
             tri = Distribution(dist="triangular", low=low, mode=1.0, high=high)
@@ -275,7 +280,7 @@ def monte_carlo(scenario, draws: int | None = None, seed: int | None = None, *, 
     central_paths = compile_scenario(scenario, b, central_system)
     sampled = sample_parameters(scenario, b, Draws.central(central_paths, b.n_region), n, seed)
 
-    from .variants import variant
+    from simcore.baseline.variants import variant
 
     systems = []
     for delta, decay in sampled.variants:

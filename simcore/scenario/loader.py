@@ -22,49 +22,10 @@ import numpy as np
 import yaml
 from pydantic import ValidationError
 
-from .errors import SimcoreError
-from .schema import END, START, ScenarioSpec, TimePath, parse_period
+from simcore.errors import Issue, ScenarioError
+from simcore.scenario.schema import END, START, ScenarioSpec, TimePath, parse_period
 
 Marks = dict[tuple, tuple[str, int]]
-
-
-@dataclass(frozen=True)
-class Issue:
-    file: str
-    line: int
-    path: str
-    problem: str
-    got: Any
-    expected: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.path or '<root>'}: {self.problem}; got {_show(self.got)}, expected {self.expected}"
-
-
-class ScenarioError(SimcoreError):
-    """A scenario failed to load or validate; ``issues`` lists every problem."""
-
-    def __init__(self, issues: list[Issue]):
-        self.issues = list(issues)
-        lines = "\n".join(f"  {issue}" for issue in self.issues)
-        super().__init__(f"{len(self.issues)} problem(s) in the scenario:\n{lines}")
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, (Mapping, list)):
-        text = yaml.safe_dump(_plain(value), default_flow_style=True, width=1000).strip()
-    else:
-        text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items() if k != "kind"}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 @dataclass(frozen=True)
@@ -549,7 +510,7 @@ def load_scenario(path: str | os.PathLike, overrides: Mapping[str, Any] | None =
 
 
 def _default_baseline():
-    from .baseline import load_baseline
+    from simcore.baseline.tables import load_baseline
 
     return load_baseline()
 

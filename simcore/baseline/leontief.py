@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from .errors import SolverError
+from simcore.errors import SolverError
 
 
 def _as_matrix(A: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ thread count.  Kernels never draw random numbers; failures come back as integer 
 * 0 ok; 1 a share target needs exports cut below zero; 2 negative gross output; 3 non-finite values.
 """
 
+
 import numpy as np
 from numba import njit, prange
 

@@ -11,7 +11,6 @@ people in 10^4 persons.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import math
 import os
@@ -24,9 +23,10 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .errors import BaselineError
-from .regions import RegionTree
-from .sectors import Sectors
+from simcore.baseline.cache import cache_load, cache_save
+from simcore.baseline.regions import RegionTree
+from simcore.baseline.sectors import Sectors
+from simcore.errors import BaselineError
 
 FINAL_DEMAND = ("household", "government", "gfcf", "inventory", "exports")
 FUELS = ("coal", "oil", "gas", "nonfossil", "electricity_inflow")
@@ -121,10 +121,10 @@ def data_dir() -> Path:
     env = os.environ.get("SIMCORE_BASELINE_DIR")
     if env:
         return Path(env)
-    installed = Path(__file__).resolve().parent / "baseline_data"
+    installed = Path(__file__).resolve().parents[1] / "baseline_data"
     if (installed / "accounts_2020.csv").is_file():
         return installed
-    return Path(__file__).resolve().parents[1] / "calibration" / "data"
+    return Path(__file__).resolve().parents[2] / "calibration" / "data"
 
 
 def load_baseline(path: str | os.PathLike | None = None) -> Baseline:
@@ -147,44 +147,6 @@ def load_baseline(path: str | os.PathLike | None = None) -> Baseline:
 
 def _read(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
-
-
-def cache_dir() -> Path | None:
-    """Where derived binary caches go: ``$SIMCORE_CACHE_DIR`` (empty disables), else the user cache."""
-    env = os.environ.get("SIMCORE_CACHE_DIR")
-    if env is not None:
-        return Path(env) if env else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "simcore"
-
-
-def cache_load(kind: str, key: str) -> dict | None:
-    """Arrays cached under a content key, or None (no cache, missing or unreadable)."""
-    folder = cache_dir()
-    if folder is None:
-        return None
-    path = folder / f"{kind}-{hashlib.sha256(key.encode()).hexdigest()[:32]}.npz"
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return {name: data[name] for name in data.files}
-    except (OSError, ValueError, KeyError):
-        return None
-
-
-def cache_save(kind: str, key: str, arrays: dict) -> None:
-    """Best effort: a cache that cannot be written is skipped."""
-    folder = cache_dir()
-    if folder is None:
-        return
-    path = folder / f"{kind}-{hashlib.sha256(key.encode()).hexdigest()[:32]}.npz"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
 
 
 #: bump when ``_parse`` changes what it computes from the same tables (the cache key holds it)

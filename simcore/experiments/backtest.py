@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .baseline import Baseline, load_baseline
-from .errors import SimcoreError
-from .history import check_vintage, load_history
-from .schema import YEARS
+from simcore.baseline.history import check_vintage, load_history
+from simcore.baseline.tables import Baseline, load_baseline
+from simcore.errors import NoActualsError
+from simcore.scenario.schema import YEARS
 
 DEFAULT_SCENARIO = Path("scenarios/baseline.yaml")
 BACKTEST_COLUMNS = ["region", "variable", "year", "horizon", "actual", "projected", "error", "error_unit", "unit",
@@ -41,10 +41,6 @@ MC_VARIABLES = ("GDP", "GDP|Growth", "Value Added|Secondary", "Value Added|Terti
                 "Energy Consumption|Industry", "Population")
 COMPARED = ("GDP|Real Growth", "GDP|2020 prices", "Share|Secondary", "Share|Tertiary", "Population",
             "Energy Intensity|Industry")
-
-
-class NoActualsError(SimcoreError):
-    """The history has no published figure after the vintage that the model can be compared with."""
 
 
 def counterpart(variable: str, get) -> np.ndarray | None:
@@ -83,7 +79,7 @@ class Backtest:
     draws: int = 0
 
     def write(self, out: str | Path) -> list[Path]:
-        from .results import atomic_files
+        from simcore.results.writer import atomic_files
 
         out = Path(out)
         with atomic_files(out) as path_for:
@@ -92,7 +88,7 @@ class Backtest:
             path_for("backtest_summary.md").write_text(summary_markdown(self))
             if self.quantiles is not None:
                 self.quantiles.to_csv(path_for("backtest_quantiles.csv"), index=False, float_format="%.6g")
-                from .plotting import backtest_fan
+                from simcore.plotting import backtest_fan
 
                 for variable in self.table["variable"].unique():
                     fig = backtest_fan(self.quantiles, self.table, variable, self.vintage)
@@ -155,10 +151,10 @@ def backtest(vintage: int = 2020, scenario=DEFAULT_SCENARIO, draws: int = 0, see
     NoActualsError
         When nothing is published after the vintage.
     """
-    from .calibrate import fit
-    from .engine import project_central
-    from .results import batch_variables
-    from .scenario import load_scenario, with_overrides
+    from simcore.analysis.calibrate import fit
+    from simcore.model.boundary import project_central
+    from simcore.model.variables import batch_variables
+    from simcore.scenario.loader import load_scenario, with_overrides
 
     b = baseline or load_baseline()
     vintage = check_vintage(b, vintage)
@@ -166,7 +162,7 @@ def backtest(vintage: int = 2020, scenario=DEFAULT_SCENARIO, draws: int = 0, see
     if actual.empty:
         raise NoActualsError(f"no published figure after the vintage {vintage} to compare with "
                              f"({b.data_dir / 'history.csv'} ends {int(load_history(b)['year'].max())})")
-    from .calibrate import GENERATED_LAYER
+    from simcore.analysis.calibrate import GENERATED_LAYER
 
     trend = load_scenario(scenario, baseline=b, skip=(GENERATED_LAYER,))  # the fit replaces that layer whole
     result = fit(trend, b, vintage=vintage)
@@ -193,7 +189,7 @@ def backtest(vintage: int = 2020, scenario=DEFAULT_SCENARIO, draws: int = 0, see
     table = pd.DataFrame(rows, columns=BACKTEST_COLUMNS)
     quantiles = None
     if draws:
-        from .uncertainty import monte_carlo
+        from simcore.experiments.montecarlo import monte_carlo
 
         mc = monte_carlo(fitted, draws=draws, seed=seed, variables=MC_VARIABLES, baseline=b, progress=progress)
         positions, q_rows = [], []

@@ -1,0 +1,273 @@
+"""Levers (moved from simcore/engine.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simcore.baseline.tables import Baseline
+from simcore.errors import Issue, ScenarioError
+from simcore.model.system import System, system_for
+from simcore.scenario.loader import Scenario, _all_paths, _dotted, _mark
+from simcore.scenario.schema import YEARS
+
+
+@dataclass(frozen=True)
+class Paths:
+    """A scenario's yearly arrays and scalar parameters (see kernels.simulate for shapes)."""
+
+    t_num: np.ndarray
+    t_den: np.ndarray
+    t_resp: np.ndarray
+    t_tn: np.ndarray
+    t_td: np.ndarray
+    t_path: np.ndarray
+    fai: np.ndarray
+    theta: np.ndarray
+    gx: np.ndarray
+    pop: np.ndarray
+    tfp: np.ndarray
+    eff: np.ndarray
+    elec: np.ndarray
+    c2g: np.ndarray
+    grid: np.ndarray
+    realisation: np.ndarray
+    phi: float
+    r_e: float
+    eps_h: float
+    fuel_offset: float
+    depreciation: float
+    supply_elasticity: float
+    target_labels: tuple[str, ...] = ()
+
+
+class _Issues:
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        self.items: list[Issue] = []
+
+    def add(self, loc: tuple, problem: str, got, expected: str) -> None:
+        name, line = _mark(self.scenario.marks, loc, self.scenario.layers[-1] if self.scenario.layers else "")
+        self.items.append(Issue(name, line, _dotted(loc), problem, got, expected))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ScenarioError(self.items)
+
+
+def _ordered_keys(keys, b: Baseline) -> list[str]:
+    """Aggregates (largest first) before sectors, so that the more specific key wins."""
+    def size(key: str) -> float:
+        return float(b.sectors.weights_of(key).sum()) if key != "households" else 0.0
+    return sorted(keys, key=lambda k: (k in b.sectors.ids or k == "households", -size(k)))
+
+
+def compile_scenario(scenario: Scenario, b: Baseline, system: System | None = None) -> Paths:
+    """Evaluate a scenario's levers into yearly arrays for the kernel.
+
+    Raises
+    ------
+    ScenarioError
+        When a lever cannot be applied (an aggregate path below its leaves' paths, a time path that cannot
+        be evaluated, ...), with the file and line of the offending key.
+    """
+    try:
+        return _compile(scenario, b, system or system_for(b))
+    except ValueError:
+        issues = _Issues(scenario)
+        for loc, path in _all_paths(scenario.spec):
+            try:
+                path.evaluate(1.0 if path.kind == "level" else None)
+            except ValueError as err:
+                issues.add(loc, str(err), path.model_dump(exclude_none=True),
+                           "a path that can be evaluated over 2020-2035")
+        if not issues.items:
+            raise
+        issues.raise_if_any()
+
+
+def _compile(scenario: Scenario, b: Baseline, system: System) -> Paths:
+    spec = scenario.spec
+    issues = _Issues(scenario)
+    R, S, T = b.n_region, b.n_sector, len(YEARS)
+    leaves = b.leaves
+    tree = b.regions
+
+    # investment levels: leaves' own paths, then aggregates (smallest first) share out the rest
+    default = spec.investment.default_growth.evaluate()
+    fai = np.empty((R, T))
+    for r in range(R):
+        level = b.fixed_investment[r]
+        for t in range(T):
+            fai[r, t] = level if t == 0 else fai[r, t - 1] * (1.0 + default[t])
+    own = np.zeros(R, bool)
+    regional = spec.investment.regions
+    for region in [k for k in regional if k in leaves]:
+        if regional[region].path is not None:
+            r = leaves.index(region)
+            fai[r] = regional[region].path.evaluate(b.fixed_investment[r])
+            own[r] = True
+    aggregates = sorted([k for k in regional if k not in leaves and regional[k].path is not None],
+                        key=lambda a: len(tree.members(a)))
+    for region in aggregates:
+        members = [leaves.index(leaf) for leaf in tree.members(region)]
+        free = [r for r in members if not own[r]]
+        loc = ("investment", "regions", region, "path")
+        if not free:
+            issues.add(loc, "every leaf of this aggregate has its own path", region,
+                       "an aggregate path with at least one leaf left to share it")
+            continue
+        base = b.fixed_investment[members].sum()
+        total = regional[region].path.evaluate(base)
+        rest = total - fai[[r for r in members if own[r]]].sum(axis=0)
+        if (rest[1:] < 0).any():
+            year = YEARS[int(np.argmax(rest < 0))]
+            issues.add(loc, f"the aggregate path is below its leaves' own paths in {year}",
+                       round(float(total[YEARS.index(year)]), 2), "an aggregate path at least the sum of its leaves")
+            continue
+        weights = b.fixed_investment[free] / b.fixed_investment[free].sum()
+        for w, r in zip(weights, free):
+            fai[r, 1:] = w * rest[1:]
+            own[r] = True
+
+    # investment mix by destination sector: default the 2020 capital structure
+    K = b.capital
+    theta = K / K.sum(axis=1, keepdims=True)
+    for region in sorted(regional, key=lambda a: -len(tree.members(a))):
+        mix = regional[region].mix
+        if mix is None:
+            continue
+        for leaf in tree.members(region):
+            r = leaves.index(leaf)
+            row = np.zeros(S)
+            for key, share in mix.items():
+                w = b.sectors.weights_of(key)
+                capital = K[r] * w
+                if capital.sum() > 0:
+                    row += share * capital / capital.sum()
+                else:
+                    row += share * w / w.sum()
+            theta[r] = row
+
+    # exports: base growth, replaced by region, plus sector premiums
+    gx = np.repeat(spec.exports.growth.evaluate()[None, None, :], R, axis=0).repeat(S, axis=1)
+    for region in sorted(spec.exports.by_region, key=lambda a: -len(tree.members(a))):
+        path = spec.exports.by_region[region].evaluate()
+        for leaf in tree.members(region):
+            gx[leaves.index(leaf)] = path[None, :]
+    for key, path in spec.exports.by_sector.items():
+        gx += b.sectors.weights_of(key)[None, :, None] * path.evaluate()[None, None, :]
+    convergence = spec.exports.convergence
+    fade = convergence.factor()
+    premium = np.zeros(R)
+    for region in sorted(convergence.premium, key=lambda a: -len(tree.members(a))):
+        for leaf in tree.members(region):  # the more specific region, applied last, wins
+            premium[leaves.index(leaf)] = float(convergence.premium[region])
+    gx += premium[:, None, None] * fade[None, None, :]
+    if spec.nowcast.enabled:  # per-year shifts solved by simcore calibrate (nested regions add up)
+        for region, years in spec.nowcast.shifts.items():
+            rows = [leaves.index(leaf) for leaf in tree.members(region)]
+            for year, shift in years.items():
+                gx[rows, :, YEARS.index(int(year))] += float(shift)
+
+    pop = np.empty((R, T))
+    growth = spec.population.default_growth.evaluate()
+    for r in range(R):
+        pop[r, 0] = b.population[r]
+        for t in range(1, T):
+            pop[r, t] = pop[r, t - 1] * (1.0 + growth[t])
+    for region, path in spec.population.regions.items():
+        r = leaves.index(region)
+        pop[r] = path.evaluate(b.population[r])
+        if (pop[r] <= 0).any():
+            issues.add(("population", "regions", region), "population must stay positive",
+                       float(pop[r].min()), "a path above zero")
+
+    def by_sector(levers: dict, what: str, base: float | None) -> np.ndarray:
+        out = np.zeros((S + 1, T))
+        for key in _ordered_keys(levers, b):
+            values = levers[key].evaluate(base)
+            if key == "households":
+                out[S] = values
+                continue
+            if key in b.sectors.aggregate_ids and \
+                    b.sectors.aggregate_kinds[b.sectors.aggregate_ids.index(key)] == "proxy":
+                issues.add(("energy", what, key), "proxy aggregates cannot carry energy levers", key,
+                           "a sector id, an exact aggregate or households")
+                continue
+            out[:S][b.sectors.weights_of(key) > 0] = values
+        return out
+
+    eff = by_sector(spec.energy.efficiency, "efficiency", None)
+    elec = by_sector(spec.energy.electrification, "electrification", 0.0)
+    c2g = by_sector(spec.energy.coal_to_gas, "coal_to_gas", 0.0)
+    elec[:, 0] = 0.0  # 2020 is the baseline
+    c2g[:, 0] = 0.0
+    grid = spec.energy.grid_emission_factor.evaluate(1.0)
+    grid[0] = 1.0
+    realisation = spec.investment.realisation.evaluate(1.0)
+    realisation[0] = 1.0
+
+    targets = _targets(scenario, b, system, issues)
+    issues.raise_if_any()
+    params = spec.parameters
+    return Paths(*targets[:6], fai=np.ascontiguousarray(fai), theta=np.ascontiguousarray(theta),
+                 gx=np.ascontiguousarray(gx), pop=pop, tfp=params.tfp_growth.evaluate(), eff=eff, elec=elec,
+                 c2g=c2g, grid=grid, realisation=realisation, phi=b.parameter("gfcf_to_fai"),
+                 r_e=float(params.electric_substitution), eps_h=float(params.residential_income_elasticity),
+                 fuel_offset=float(params.fuel_offset),
+                 depreciation=float(params.depreciation), supply_elasticity=float(params.supply_elasticity),
+                 target_labels=targets[6])
+
+
+def _targets(scenario: Scenario, b: Baseline, system: System, issues: _Issues):
+    """Share targets: weights, responses to each target's export pattern, and the target paths."""
+    R, S, T = b.n_region, b.n_sector, len(YEARS)
+    n = R * S
+    rows = [(region, key, path) for region, targets in scenario.spec.industry_shares.targets.items()
+            for key, path in targets.items()]
+    m = len(rows)
+    t_num, t_den, t_resp = np.zeros((m, n)), np.zeros((m, n)), np.zeros((m, n))
+    t_path = np.zeros((m, T))
+    labels = []
+    for l, (region, key, path) in enumerate(rows):
+        mask = np.array([leaf in b.regions.members(region) for leaf in b.leaves], float)
+        weights = np.outer(mask, b.sectors.weights_of(key)).reshape(-1)
+        t_num[l] = weights * system.v
+        t_den[l] = np.repeat(mask, S) * system.v
+        pattern = system.E0 * weights
+        base_share = float(t_num[l] @ system.x0 / (t_den[l] @ system.x0))
+        t_path[l] = path.evaluate(base_share)
+        labels.append(f"{region}:{key}")
+        if pattern.sum() <= 0:
+            issues.add(("industry_shares", "targets", region, key), "no exports to adjust for this target", key,
+                       "an aggregate the region exports in 2020")
+            continue
+        t_resp[l] = pattern
+    if m:
+        import scipy.linalg
+
+        t_resp = np.ascontiguousarray(scipy.linalg.lu_solve((system.LU, system.piv), t_resp.T).T)  # all at once
+    t_tn = t_num @ t_resp.T
+    t_td = t_den @ t_resp.T
+    if m:
+        A = t_tn[None, :, :] - t_path.T[:, :, None] * t_td[None, :, :]
+        if (np.abs(np.linalg.det(A)) < 1e-12 * np.abs(A).max() ** m).any():
+            issues.add(("industry_shares", "targets"), "the share targets are not independent", labels,
+                       "targets on different aggregates or regions")
+    return t_num, t_den, t_resp, t_tn, t_td, t_path, tuple(labels)
+
+
+def validate(path, overrides=None, baseline: Baseline | None = None) -> list[Issue]:
+    """Every problem of a scenario file, including those found only when its paths are compiled."""
+    from simcore.baseline.tables import load_baseline
+    from simcore.scenario.loader import load_scenario
+
+    b = baseline or load_baseline()
+    try:
+        scenario = load_scenario(path, overrides=overrides, baseline=b)
+        compile_scenario(scenario, b, system_for(b))
+    except ScenarioError as exc:
+        return exc.issues
+    return []

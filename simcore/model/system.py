@@ -1,0 +1,149 @@
+"""System (moved from simcore/engine.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from simcore.baseline.cache import cache_load, cache_save
+from simcore.baseline.leontief import LeontiefSolver
+from simcore.baseline.tables import CO2_SOURCES, FINAL_DEMAND, FUELS, Baseline
+from simcore.errors import SolverError
+
+ALPHA_RANGE = (0.2, 0.8)
+FUEL_SECTORS = ("mining", "petrochemicals", "gas_water")
+
+
+@dataclass(frozen=True)
+class System:
+    """Scenario-independent arrays derived from the baseline (see kernels.simulate for shapes)."""
+
+    LU: np.ndarray
+    piv: np.ndarray
+    v: np.ndarray
+    x0: np.ndarray
+    K0: np.ndarray
+    alpha: np.ndarray
+    E0: np.ndarray
+    gfcf_mix: np.ndarray
+    gfcf_share: np.ndarray
+    inv_mix: np.ndarray
+    inv_share: np.ndarray
+    inv0: np.ndarray
+    gdp0: np.ndarray
+    c_hh: np.ndarray
+    pop0: np.ndarray
+    power: int
+    fuel_sectors: np.ndarray
+    power_w: np.ndarray
+    fuel_w: np.ndarray
+    eps_p: float
+    e0: np.ndarray
+    ef: np.ndarray
+    nf0: np.ndarray
+    inflow0: np.ndarray
+    proc0: np.ndarray
+    e_h0: np.ndarray
+    ef_h: np.ndarray
+    inflow_h0: np.ndarray
+    C0: np.ndarray
+
+
+def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    return np.divide(num, den, out=np.zeros(np.broadcast(num, den).shape), where=den != 0)
+
+
+def compile_system(b: Baseline) -> System:
+    """Arrays of the 2020 system shared by every scenario and draw."""
+    R, S = b.n_region, b.n_sector
+    n = R * S
+    k_hh, k_gov = FINAL_DEMAND.index("household"), FINAL_DEMAND.index("government")
+    k_gfcf, k_inv = FINAL_DEMAND.index("gfcf"), FINAL_DEMAND.index("inventory")
+    F0 = b.final_demand
+    v = np.tile(b.va_ratio, R)
+    x0 = b.gross_output.reshape(-1).copy()
+
+    # household and government consumption closed in proportion to each region's GDP (Type II)
+    H = np.zeros((n, n))
+    for k in (k_hh, k_gov):
+        rate = F0[:, :, k].sum(axis=1) / b.gdp  # (R,)
+        mix = _share(F0[:, :, k], F0[:, :, k].sum(axis=1, keepdims=True))  # (R, S)
+        for q in range(R):
+            for r in range(R):
+                coef = b.final_shares[q, r, :, k] * mix[r] * rate[r]  # (S,) per unit of r's GDP
+                H[q * S:(q + 1) * S, r * S:(r + 1) * S] += np.outer(coef, b.va_ratio)
+    try:
+        lu, piv = LeontiefSolver(b.A + H).factors
+    except SolverError:
+        raise SolverError("the 2020 system I - A - H is singular") from None
+
+    power = b.sectors.index("power_heat")
+    fuels = np.array([b.sectors.index(s) for s in FUEL_SECTORS], dtype=np.int64)
+    total_coef = b.A.reshape(R, S, n).sum(axis=0) + b.M_out  # (S, n)
+    purchases = b.A * x0[None, :]  # flow (q, i) -> column c
+    power_w = np.zeros((R, R))
+    fuel_w = np.zeros((R, R, 3))
+    for r in range(R):
+        cols = slice(r * S, (r + 1) * S)
+        power_total = (total_coef[power, cols] * x0[cols]).sum()
+        fuel_total = sum((total_coef[f, cols] * x0[cols]).sum() for f in fuels)
+        for q in range(R):
+            power_w[q, r] = purchases[q * S + power, cols].sum() / power_total
+            for k, f in enumerate(fuels):
+                fuel_w[q, r, k] = purchases[q * S + f, cols].sum() / fuel_total
+
+    energy = b.energy  # (R, S + 1, 5)
+    co2 = b.co2  # (R, S + 1, 4)
+    fossil = [FUELS.index(f) for f in ("coal", "oil", "gas")]
+    e_cells = energy[:, :S, :].reshape(n, len(FUELS))
+    co2_cells = co2[:, :S, :].reshape(n, len(CO2_SOURCES))
+    e0 = _share(e_cells[:, fossil], x0[:, None])
+    tianjin_ef = _share(co2[:, :S, :3].sum(axis=(0, 1)), energy[:, :S, fossil].sum(axis=(0, 1)))
+    ef = np.where(e_cells[:, fossil] > 0, _share(co2_cells[:, :3], e_cells[:, fossil]), tianjin_ef[None, :])
+    power_cells = np.arange(R) * S + power
+    power_energy = e_cells[power_cells][:, fossil].sum() + e_cells[power_cells, FUELS.index("nonfossil")].sum()
+    eps_p = float(power_energy / x0[power_cells].sum())
+    households = energy[:, S, :]
+    return System(
+        LU=np.ascontiguousarray(lu), piv=piv.astype(np.int64), v=v, x0=x0,
+        K0=b.capital.reshape(-1).copy(), alpha=np.tile(np.clip(b.capital_share, *ALPHA_RANGE), R),
+        E0=b.exports.reshape(-1).copy(),
+        gfcf_mix=_share(F0[:, :, k_gfcf], F0[:, :, k_gfcf].sum(axis=1, keepdims=True)),
+        gfcf_share=np.ascontiguousarray(b.final_shares[:, :, :, k_gfcf]),
+        inv_mix=_share(F0[:, :, k_inv], F0[:, :, k_inv].sum(axis=1, keepdims=True)),
+        inv_share=np.ascontiguousarray(b.final_shares[:, :, :, k_inv]),
+        inv0=F0[:, :, k_inv].sum(axis=1), gdp0=b.gdp.copy(),
+        c_hh=F0[:, :, k_hh].sum(axis=1) / b.gdp, pop0=b.population.copy(),
+        power=power, fuel_sectors=fuels, power_w=power_w, fuel_w=fuel_w, eps_p=eps_p,
+        e0=np.ascontiguousarray(e0), ef=np.ascontiguousarray(ef),
+        nf0=_share(e_cells[:, FUELS.index("nonfossil")], x0),
+        inflow0=_share(e_cells[:, FUELS.index("electricity_inflow")], x0),
+        proc0=_share(co2_cells[:, CO2_SOURCES.index("process")], x0),
+        e_h0=np.ascontiguousarray(households[:, fossil]),
+        ef_h=_share(co2[:, S, :3].sum(axis=0), households[:, fossil].sum(axis=0)),
+        inflow_h0=households[:, FUELS.index("electricity_inflow")].copy(),
+        C0=F0[:, :, k_hh].sum(axis=1),
+    )
+
+
+_SYSTEMS: dict[str, System] = {}
+
+
+SYSTEM_CACHE_VERSION = "system-2"  # bump when compile_system changes what it computes
+
+
+def system_for(b: Baseline) -> System:
+    """The compiled system of a baseline, cached by its checksum in memory and on disk."""
+    if b.checksum in _SYSTEMS:
+        return _SYSTEMS[b.checksum]
+    key = f"{SYSTEM_CACHE_VERSION}|{b.checksum}|{','.join(b.leaves)}|{','.join(b.sectors.ids)}"
+    names = [f.name for f in fields(System)]
+    cached = cache_load("system", key)
+    if cached is not None and set(names) <= set(cached):
+        system = System(**{name: cached[name] if cached[name].ndim else cached[name].item() for name in names})
+    else:
+        system = compile_system(b)
+        cache_save("system", key, {name: np.asarray(getattr(system, name)) for name in names})
+    _SYSTEMS[b.checksum] = system
+    return system
