@@ -134,3 +134,28 @@ def test_goal_seeking_investment_lever_moves_a_cumulative_plan_path(baseline):
                 baseline=baseline)
     low, high = sol.at_bounds
     assert high > low + 1.0  # investment growth from -10% to +30% a year moves Dongli's GDP growth
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_grid_index_times_its_multiplier_stays_a_share(baseline, backend):
+    """Bug fix: a grid path of 0.2 in 2035 with the shipped multiplier's top (1.5) asked for a fossil share
+    of -0.2 and gave negative power-sector coal, oil, gas and CO2 with status 0."""
+    from dataclasses import replace
+
+    from simcore.model.boundary import Draws, check_status, project
+    from simcore.model.levers import compile_scenario
+    from simcore.model.system import system_for
+    from simcore.scenario.loader import load_scenario
+
+    scenario = load_scenario("scenarios/baseline.yaml", overrides={
+        "energy.grid_emission_factor": {"values": {2025: 0.6, 2035: 0.2}}}, baseline=baseline)
+    system = system_for(baseline)
+    paths = compile_scenario(scenario, baseline, system)
+    draws = replace(Draws.central(paths, baseline.n_region), grid_multiplier=np.array([1.5]))
+    raw = project(system, paths, draws, baseline, backend=backend)
+    check_status(raw, paths)
+    assert (raw.energy >= 0).all() and (raw.co2 >= 0).all() and (raw.co2_cell >= 0).all()
+    power = baseline.sectors.index("power_heat")
+    cells = np.arange(baseline.n_region) * baseline.n_sector + power
+    process = system.proc0[cells] * raw.va[0, -1, cells] / system.v[cells]
+    assert raw.co2_cell[0, -1, :, power] == pytest.approx(process, abs=1e-9)  # no fossil fuel left in power

@@ -330,7 +330,7 @@ def simulate(
                         total += v[r * S + i] * x[r * S + i]
                     gdp_prev[b, r] = total
                 record(d, t, x, v, K[b], power, e0, ef, nf0, inflow0, proc0, e_h0, ef_h, inflow_h0, eff_cum[b],
-                       elec[:, t], c2g[:, t], 1.0 - (1.0 - grid[t]) * grid_mult_d[d], gdp_prev[b], c_hh, pop0,
+                       elec[:, t], c2g[:, t], min(1.0, max(0.0, 1.0 - (1.0 - grid[t]) * grid_mult_d[d])), gdp_prev[b], c_hh, pop0,
                        pop[:, t], C0, eps_h, sv[b], power_w, eps_p, va_out, k_out, energy_cell_out, energy_out,
                        co2_out, co2_cell_out)
                 for c in range(n):

@@ -165,7 +165,7 @@ def simulate(
         status[negative & finite] = np.maximum(status[negative & finite], 2)
         status[~finite] = 3
         gdp_prev = (v[None, :] * X).reshape(D, R, S).sum(axis=2)
-        grid_t = 1.0 - (1.0 - grid[t]) * grid_mult_d
+        grid_t = np.clip(1.0 - (1.0 - grid[t]) * grid_mult_d, 0.0, 1.0)  # a share, whatever the draw
         _record(t, X, v, K, power, e0, ef, nf0, inflow0, proc0, e_h0, ef_h, inflow_h0, eff_cum, elec[:, t],
                 c2g[:, t], grid_t, gdp_prev, c_hh, pop0, pop[:, t], C0, eps_h, sv, power_w, eps_p,
                 va_out, k_out, energy_cell_out, energy_out, co2_out, co2_cell_out)
