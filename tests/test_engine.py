@@ -159,3 +159,14 @@ def test_grid_index_times_its_multiplier_stays_a_share(baseline, backend):
     cells = np.arange(baseline.n_region) * baseline.n_sector + power
     process = system.proc0[cells] * raw.va[0, -1, cells] / system.v[cells]
     assert raw.co2_cell[0, -1, :, power] == pytest.approx(process, abs=1e-9)  # no fossil fuel left in power
+
+
+def test_run_applies_overrides_to_a_loaded_scenario(baseline, trend):
+    """Bug fix: ``run(Scenario, overrides=...)`` silently ignored the overrides."""
+    from simcore.scenario.loader import load_scenario
+
+    scenario = load_scenario("scenarios/baseline.yaml", baseline=baseline)
+    cleaner = run(scenario, overrides={"energy.grid_emission_factor": 0.5}, baseline=baseline)
+    from_file = run("scenarios/baseline.yaml", overrides={"energy.grid_emission_factor": 0.5}, baseline=baseline)
+    assert cleaner.value("tianjin", "Emissions|CO2", 2035) < trend.value("tianjin", "Emissions|CO2", 2035)
+    assert cleaner.value("tianjin", "Emissions|CO2", 2035) == from_file.value("tianjin", "Emissions|CO2", 2035)

@@ -26,7 +26,7 @@ def run(scenario, *, overrides=None, backend: str = "numba", baseline: Baseline 
     scenario : Scenario or path-like
         A loaded scenario or the path of a scenario YAML file.
     overrides : mapping, optional
-        Dotted-path overrides applied on top of the file (ignored for a loaded Scenario).
+        Dotted-path overrides applied on top of the file or of the loaded Scenario.
     backend : {"numba", "numpy"}
         The batch kernel or its NumPy twin.
     baseline : Baseline, optional
@@ -36,11 +36,13 @@ def run(scenario, *, overrides=None, backend: str = "numba", baseline: Baseline 
     from simcore.results.provenance import provenance
     from simcore.results.run import Results
     from simcore.results.table import deterministic_frame
-    from simcore.scenario.loader import Scenario, load_scenario
+    from simcore.scenario.loader import Scenario, load_scenario, with_overrides
 
     b = baseline or load_baseline()
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, overrides=overrides, baseline=b)
+    elif overrides:
+        scenario = with_overrides(scenario, overrides, baseline=b)
     raw, paths = project_central(scenario, b, backend)
     table = deterministic_frame(b, raw, paths, scenario.name)
     prov = provenance(b, scenario, scenario.seed, {"backend": backend, "draws": 1,
