@@ -45,7 +45,7 @@ def replicate(system: System, paths: Paths, k: int) -> tuple[System, Paths]:
         v=tile(system.v), x0=tile(system.x0), K0=tile(system.K0), alpha=tile(system.alpha), E0=tile(system.E0),
         gfcf_mix=tile(system.gfcf_mix), gfcf_share=_block_diag_pairs(system.gfcf_share, k),
         inv_mix=tile(system.inv_mix), inv_share=_block_diag_pairs(system.inv_share, k), inv0=tile(system.inv0),
-        gdp0=tile(system.gdp0), c_hh=tile(system.c_hh), pop0=tile(system.pop0),
+        gdp0=tile(system.gdp0), pop0=tile(system.pop0), log_K0=tile(system.log_K0),
         power_w=_block_diag_pairs(system.power_w, k), fuel_w=_block_diag_pairs(system.fuel_w, k),
         e0=tile(system.e0), ef=tile(system.ef), nf0=tile(system.nf0), inflow0=tile(system.inflow0),
         proc0=tile(system.proc0), e_h0=tile(system.e_h0), inflow_h0=tile(system.inflow_h0), C0=tile(system.C0))

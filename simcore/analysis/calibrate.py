@@ -152,7 +152,7 @@ def solve_nowcast(scenario: Scenario, b: Baseline, pins: dict[str, dict[int, flo
     """
     from dataclasses import replace
 
-    from simcore.model.boundary import Draws, check_status, project
+    from simcore.model.boundary import Draws, project
     from simcore.model.levers import compile_scenario
     from simcore.model.system import system_for
 
@@ -171,7 +171,6 @@ def solve_nowcast(scenario: Scenario, b: Baseline, pins: dict[str, dict[int, flo
                 gx[rows[region], :, YEARS.index(year)] += value
         p = replace(paths, gx=gx)
         raw = project(system, p, Draws.central(p, b.n_region), b)
-        check_status(raw, p)
         gdp = M @ raw.va[0].reshape(len(YEARS), b.n_region, b.n_sector).sum(axis=2).T  # (regions, T)
         return gdp[:, 1:] / gdp[:, :-1] - 1.0  # growth of year index t (1..T-1)
 

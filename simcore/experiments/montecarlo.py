@@ -301,8 +301,8 @@ def monte_carlo(scenario, draws: int | None = None, seed: int | None = None, *, 
     bar = progress_bar(len(batches), progress, f"{scenario.name}: {n} draws")
     for sub in batches:
         vb, system, paths = systems[int(sampled.variant_of[sub[0]])]
-        raw = project(system, paths, _subset(sampled.draws, sub), vb, backend=backend)
-        check_status(raw, paths)
+        raw = project(system, paths, _subset(sampled.draws, sub), vb, backend=backend, check=False)
+        check_status(raw, paths, vb, draw_ids=sub)  # names the draw by its index in the whole run
         arrays = batch_variables(vb, raw, paths.pop, level_scale=sampled.level_scale[sub])
         for v, name in enumerate(variables):
             values[sub, v] = arrays[name]

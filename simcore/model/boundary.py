@@ -1,24 +1,137 @@
-"""The Python side around the kernels: build the system, compile a scenario, draw, call, wrap.
+"""The kernel boundary: every kernel input and output declared once, the wrapper that builds and checks them.
 
-``compile_system`` turns the baseline into the arrays the kernels need (the factorised
-``M = I - A - H``, energy intensities, sourcing shares).  ``compile_scenario`` evaluates a scenario's
-time paths into yearly arrays.  ``project`` calls the batch kernel (or its NumPy twin) and returns the
-raw arrays; :func:`simcore.run` wraps them into :class:`simcore.results.Results`.
+:data:`BOUNDARY` lists each field the batch kernel :func:`simcore.model.kernels.simulate` and its twin
+:func:`simcore.model.reference.simulate` read or write: its group (``sy`` the 2020 system, ``pa`` the
+scenario's paths, ``dr`` the per-draw parameters, ``out`` the outputs), name, shape in symbols
+(``n = R * S`` cells, ``S1 = S + 1`` sectors and households, ``m`` share targets, ``T`` years, ``D``
+draws), dtype, unit and meaning.  :func:`kernel_args` builds the four namedtuples from it and checks each
+field's shape, dtype, finiteness and contiguity once; ``tests/test_boundary.py`` checks that the kernel,
+the twin and the table name the same fields.  :func:`project` runs the kernel and raises a
+:class:`~simcore.errors.ProjectionError` naming the draw, year, region and variable of any failed draw.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, fields
 from typing import Callable
 
 import numpy as np
 
-from simcore.baseline.tables import Baseline
-from simcore.errors import SimcoreError, SolverError
+from simcore.baseline.tables import CO2_SOURCES, FUELS, Baseline
+from simcore.errors import ProjectionError, SimcoreError
+from simcore.model import kernels as K
 from simcore.model.levers import Paths, compile_scenario
 from simcore.model.system import System, system_for
 from simcore.scenario.loader import Scenario
 from simcore.scenario.schema import YEARS
+
+
+@dataclass(frozen=True)
+class Field:
+    """One kernel argument: group, name, shape (symbols or ints), dtype, unit and meaning."""
+
+    group: str
+    name: str
+    shape: tuple
+    dtype: str
+    unit: str
+    meaning: str
+
+
+def _fields(group: str, rows: str) -> list[Field]:
+    out = []
+    for line in rows.strip().splitlines():
+        name, shape, dtype, unit, meaning = (part.strip() for part in line.split("|"))
+        dims = tuple(int(d) if d.isdigit() else d for d in shape.split(",") if d.strip()) if shape != "-" else ()
+        out.append(Field(group, name, tuple(d.strip() if isinstance(d, str) else d for d in dims), dtype, unit,
+                         meaning))
+    return out
+
+
+CNY = "10^8 CNY_2020"
+BOUNDARY: tuple[Field, ...] = tuple(
+    _fields("sy", f"""
+LU          | n,n     | f8  | 1            | LU factors of M = I - A - H (LAPACK layout)
+piv         | n       | i8  | -            | row interchanges of the factorisation
+v           | n       | f8  | 1            | value added per unit of gross output
+x0          | n       | f8  | {CNY}        | 2020 gross output
+K0          | n       | f8  | {CNY}        | 2020 capital stock
+log_K0      | n       | f8  | log {CNY}    | log of K0 (0 where K0 is 0)
+alpha       | n       | f8  | 1            | capital share of capacity (clipped to [0.2, 0.8])
+E0          | n       | f8  | {CNY}        | 2020 exports out of Tianjin
+gfcf_mix    | R,S     | f8  | 1            | 2020 capital formation by supplying sector, per destination region
+gfcf_share  | R,R,S   | f8  | 1            | share of region q in destination r's capital goods of sector i
+inv_mix     | R,S     | f8  | 1            | 2020 inventory change by sector, per destination region
+inv_share   | R,R,S   | f8  | 1            | share of region q in destination r's inventory change of sector i
+inv0        | R       | f8  | {CNY}        | 2020 inventory change
+gdp0        | R       | f8  | {CNY}        | 2020 GDP
+pop0        | R       | f8  | 10^4 persons | 2020 residents
+power       | -       | i8  | -            | index of the power and heat sector
+fuel_sectors| 3       | i8  | -            | indices of the coal, oil and gas supplying sectors
+power_w     | R,R     | f8  | 1            | share of region q's power sector in region r's power purchases
+fuel_w      | R,R,3   | f8  | 1            | share of region q's fuel sector k in region r's fuel purchases
+eps_p       | -       | f8  | 10^4 tce/{CNY} | energy per unit of power-sector output
+e0          | n,3     | f8  | 10^4 tce/{CNY} | 2020 coal, oil, gas use per unit of output
+ef          | n,3     | f8  | Mt/10^4 tce  | CO2 per unit of coal, oil, gas
+nf0         | n       | f8  | 10^4 tce/{CNY} | 2020 non-fossil energy per unit of output
+inflow0     | n       | f8  | 10^4 tce/{CNY} | 2020 electricity received from outside Tianjin per unit of output
+proc0       | n       | f8  | Mt/{CNY}     | 2020 process CO2 per unit of output
+e_h0        | R,3     | f8  | 10^4 tce     | 2020 household coal, oil, gas
+ef_h        | 3       | f8  | Mt/10^4 tce  | household CO2 per unit of coal, oil, gas
+inflow_h0   | R       | f8  | 10^4 tce     | 2020 household electricity from outside Tianjin
+C0          | R       | f8  | {CNY}        | 2020 household consumption (C0 / gdp0 is the consumption rate)
+""") + _fields("pa", f"""
+t_num       | m,n     | f8  | 1            | share target numerator weights (targeted value added)
+t_den       | m,n     | f8  | 1            | share target denominator weights (the region's value added)
+t_resp      | m,n     | f8  | {CNY}        | output response to each target's export pattern
+t_tn        | m,m     | f8  | {CNY}        | t_num @ t_resp.T
+t_td        | m,m     | f8  | {CNY}        | t_den @ t_resp.T
+t_path      | m,T     | f8  | 1            | target share by year
+fai         | R,T     | f8  | {CNY}        | planned fixed-asset investment
+theta       | R,S     | f8  | 1            | investment mix by destination sector
+gx          | R,S,T   | f8  | 1/year       | outside demand growth
+pop         | R,T     | f8  | 10^4 persons | residents
+tfp         | T       | f8  | 1/year       | productivity growth
+eff         | S1,T    | f8  | 1/year       | energy efficiency gain (households last)
+elec        | S1,T    | f8  | 1            | share of fossil use electrified
+c2g         | S1,T    | f8  | 1            | share of coal switched to gas
+grid        | T       | f8  | 1            | power-sector fossil share, 2020 = 1
+realisation | T       | f8  | 1            | share of planned investment realised
+phi         | -       | f8  | 1            | capital formation per unit of fixed-asset investment
+r_e         | -       | f8  | 1            | electricity per unit of fossil energy given up
+eps_h       | -       | f8  | 1            | income elasticity of residential energy
+fuel_offset | -       | f8  | 1            | share of the power shift taken from fuel sectors
+""") + _fields("dr", """
+depreciation            | D     | f8 | 1/year | depreciation rate
+supply_elasticity       | D     | f8 | 1      | elasticity of market share to capacity
+tfp_shift               | D     | f8 | 1/year | shift of the productivity growth path
+export_shift            | D,R,T | f8 | 1/year | shift of each region's export growth in each year
+efficiency_multiplier   | D     | f8 | 1      | multiplier on efficiency gains
+grid_multiplier         | D     | f8 | 1      | multiplier on the grid index's reduction (index clipped to [0, 1])
+realisation_multiplier  | D     | f8 | 1      | multiplier on investment realisation
+""") + _fields("out", f"""
+va          | D,T,n   | f8  | {CNY}        | value added by cell
+capital     | D,T,n   | f8  | {CNY}        | capital stock by cell
+energy_cell | D,T,R,S1 | f8 | 10^4 tce     | energy by sector (households last)
+energy      | D,T,R,5 | f8  | 10^4 tce     | energy by fuel (order of FUELS)
+co2         | D,T,R,4 | f8  | Mt CO2       | CO2 by source (order of CO2_SOURCES)
+co2_cell    | D,T,R,S1 | f8 | Mt CO2       | CO2 by sector (households last)
+fai         | D,T,R   | f8  | {CNY}        | realised fixed-asset investment
+status      | D       | i8  | -            | worst status code of the draw (kernels.OK ...)
+fail_year   | D       | i8  | -            | year index where the first non-OK status appeared, -1 if none
+"""))
+
+GROUPS = ("sy", "pa", "dr", "out")
+SystemArgs = namedtuple("SystemArgs", [f.name for f in BOUNDARY if f.group == "sy"])
+PathArgs = namedtuple("PathArgs", [f.name for f in BOUNDARY if f.group == "pa"])
+DrawArgs = namedtuple("DrawArgs", [f.name for f in BOUNDARY if f.group == "dr"])
+OutArgs = namedtuple("OutArgs", [f.name for f in BOUNDARY if f.group == "out"])
+TUPLES = {"sy": SystemArgs, "pa": PathArgs, "dr": DrawArgs, "out": OutArgs}
+DTYPES = {"f8": np.float64, "i8": np.int64}
+
+assert FUELS.index("coal") == K.COAL and FUELS.index("electricity_inflow") == K.INFLOW and len(FUELS) == K.N_FUELS
+assert CO2_SOURCES.index("process") == K.PROCESS and len(CO2_SOURCES) == K.N_SOURCES
 
 
 @dataclass(frozen=True)
@@ -46,7 +159,7 @@ class Draws:
 
 @dataclass
 class Raw:
-    """Kernel outputs (D, T, ...)."""
+    """Kernel outputs (D, T, ...): the ``out`` group of :data:`BOUNDARY`."""
 
     va: np.ndarray
     capital: np.ndarray
@@ -56,6 +169,7 @@ class Raw:
     co2_cell: np.ndarray
     fai: np.ndarray
     status: np.ndarray
+    fail_year: np.ndarray
 
 
 def allocate(D: int, b: Baseline) -> Raw:
@@ -65,37 +179,85 @@ def allocate(D: int, b: Baseline) -> Raw:
 
 def allocate_for(D: int, R: int, S: int, T: int) -> Raw:
     """Zeroed kernel outputs for ``D`` draws, ``R`` regions, ``S`` sectors and ``T`` years."""
-    return Raw(np.zeros((D, T, R * S)), np.zeros((D, T, R * S)), np.zeros((D, T, R, S + 1)),
-               np.zeros((D, T, R, 5)), np.zeros((D, T, R, 4)), np.zeros((D, T, R, S + 1)), np.zeros((D, T, R)),
-               np.zeros(D, np.int64))
+    dims = {"D": D, "T": T, "R": R, "S": S, "S1": S + 1, "n": R * S}
+    arrays = {f.name: np.zeros(tuple(dims.get(d, d) for d in f.shape), DTYPES[f.dtype])
+              for f in BOUNDARY if f.group == "out"}
+    return Raw(**arrays)
 
 
 def kernel_args(system: System, paths: Paths, draws: Draws, out: Raw) -> tuple:
-    """The positional arguments of kernels.simulate / reference.simulate, in order."""
-    sys_args = tuple(getattr(system, f.name) for f in fields(System))
-    path_names = ("t_num", "t_den", "t_resp", "t_tn", "t_td", "t_path", "fai", "theta", "gx", "pop", "tfp", "eff",
-                  "elec", "c2g", "grid", "realisation", "phi", "r_e", "eps_h", "fuel_offset")
-    path_args = tuple(getattr(paths, name) for name in path_names)
-    draw_args = (draws.depreciation, draws.supply_elasticity, draws.tfp_shift, draws.export_shift,
-                 draws.efficiency_multiplier, draws.grid_multiplier, draws.realisation_multiplier)
-    arrays = sys_args + path_args + draw_args
-    contiguous = tuple(np.ascontiguousarray(a) if isinstance(a, np.ndarray) else a for a in arrays)
-    return contiguous + (out.va, out.capital, out.energy_cell, out.energy, out.co2, out.co2_cell, out.fai,
-                         out.status)
+    """The four namedtuples ``(sy, pa, dr, out)`` of kernels.simulate / reference.simulate.
+
+    Each field is taken by name from the System, Paths, Draws and Raw objects and checked against its
+    declared shape and dtype; inputs must be finite and are made C-contiguous (outputs must already be).
+
+    Raises
+    ------
+    SimcoreError
+        Naming the field, its declared shape and dtype and what was found.
+    """
+    sources = {"sy": system, "pa": paths, "dr": draws, "out": out}
+    R, S = system.pop0.shape[0], system.v.shape[0] // system.pop0.shape[0]
+    dims = {"n": R * S, "R": R, "S": S, "S1": S + 1, "m": paths.t_num.shape[0], "T": paths.fai.shape[1],
+            "D": len(draws.depreciation)}
+    groups = {}
+    for group in GROUPS:
+        values = {}
+        for f in (f for f in BOUNDARY if f.group == group):
+            value = getattr(sources[group], f.name)
+            values[f.name] = _checked(f, value, dims)
+        groups[group] = TUPLES[group](**values)
+    return groups["sy"], groups["pa"], groups["dr"], groups["out"]
+
+
+def _checked(f: Field, value, dims: dict):
+    where = f"kernel argument {f.group}.{f.name}"
+    if not f.shape:
+        if f.dtype == "i8":
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+                raise SimcoreError(f"{where}: expected an integer, got {value!r}")
+            return int(value)
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.floating, np.integer)):
+            raise SimcoreError(f"{where}: expected a number, got {value!r}")
+        if not np.isfinite(value):
+            raise SimcoreError(f"{where}: expected a finite number, got {value!r}")
+        return float(value)
+    expected = tuple(dims.get(d, d) for d in f.shape)
+    if not isinstance(value, np.ndarray) or value.shape != expected or value.dtype != DTYPES[f.dtype]:
+        got = (getattr(value, "shape", None), getattr(value, "dtype", type(value).__name__))
+        raise SimcoreError(f"{where}: expected shape {expected} ({','.join(map(str, f.shape))}) of {f.dtype}, "
+                           f"got shape {got[0]} of {got[1]}")
+    if f.group == "out":
+        if not value.flags.c_contiguous or not value.flags.writeable:
+            raise SimcoreError(f"{where}: outputs must be writeable C-contiguous arrays")
+        return value
+    if f.dtype == "f8" and not np.isfinite(value).all():
+        raise SimcoreError(f"{where}: {int((~np.isfinite(value)).sum())} non-finite value(s)")
+    return np.ascontiguousarray(value)
 
 
 STATUS_MESSAGES = {
-    1: "a share target needs exports of the targeted sectors cut below zero (target unreachable by demand)",
-    2: "gross output turned negative",
-    3: "non-finite values",
+    K.TARGET_UNREACHABLE: "a share target needs exports of the targeted sectors cut below zero "
+                          "(target unreachable by demand)",
+    K.NEGATIVE_OUTPUT: "gross output turned negative",
+    K.NEGATIVE_ENERGY: "energy use turned negative",
+    K.NEGATIVE_CO2: "CO2 emissions turned negative",
+    K.NON_FINITE: "non-finite values",
 }
 
 
-def project(system: System, paths: Paths, draws: Draws, b: Baseline, backend: str = "numba") -> Raw:
-    """Run the batch kernel (``backend='numba'``) or its NumPy twin (``'numpy'``)."""
+def project(system: System, paths: Paths, draws: Draws, b: Baseline, backend: str = "numba",
+            check: bool = True) -> Raw:
+    """Run the batch kernel (``backend='numba'``) or its NumPy twin (``'numpy'``).
+
+    With ``check`` (the default) a failed draw raises :class:`~simcore.errors.ProjectionError` (see
+    :func:`check_status`); ``check=False`` returns the statuses for the caller to inspect.
+    """
     out = allocate(len(draws), b)
     kernel = _kernel(backend)
     kernel(*kernel_args(system, paths, draws, out))
+    if check:
+        check_status(out, paths, b)
     return out
 
 
@@ -109,12 +271,58 @@ def _kernel(backend: str) -> Callable:
     return simulate
 
 
-def check_status(raw: Raw, paths: Paths) -> None:
+def check_status(raw: Raw, paths: Paths, b: Baseline | None = None, draw_ids: np.ndarray | None = None) -> None:
+    """Raise :class:`~simcore.errors.ProjectionError` if any draw failed, naming where.
+
+    The message gives the number of failed draws and, for the first, its year, status and the region and
+    variable that broke (the most negative or first non-finite value), so nothing impossible is written.
+    ``draw_ids`` maps the kernel call's draws to their indices in a larger run (Monte Carlo batches).
+    """
     bad = np.flatnonzero(raw.status)
-    if bad.size:
-        code = int(raw.status[bad[0]])
-        targets = f" (targets: {', '.join(paths.target_labels)})" if code == 1 and paths.target_labels else ""
-        raise SolverError(f"{bad.size} draw(s) failed, first draw {bad[0]}: {STATUS_MESSAGES[code]}{targets}")
+    if not bad.size:
+        return
+    d = int(bad[0])
+    code = int(raw.status[d])
+    t = int(raw.fail_year[d]) if raw.fail_year[d] >= 0 else 0
+    year = YEARS[t] if t < len(YEARS) else t
+    where = _locate(raw, d, t, code, b)
+    d_local, d = d, int(draw_ids[d]) if draw_ids is not None else d
+    detail = ""
+    if code == K.TARGET_UNREACHABLE and paths.target_labels:
+        detail = f" (targets: {', '.join(paths.target_labels)})"
+    elif where:
+        region, variable, value = where
+        detail = f" in {region}, {variable} = {value:.6g}"
+    raise ProjectionError(f"{bad.size} draw(s) failed, first draw {d} in {year}: {STATUS_MESSAGES[code]}{detail}",
+                          [(d, year) + tuple(where)] if where else [(d, year)])
+
+
+def _locate(raw: Raw, d: int, t: int, code: int, b: Baseline | None) -> tuple | None:
+    """(region, variable, value) of the worst entry of draw ``d`` in year index ``t``."""
+    R = raw.energy.shape[2]
+    S = raw.va.shape[2] // R
+    leaves = list(b.leaves) if b is not None else [f"region {r}" for r in range(R)]
+    sectors = list(b.sectors.ids) if b is not None else [f"sector {i}" for i in range(S)]
+    candidates = {
+        K.NEGATIVE_OUTPUT: [("value added", raw.va[d, t].reshape(R, S), sectors)],
+        K.NEGATIVE_ENERGY: [("energy", raw.energy[d, t], list(FUELS))],
+        K.NEGATIVE_CO2: [("CO2", raw.co2[d, t], list(CO2_SOURCES))],
+    }.get(code)
+    if code == K.NON_FINITE:
+        candidates = [("value added", raw.va[d, t].reshape(R, S), sectors),
+                      ("capital", raw.capital[d, t].reshape(R, S), sectors),
+                      ("energy", raw.energy[d, t], list(FUELS)), ("CO2", raw.co2[d, t], list(CO2_SOURCES))]
+        for what, values, labels in candidates:
+            bad = np.argwhere(~np.isfinite(values))
+            if bad.size:
+                r, k = bad[0]
+                return leaves[r], f"{what}|{labels[k]}", float(values[r, k])
+        return None
+    if candidates is None:
+        return None
+    what, values, labels = candidates[0]
+    r, k = np.unravel_index(int(np.argmin(values)), values.shape)
+    return leaves[r], f"{what}|{labels[k]}", float(values[r, k])
 
 
 def project_central(scenario: Scenario, b: Baseline, backend: str = "numba") -> tuple[Raw, Paths]:
@@ -122,5 +330,4 @@ def project_central(scenario: Scenario, b: Baseline, backend: str = "numba") -> 
     system = system_for(b)
     paths = compile_scenario(scenario, b, system)
     raw = project(system, paths, Draws.central(paths, b.n_region), b, backend=backend)
-    check_status(raw, paths)
     return raw, paths

@@ -6,18 +6,45 @@ coefficients inside Tianjin plus the household and government consumption closur
 added per unit of gross output; ``x`` gross output; ``f`` exogenous final demand (exports out of
 Tianjin, capital formation, inventory change, input-substitution shifts).
 
-Every kernel has a NumPy twin in ``simcore/reference.py`` with the same signature.  The batch kernel
-runs ``prange`` over blocks of draws; nothing is reduced across draws, so results do not depend on the
-thread count.  Kernels never draw random numbers; failures come back as integer status codes:
+**The boundary.**  :func:`simulate` takes four namedtuples, ``sy`` (the 2020 system), ``pa`` (the
+scenario's paths), ``dr`` (per-draw parameters) and ``out`` (outputs, written in place), whose fields are
+declared once, with shape, dtype, unit and meaning, in :data:`simcore.model.boundary.BOUNDARY`; the
+wrapper builds and checks them there.  Fields are read by name, so two same-shaped arrays cannot be
+swapped by position.  Numba compiles namedtuples of arrays and scalars as records and ``cache=True``
+still works: the cache is keyed by the argument types, and a namedtuple type is its (module-level,
+importable) class plus its field types, so a fresh process finds the compiled kernel on disk.
 
-* 0 ok; 1 a share target needs exports cut below zero; 2 negative gross output; 3 non-finite values.
+**The steps.**  Each year of each draw runs the named steps below in order; every step has a twin of
+the same name and parameters in :mod:`simcore.model.reference` (vectorised over draws) and a test:
+:func:`capacity_and_shares`, :func:`outside_demand`, :func:`investment_demand`, :func:`substitution`,
+the block Leontief solve :func:`lu_solve_block`, :func:`share_targets` and :func:`accounting`.
+
+The batch kernel runs ``prange`` over blocks of draws; nothing is reduced across draws, so results do not
+depend on the thread count.  Kernels never draw random numbers; failures come back as the status codes
+below (the worst one per draw, with the first year it appeared in ``out.fail_year``), and the wrapper
+raises them with the draw, year, region and variable.
 """
-
 
 import numpy as np
 from numba import njit, prange
 
 BLOCK = 64
+
+# status codes (per draw); larger is worse, a draw keeps its worst
+OK = 0
+TARGET_UNREACHABLE = 1  # a share target needs exports of the targeted sectors cut below zero
+NEGATIVE_OUTPUT = 2  # gross output below zero
+NEGATIVE_ENERGY = 3  # energy use of a fuel below zero
+NEGATIVE_CO2 = 4  # CO2 of a source below zero
+NON_FINITE = 5  # NaN or infinity anywhere in a year's outputs
+
+# positions along the fuel axis of out.energy and the source axis of out.co2; the order is that of
+# simcore.baseline.tables.FUELS and CO2_SOURCES (a test keeps them in step)
+COAL, OIL, GAS, NONFOSSIL, INFLOW = 0, 1, 2, 3, 4
+PROCESS = 3
+N_FUELS, N_SOURCES, N_FOSSIL = 5, 4, 3
+
+NEGATIVE_TOLERANCE = 1e-9  # of output relative to (1 + 2020 output); of energy and CO2 in their units
 
 
 @njit(cache=True)
@@ -89,249 +116,309 @@ def solve_small(Mat, rhs):
 
 
 @njit(cache=True)
-def household_factor(gdp, c_rate, pop_t, pop_0, C0, eps_h):
-    """Residential energy driver relative to 2020: residents x (consumption per resident)^eps_h."""
-    per_capita = (c_rate * gdp / pop_t) / (C0 / pop_0)
-    return (pop_t / pop_0) * per_capita ** eps_h
+def household_factor(gdp, pop_t, pop_0, C0, gdp0, eps_h):
+    """Residential energy driver relative to 2020: residents x (consumption per resident)^eps_h.
+
+    Household consumption is a fixed share ``C0 / gdp0`` of the region's GDP (the Type II closure).
+    """
+    per_capita = (C0 / gdp0 * gdp / pop_t) / (C0 / pop_0)
+    return (pop_t / pop_0) * per_capita**eps_h
 
 
 @njit(cache=True)
-def record(d, t, x, v, K, power, e0, ef, nf0, inflow0, proc0, e_h0, ef_h, inflow_h0, eff_cum, elec_t, c2g_t,
-           grid_t, gdp, c_hh, pop0, pop_t, C0, eps_h, sv, power_w, eps_p,
-           va_out, k_out, energy_cell_out, energy_out, co2_out, co2_cell_out):
-    """Value added, capital, energy and CO2 of one draw and year into the output arrays.
+def capacity_and_shares(sy, pa, dr, d, t, invest, K, log_x_cum, log_tfp, rho):
+    """Capital, outside demand index and market shares of one draw in year ``t`` (updated in place).
 
-    Energy by fuel (``energy_out[..., k]``): 0 coal, 1 oil, 2 gas, 3 non-fossil, 4 electricity received
-    from outside Tianjin; CO2 (``co2_out[..., k]``): 0 coal, 1 oil, 2 gas, 3 process.
-    ``energy_cell_out`` and ``co2_cell_out`` hold each sector's total and, at index S, the households'.
+    invest : (R,) realised fixed-asset investment; K, log_x_cum, rho : (n,); log_tfp : (1,).
+    Capital accumulates ``phi * invest * theta`` after depreciation; each cell's capacity (TFP, capital
+    and residents, Cobb-Douglas with its capital share ``alpha``) relative to the outside demand it faces
+    sets its market share ``rho = (capacity / outside demand)^eta`` (1 for cells without 2020 capital or
+    output).
     """
-    n = x.shape[0]
-    R = pop0.shape[0]
-    S = n // R
+    R = sy.pop0.shape[0]
+    S = sy.v.shape[0] // R
+    log_tfp[0] += np.log(1.0 + pa.tfp[t] + dr.tfp_shift[d])
+    eta = dr.supply_elasticity[d]
     for r in range(R):
-        for k in range(5):
-            energy_out[d, t, r, k] = 0.0
-        for k in range(4):
-            co2_out[d, t, r, k] = 0.0
+        log_labour = np.log(pa.pop[r, t] / pa.pop[r, 0])
         for i in range(S):
             c = r * S + i
-            va_out[d, t, c] = v[c] * x[c]
-            k_out[d, t, c] = K[c]
-            scale = x[c] * eff_cum[i]
-            coal = e0[c, 0] * scale
-            oil = e0[c, 1] * scale
-            gas = e0[c, 2] * scale
-            nonfossil = nf0[c] * scale
-            if i == power:
-                nonfossil += (coal + oil + gas) * (1.0 - grid_t)
-                coal *= grid_t
-                oil *= grid_t
-                gas *= grid_t
+            K[c] = (1.0 - dr.depreciation[d]) * K[c] + pa.phi * invest[r] * pa.theta[r, i]
+            log_x_cum[c] += np.log(1.0 + pa.gx[r, i, t] + dr.export_shift[d, r, t])
+            if sy.K0[c] > 0.0 and sy.x0[c] > 0.0:
+                log_capacity = (log_tfp[0] + sy.alpha[c] * (np.log(K[c]) - sy.log_K0[c])
+                                + (1.0 - sy.alpha[c]) * log_labour)
+                rho[c] = np.exp(eta * (log_capacity - log_x_cum[c]))
             else:
-                keep = 1.0 - elec_t[i]
-                coal *= keep
-                oil *= keep
-                gas *= keep
-            switched = coal * c2g_t[i]
+                rho[c] = 1.0
+
+
+@njit(cache=True)
+def outside_demand(sy, log_x_cum, rho, f):
+    """Exports out of Tianjin into ``f`` (n,): 2020 exports x outside demand index x market share."""
+    for c in range(sy.v.shape[0]):
+        f[c] += sy.E0[c] * np.exp(log_x_cum[c]) * rho[c]
+
+
+@njit(cache=True)
+def investment_demand(sy, pa, invest, gdp_prev, rho, f):
+    """Capital formation and inventory change into ``f`` (n,), sourced by market share.
+
+    Each destination region buys ``phi * invest`` of capital goods in its 2020 mix and changes
+    inventories in proportion to last year's GDP; the 2020 sourcing shares are tilted by the suppliers'
+    market shares ``rho`` and scaled back when they would add up to more than one.
+    """
+    R = sy.pop0.shape[0]
+    S = sy.v.shape[0] // R
+    for r_to in range(R):
+        g_total = pa.phi * invest[r_to]
+        i_total = sy.inv0[r_to] * gdp_prev[r_to] / sy.gdp0[r_to]
+        for i in range(S):
+            for kind in range(2):
+                demand = g_total * sy.gfcf_mix[r_to, i] if kind == 0 else i_total * sy.inv_mix[r_to, i]
+                if demand == 0.0:
+                    continue
+                total = 0.0
+                for q in range(R):
+                    share = sy.gfcf_share[q, r_to, i] if kind == 0 else sy.inv_share[q, r_to, i]
+                    total += share * rho[q * S + i]
+                scale = 1.0 / total if total > 1.0 else 1.0
+                for q in range(R):
+                    share = sy.gfcf_share[q, r_to, i] if kind == 0 else sy.inv_share[q, r_to, i]
+                    f[q * S + i] += demand * share * rho[q * S + i] * scale
+
+
+@njit(cache=True)
+def substitution(sy, pa, t, eff_cum, x_prev, gdp_prev, sv, f):
+    """Electrification's demand shift into ``f`` (n,); ``sv`` (R,) gets each region's new power use.
+
+    Fossil fuel given up by electrification (last year's activity) becomes power demand ``sv`` at
+    ``r_e`` per unit, bought from Tianjin's power sectors by their 2020 sales pattern ``power_w``, and
+    the fuel sectors lose ``fuel_offset`` of it by ``fuel_w``.
+    """
+    R = sy.pop0.shape[0]
+    S = sy.v.shape[0] // R
+    power = sy.power
+    for r in range(R):
+        extra = 0.0
+        for i in range(S):
+            if i != power:
+                c = r * S + i
+                fossil = sy.e0[c, COAL] + sy.e0[c, OIL] + sy.e0[c, GAS]
+                extra += pa.elec[i, t] * fossil * eff_cum[i] * x_prev[c]
+        residential = (sy.e_h0[r, COAL] + sy.e_h0[r, OIL] + sy.e_h0[r, GAS]) * household_factor(
+            gdp_prev[r], pa.pop[r, t], sy.pop0[r], sy.C0[r], sy.gdp0[r], pa.eps_h) * eff_cum[S]
+        extra += pa.elec[S, t] * residential
+        sv[r] = extra * pa.r_e / sy.eps_p
+    for q in range(R):
+        for r in range(R):
+            f[q * S + power] += sy.power_w[q, r] * sv[r]
+            for k in range(N_FOSSIL):
+                f[q * S + sy.fuel_sectors[k]] -= sy.fuel_w[q, r, k] * sv[r] * pa.fuel_offset
+
+
+@njit(cache=True)
+def share_targets(pa, t, x, A_small, rhs):
+    """Meet the share targets of year ``t`` by adjusting exports of the targeted sectors; ``x`` in place.
+
+    Solves the small system for the multipliers ``lam`` of each target's export pattern (its response
+    ``t_resp`` through the Leontief inverse) and returns ``TARGET_UNREACHABLE`` when a target needs those
+    exports cut below zero (``lam < -1``), else ``OK``.
+    """
+    m = pa.t_num.shape[0]
+    n = x.shape[0]
+    if m == 0:
+        return OK
+    for l in range(m):  # noqa: E741 (the target index of docs/model.md)
+        num = 0.0
+        den = 0.0
+        for c in range(n):
+            num += pa.t_num[l, c] * x[c]
+            den += pa.t_den[l, c] * x[c]
+        rhs[l] = pa.t_path[l, t] * den - num
+        for k in range(m):
+            A_small[l, k] = pa.t_tn[l, k] - pa.t_path[l, t] * pa.t_td[l, k]
+    lam = solve_small(A_small, rhs)
+    code = OK
+    for k in range(m):
+        if lam[k] < -1.0:
+            code = TARGET_UNREACHABLE
+        for c in range(n):
+            x[c] += lam[k] * pa.t_resp[k, c]
+    return code
+
+
+@njit(cache=True)
+def accounting(sy, pa, d, t, x, K, eff_cum, grid_t, gdp, sv, out):
+    """Value added, capital, energy by fuel and CO2 by source of one draw and year into ``out``.
+
+    Returns the worst status the year's numbers show: ``NEGATIVE_OUTPUT``, ``NEGATIVE_ENERGY``,
+    ``NEGATIVE_CO2`` or ``NON_FINITE`` (never written silently: the wrapper raises), else ``OK``.
+    ``out.energy_cell`` and ``out.co2_cell`` hold each sector's total and, at index S, the households'.
+    """
+    R = sy.pop0.shape[0]
+    S = sy.v.shape[0] // R
+    power = sy.power
+    code = OK
+    tol = NEGATIVE_TOLERANCE
+    for r in range(R):
+        for k in range(N_FUELS):
+            out.energy[d, t, r, k] = 0.0
+        for k in range(N_SOURCES):
+            out.co2[d, t, r, k] = 0.0
+        for i in range(S + 1):
+            if i < S:
+                c = r * S + i
+                if x[c] < -tol * (1.0 + sy.x0[c]):
+                    code = max(code, NEGATIVE_OUTPUT)
+                out.va[d, t, c] = sy.v[c] * x[c]
+                out.capital[d, t, c] = K[c]
+                scale = x[c] * eff_cum[i]
+                coal = sy.e0[c, COAL] * scale
+                oil = sy.e0[c, OIL] * scale
+                gas = sy.e0[c, GAS] * scale
+                nonfossil = sy.nf0[c] * scale
+                if i == power:
+                    nonfossil += (coal + oil + gas) * (1.0 - grid_t)
+                    keep = grid_t
+                else:
+                    keep = 1.0 - pa.elec[i, t]
+                inflow = sy.inflow0[c] * x[c] * eff_cum[power]
+                process = sy.proc0[c] * x[c]
+                factors = (sy.ef[c, COAL], sy.ef[c, OIL], sy.ef[c, GAS])
+            else:  # households: residents x consumption per resident, received electricity
+                h = household_factor(gdp[r], pa.pop[r, t], sy.pop0[r], sy.C0[r], sy.gdp0[r], pa.eps_h) * eff_cum[S]
+                coal = sy.e_h0[r, COAL] * h
+                oil = sy.e_h0[r, OIL] * h
+                gas = sy.e_h0[r, GAS] * h
+                nonfossil = 0.0
+                keep = 1.0 - pa.elec[S, t]
+                outside = 1.0
+                for q in range(R):
+                    outside -= sy.power_w[q, r]
+                inflow = (sy.inflow_h0[r] * gdp[r] / sy.gdp0[r] + sv[r] * outside * sy.eps_p) * eff_cum[power]
+                process = 0.0
+                factors = (sy.ef_h[COAL], sy.ef_h[OIL], sy.ef_h[GAS])
+            coal *= keep
+            oil *= keep
+            gas *= keep
+            switched = coal * pa.c2g[i, t]
             coal -= switched
             gas += switched
-            inflow = inflow0[c] * x[c] * eff_cum[power]
-            energy_out[d, t, r, 0] += coal
-            energy_out[d, t, r, 1] += oil
-            energy_out[d, t, r, 2] += gas
-            energy_out[d, t, r, 3] += nonfossil
-            energy_out[d, t, r, 4] += inflow
-            energy_cell_out[d, t, r, i] = coal + oil + gas + nonfossil + inflow
-            c_coal = coal * ef[c, 0]
-            c_oil = oil * ef[c, 1]
-            c_gas = gas * ef[c, 2]
-            c_proc = proc0[c] * x[c]
-            co2_out[d, t, r, 0] += c_coal
-            co2_out[d, t, r, 1] += c_oil
-            co2_out[d, t, r, 2] += c_gas
-            co2_out[d, t, r, 3] += c_proc
-            co2_cell_out[d, t, r, i] = c_coal + c_oil + c_gas + c_proc
-        h = household_factor(gdp[r], c_hh[r], pop_t[r], pop0[r], C0[r], eps_h) * eff_cum[S]
-        keep = 1.0 - elec_t[S]
-        coal = e_h0[r, 0] * h * keep
-        oil = e_h0[r, 1] * h * keep
-        gas = e_h0[r, 2] * h * keep
-        switched = coal * c2g_t[S]
-        coal -= switched
-        gas += switched
-        outside = 1.0
-        for q in range(R):
-            outside -= power_w[q, r]
-        inflow = (inflow_h0[r] * c_hh[r] * gdp[r] / C0[r] + sv[r] * outside * eps_p) * eff_cum[power]
-        energy_out[d, t, r, 0] += coal
-        energy_out[d, t, r, 1] += oil
-        energy_out[d, t, r, 2] += gas
-        energy_out[d, t, r, 4] += inflow
-        energy_cell_out[d, t, r, S] = coal + oil + gas + inflow
-        co2_out[d, t, r, 0] += coal * ef_h[0]
-        co2_out[d, t, r, 1] += oil * ef_h[1]
-        co2_out[d, t, r, 2] += gas * ef_h[2]
-        co2_cell_out[d, t, r, S] = coal * ef_h[0] + oil * ef_h[1] + gas * ef_h[2]
+            c_coal = coal * factors[0]
+            c_oil = oil * factors[1]
+            c_gas = gas * factors[2]
+            out.energy[d, t, r, COAL] += coal
+            out.energy[d, t, r, OIL] += oil
+            out.energy[d, t, r, GAS] += gas
+            out.energy[d, t, r, NONFOSSIL] += nonfossil
+            out.energy[d, t, r, INFLOW] += inflow
+            out.energy_cell[d, t, r, i] = coal + oil + gas + nonfossil + inflow
+            out.co2[d, t, r, COAL] += c_coal
+            out.co2[d, t, r, OIL] += c_oil
+            out.co2[d, t, r, GAS] += c_gas
+            out.co2[d, t, r, PROCESS] += process
+            out.co2_cell[d, t, r, i] = c_coal + c_oil + c_gas + process
+            if min(coal, oil, gas, nonfossil, inflow) < -tol:
+                code = max(code, NEGATIVE_ENERGY)
+            if min(c_coal, c_oil, c_gas, process) < -tol:
+                code = max(code, NEGATIVE_CO2)
+            total = coal + oil + gas + nonfossil + inflow + c_coal + c_oil + c_gas + process
+            if not np.isfinite(total):
+                code = NON_FINITE
+    for c in range(sy.v.shape[0]):
+        if not np.isfinite(x[c]) or not np.isfinite(K[c]):
+            code = NON_FINITE
+    return code
+
+
+@njit(cache=True)
+def _fail(out, d, t, code):
+    """Keep the worst status of draw ``d`` and the first year any status appeared."""
+    if code != OK:
+        if out.status[d] == OK:
+            out.fail_year[d] = t
+        out.status[d] = max(out.status[d], code)
 
 
 @njit(cache=True, parallel=True)
-def simulate(
-        LU, piv, v, x0, K0, alpha, E0,
-        gfcf_mix, gfcf_share, inv_mix, inv_share, inv0, gdp0, c_hh, pop0,
-        power, fuel_sectors, power_w, fuel_w, eps_p,
-        e0, ef, nf0, inflow0, proc0, e_h0, ef_h, inflow_h0, C0,
-        t_num, t_den, t_resp, t_tn, t_td, t_path,
-        fai, theta, gx, pop, tfp, eff, elec, c2g, grid, realisation,
-        phi, r_e, eps_h, fuel_offset,
-        dep_d, eta_d, tfp_shift_d, export_shift_d, eff_mult_d, grid_mult_d, real_mult_d,
-        va_out, k_out, energy_cell_out, energy_out, co2_out, co2_cell_out, fai_out, status):
+def simulate(sy, pa, dr, out):
     """Project every draw from 2020 to the last year (the batch kernel; D = 1 is the deterministic run).
 
-    Shapes (n = R * S cells, m share targets, T years, D draws):
-
-    * system: LU (n, n), piv (n,) int64, v, x0, K0, alpha, E0, nf0, inflow0, proc0 (n,); gfcf_mix, inv_mix
-      (R, S); gfcf_share, inv_share (R_from, R_to, S); inv0, gdp0, c_hh, pop0, C0, inflow_h0 (R,);
-      power (int); fuel_sectors (3,) int64; power_w (R_from, R_to); fuel_w (R_from, R_to, 3); eps_p (float);
-      e0, ef (n, 3); e_h0 (R, 3); ef_h (3,);
-    * targets: t_num, t_den, t_resp (m, n); t_tn, t_td (m, m); t_path (m, T);
-    * paths: fai (R, T); theta (R, S); gx (R, S, T); pop (R, T); tfp, grid, realisation (T,);
-      eff, elec, c2g (S + 1, T), households last; phi, r_e, eps_h, fuel_offset (float);
-    * draws: dep_d, eta_d, tfp_shift_d, eff_mult_d, grid_mult_d, real_mult_d (D,); export_shift_d (D, R, T);
-    * outputs: va_out, k_out (D, T, n); energy_cell_out, co2_cell_out (D, T, R, S + 1); energy_out
-      (D, T, R, 5); co2_out (D, T, R, 4); fai_out (D, T, R); status (D,) int64.
+    ``sy``, ``pa``, ``dr`` and ``out`` are the namedtuples of :data:`simcore.model.boundary.BOUNDARY`
+    (shapes, dtypes, units and meanings there).  Per block of draws and per year: investment realised,
+    :func:`capacity_and_shares`, :func:`outside_demand`, :func:`investment_demand`, :func:`substitution`,
+    one block solve of ``M x = f``, then per draw :func:`share_targets` and :func:`accounting`.
     """
-    D = dep_d.shape[0]
-    n = v.shape[0]
-    R = pop0.shape[0]
+    D = dr.depreciation.shape[0]
+    n = sy.v.shape[0]
+    R = sy.pop0.shape[0]
     S = n // R
-    T = fai.shape[1]
-    m = t_num.shape[0]
+    T = pa.fai.shape[1]
+    m = pa.t_num.shape[0]
     n_block = (D + BLOCK - 1) // BLOCK
+    # numba 0.6x drops writes made through a namedtuple's field directly inside a prange body (writes in
+    # called functions are kept): bind the output arrays written here to locals first
+    fai_out, status, fail_year = out.fai, out.status, out.fail_year
     for blk in prange(n_block):
         d_first = blk * BLOCK
         B = min(BLOCK, D - d_first)
         F = np.zeros((n, B))  # right-hand sides, cell-major for the block solve
         Fd = np.zeros((B, n))  # the same, draw-major while each draw's demand is assembled
-        log_k0 = np.empty(n)
-        for c in range(n):
-            log_k0[c] = np.log(K0[c]) if K0[c] > 0.0 else 0.0
         x_prev = np.empty((B, n))
         x = np.empty(n)
         K = np.empty((B, n))
         rho = np.empty((B, n))
         log_x_cum = np.zeros((B, n))  # log of the outside-demand index of each cell
-        log_tfp = np.zeros(B)
+        log_tfp = np.zeros((B, 1))
         eff_cum = np.ones((B, S + 1))
         gdp_prev = np.empty((B, R))
         sv = np.zeros((B, R))
+        invest = np.empty(R)
         A_small = np.empty((m, m))
         rhs = np.empty(m)
         for b in range(B):
             d = d_first + b
-            status[d] = 0
+            status[d] = OK
+            fail_year[d] = -1
             for c in range(n):
-                x_prev[b, c] = x0[c]
-                K[b, c] = K0[c]
+                x_prev[b, c] = sy.x0[c]
+                K[b, c] = sy.K0[c]
             for r in range(R):
-                gdp_prev[b, r] = gdp0[r]
-                fai_out[d, 0, r] = fai[r, 0]
-            record(d, 0, x0, v, K[b], power, e0, ef, nf0, inflow0, proc0, e_h0, ef_h, inflow_h0, eff_cum[b],
-                   elec[:, 0], c2g[:, 0], grid[0], gdp0, c_hh, pop0, pop[:, 0], C0, eps_h, sv[b], power_w,
-                   eps_p, va_out, k_out, energy_cell_out, energy_out, co2_out, co2_cell_out)
+                gdp_prev[b, r] = sy.gdp0[r]
+                fai_out[d, 0, r] = pa.fai[r, 0]
+            _fail(out, d, 0, accounting(sy, pa, d, 0, sy.x0, K[b], eff_cum[b], pa.grid[0], sy.gdp0, sv[b], out))
         for t in range(1, T):
             for b in range(B):
                 d = d_first + b
                 f = Fd[b]
                 for c in range(n):
                     f[c] = 0.0
-                log_tfp[b] += np.log(1.0 + tfp[t] + tfp_shift_d[d])
                 for i in range(S + 1):
-                    eff_cum[b, i] *= 1.0 - eff[i, t] * eff_mult_d[d]
-                eta = eta_d[d]
+                    eff_cum[b, i] *= 1.0 - pa.eff[i, t] * dr.efficiency_multiplier[d]
                 for r in range(R):
-                    invest = fai[r, t] * realisation[t] * real_mult_d[d]
-                    fai_out[d, t, r] = invest
-                    log_labour = np.log(pop[r, t] / pop[r, 0])
-                    for i in range(S):
-                        c = r * S + i
-                        K[b, c] = (1.0 - dep_d[d]) * K[b, c] + phi * invest * theta[r, i]
-                        log_x_cum[b, c] += np.log(1.0 + gx[r, i, t] + export_shift_d[d, r, t])
-                        # market shares follow capacity relative to the outside demand it faces
-                        if K0[c] > 0.0 and x0[c] > 0.0:
-                            log_capacity = (log_tfp[b] + alpha[c] * (np.log(K[b, c]) - log_k0[c])
-                                            + (1.0 - alpha[c]) * log_labour)
-                            rho[b, c] = np.exp(eta * (log_capacity - log_x_cum[b, c]))
-                        else:
-                            rho[b, c] = 1.0
-                        f[c] += E0[c] * np.exp(log_x_cum[b, c]) * rho[b, c]
-                for r_to in range(R):
-                    g_total = phi * fai[r_to, t] * realisation[t] * real_mult_d[d]
-                    i_total = inv0[r_to] * gdp_prev[b, r_to] / gdp0[r_to]
-                    for i in range(S):
-                        for kind in range(2):
-                            demand = g_total * gfcf_mix[r_to, i] if kind == 0 else i_total * inv_mix[r_to, i]
-                            if demand == 0.0:
-                                continue
-                            total = 0.0
-                            for q in range(R):
-                                share = gfcf_share[q, r_to, i] if kind == 0 else inv_share[q, r_to, i]
-                                total += share * rho[b, q * S + i]
-                            scale = 1.0 / total if total > 1.0 else 1.0
-                            for q in range(R):
-                                share = gfcf_share[q, r_to, i] if kind == 0 else inv_share[q, r_to, i]
-                                f[q * S + i] += demand * share * rho[b, q * S + i] * scale
-                for r in range(R):
-                    extra = 0.0
-                    for i in range(S):
-                        if i != power:
-                            c = r * S + i
-                            extra += elec[i, t] * (e0[c, 0] + e0[c, 1] + e0[c, 2]) * eff_cum[b, i] * x_prev[b, c]
-                    residential = (e_h0[r, 0] + e_h0[r, 1] + e_h0[r, 2]) * household_factor(
-                        gdp_prev[b, r], c_hh[r], pop[r, t], pop0[r], C0[r], eps_h) * eff_cum[b, S]
-                    extra += elec[S, t] * residential
-                    sv[b, r] = extra * r_e / eps_p
-                for q in range(R):
-                    for r in range(R):
-                        f[q * S + power] += power_w[q, r] * sv[b, r]
-                        for k in range(3):
-                            f[q * S + fuel_sectors[k]] -= fuel_w[q, r, k] * sv[b, r] * fuel_offset
+                    invest[r] = pa.fai[r, t] * pa.realisation[t] * dr.realisation_multiplier[d]
+                    fai_out[d, t, r] = invest[r]
+                capacity_and_shares(sy, pa, dr, d, t, invest, K[b], log_x_cum[b], log_tfp[b], rho[b])
+                outside_demand(sy, log_x_cum[b], rho[b], f)
+                investment_demand(sy, pa, invest, gdp_prev[b], rho[b], f)
+                substitution(sy, pa, t, eff_cum[b], x_prev[b], gdp_prev[b], sv[b], f)
             for c in range(n):
                 for b in range(B):
                     F[c, b] = Fd[b, c]
-            lu_solve_block(LU, piv, F)
+            lu_solve_block(sy.LU, sy.piv, F)
             for b in range(B):
                 d = d_first + b
                 for c in range(n):
                     x[c] = F[c, b]
-                if m > 0:
-                    for l in range(m):
-                        num = 0.0
-                        den = 0.0
-                        for c in range(n):
-                            num += t_num[l, c] * x[c]
-                            den += t_den[l, c] * x[c]
-                        rhs[l] = t_path[l, t] * den - num
-                        for k in range(m):
-                            A_small[l, k] = t_tn[l, k] - t_path[l, t] * t_td[l, k]
-                    lam = solve_small(A_small, rhs)
-                    for k in range(m):
-                        if lam[k] < -1.0:
-                            status[d] = max(status[d], 1)
-                        for c in range(n):
-                            x[c] += lam[k] * t_resp[k, c]
-                for c in range(n):
-                    if not np.isfinite(x[c]):
-                        status[d] = 3
-                    elif x[c] < -1e-9 * (1.0 + x0[c]):
-                        status[d] = max(status[d], 2)
+                _fail(out, d, t, share_targets(pa, t, x, A_small, rhs))
                 for r in range(R):
                     total = 0.0
                     for i in range(S):
-                        total += v[r * S + i] * x[r * S + i]
+                        total += sy.v[r * S + i] * x[r * S + i]
                     gdp_prev[b, r] = total
-                record(d, t, x, v, K[b], power, e0, ef, nf0, inflow0, proc0, e_h0, ef_h, inflow_h0, eff_cum[b],
-                       elec[:, t], c2g[:, t], min(1.0, max(0.0, 1.0 - (1.0 - grid[t]) * grid_mult_d[d])), gdp_prev[b], c_hh, pop0,
-                       pop[:, t], C0, eps_h, sv[b], power_w, eps_p, va_out, k_out, energy_cell_out, energy_out,
-                       co2_out, co2_cell_out)
+                # the grid index is a fossil share: a draw's multiplier on its reduction cannot leave [0, 1]
+                grid_t = min(1.0, max(0.0, 1.0 - (1.0 - pa.grid[t]) * dr.grid_multiplier[d]))
+                _fail(out, d, t, accounting(sy, pa, d, t, x, K[b], eff_cum[b], grid_t, gdp_prev[b], sv[b], out))
                 for c in range(n):
                     x_prev[b, c] = x[c]

@@ -1,8 +1,9 @@
-"""Pure-NumPy twins of the kernels in :mod:`simcore.kernels`, same signatures and semantics.
+"""Pure-NumPy twins of the kernels in :mod:`simcore.model.kernels`: same names, parameters and semantics.
 
 They are vectorised over draws (the "best NumPy" reference of the benchmarks) and are the ground truth
-the kernels are tested against.  ``simulate_loop`` is the plain per-draw loop most economists would
-write, kept for the benchmarks.
+the kernels are tested against.  A step's twin takes ``d`` as an array of draw indices and the per-draw
+state with a leading draw axis (the kernel's state is one draw's); everything else is the same.
+``simulate_loop`` is the plain per-draw loop most economists would write, kept for the benchmarks.
 """
 
 from __future__ import annotations
@@ -10,174 +11,229 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
+from simcore.model.kernels import (
+    COAL,
+    GAS,
+    INFLOW,
+    N_FOSSIL,
+    NEGATIVE_CO2,
+    NEGATIVE_ENERGY,
+    NEGATIVE_OUTPUT,
+    NEGATIVE_TOLERANCE,
+    NON_FINITE,
+    NONFOSSIL,
+    OIL,
+    OK,
+    PROCESS,
+    TARGET_UNREACHABLE,
+)
+
 
 def lu_solve_block(LU, piv, F):
-    """Twin of :func:`simcore.kernels.lu_solve_block` (in place)."""
+    """Twin of :func:`simcore.model.kernels.lu_solve_block` (in place)."""
     F[...] = scipy.linalg.lu_solve((LU, piv), F, check_finite=False)
 
 
 def solve_small(Mat, rhs):
-    """Twin of :func:`simcore.kernels.solve_small`."""
+    """Twin of :func:`simcore.model.kernels.solve_small`."""
     return np.linalg.solve(Mat, rhs)
 
 
-def household_factor(gdp, c_rate, pop_t, pop_0, C0, eps_h):
-    """Twin of :func:`simcore.kernels.household_factor` (broadcasts)."""
-    per_capita = (c_rate * gdp / pop_t) / (C0 / pop_0)
-    return (pop_t / pop_0) * per_capita ** eps_h
+def household_factor(gdp, pop_t, pop_0, C0, gdp0, eps_h):
+    """Twin of :func:`simcore.model.kernels.household_factor` (broadcasts)."""
+    per_capita = (C0 / gdp0 * gdp / pop_t) / (C0 / pop_0)
+    return (pop_t / pop_0) * per_capita**eps_h
 
 
-def _record(t, x, v, K, power, e0, ef, nf0, inflow0, proc0, e_h0, ef_h, inflow_h0, eff_cum, elec_t, c2g_t,
-            grid_t, gdp, c_hh, pop0, pop_t, C0, eps_h, sv, power_w, eps_p,
-            va_out, k_out, energy_cell_out, energy_out, co2_out, co2_cell_out):
-    """Vectorised twin of :func:`simcore.kernels.record` for all draws; x (D, n), grid_t (D,)."""
-    D, n = x.shape
-    R = pop0.shape[0]
-    S = n // R
-    va_out[:, t] = v * x
-    k_out[:, t] = K
-    eff_cell = np.tile(eff_cum[:, :S], (1, R))  # (D, n)
-    scale = x * eff_cell
-    fuels = e0[None, :, :] * scale[:, :, None]  # (D, n, 3)
-    nonfossil = nf0[None, :] * scale
-    is_power = (np.arange(n) % S) == power
-    sector = np.arange(n) % S
-    keep = np.where(is_power[None, :], grid_t[:, None], 1.0 - elec_t[sector][None, :])
-    fossil_sum = fuels.sum(axis=2)
-    nonfossil = nonfossil + np.where(is_power[None, :], fossil_sum * (1.0 - grid_t[:, None]), 0.0)
-    fuels = fuels * keep[:, :, None]
-    switched = fuels[:, :, 0] * c2g_t[sector][None, :]
-    fuels[:, :, 0] -= switched
-    fuels[:, :, 2] += switched
-    inflow = inflow0[None, :] * x * eff_cum[:, power][:, None]
-    cell_total = fuels.sum(axis=2) + nonfossil + inflow
-    energy_cell_out[:, t, :, :S] = cell_total.reshape(D, R, S)
-    by_region = lambda a: a.reshape(D, R, S).sum(axis=2)  # noqa: E731
-    for k in range(3):
-        energy_out[:, t, :, k] = by_region(fuels[:, :, k])
-        co2_out[:, t, :, k] = by_region(fuels[:, :, k] * ef[None, :, k])
-    energy_out[:, t, :, 3] = by_region(nonfossil)
-    energy_out[:, t, :, 4] = by_region(inflow)
-    co2_out[:, t, :, 3] = by_region(proc0[None, :] * x)
-    cell_co2 = (fuels * ef[None, :, :]).sum(axis=2) + proc0[None, :] * x
-    co2_cell_out[:, t, :, :S] = cell_co2.reshape(D, R, S)
-
-    h = household_factor(gdp, c_hh[None, :], pop_t[None, :], pop0[None, :], C0[None, :], eps_h) \
-        * eff_cum[:, S][:, None]  # (D, R)
-    hh = e_h0[None, :, :] * (h * (1.0 - elec_t[S]))[:, :, None]  # (D, R, 3)
-    switched = hh[:, :, 0] * c2g_t[S]
-    hh[:, :, 0] -= switched
-    hh[:, :, 2] += switched
-    outside = 1.0 - power_w.sum(axis=0)  # (R,)
-    inflow_h = (inflow_h0[None, :] * c_hh[None, :] * gdp / C0[None, :] + sv * outside[None, :] * eps_p) \
-        * eff_cum[:, power][:, None]
-    for k in range(3):
-        energy_out[:, t, :, k] += hh[:, :, k]
-        co2_out[:, t, :, k] += hh[:, :, k] * ef_h[k]
-    energy_out[:, t, :, 4] += inflow_h
-    energy_cell_out[:, t, :, S] = hh.sum(axis=2) + inflow_h
-    co2_cell_out[:, t, :, S] = (hh * ef_h[None, None, :]).sum(axis=2)
+def _dims(sy):
+    R = sy.pop0.shape[0]
+    return R, sy.v.shape[0] // R
 
 
-def simulate(
-        LU, piv, v, x0, K0, alpha, E0,
-        gfcf_mix, gfcf_share, inv_mix, inv_share, inv0, gdp0, c_hh, pop0,
-        power, fuel_sectors, power_w, fuel_w, eps_p,
-        e0, ef, nf0, inflow0, proc0, e_h0, ef_h, inflow_h0, C0,
-        t_num, t_den, t_resp, t_tn, t_td, t_path,
-        fai, theta, gx, pop, tfp, eff, elec, c2g, grid, realisation,
-        phi, r_e, eps_h, fuel_offset,
-        dep_d, eta_d, tfp_shift_d, export_shift_d, eff_mult_d, grid_mult_d, real_mult_d,
-        va_out, k_out, energy_cell_out, energy_out, co2_out, co2_cell_out, fai_out, status):
-    """Twin of :func:`simcore.kernels.simulate`: every draw at once, year by year."""
-    D = dep_d.shape[0]
-    n = v.shape[0]
-    R = pop0.shape[0]
-    S = n // R
-    T = fai.shape[1]
-    m = t_num.shape[0]
-    status[:] = 0
-    x_prev = np.tile(x0, (D, 1))
-    K = np.tile(K0, (D, 1))
-    x_cum = np.ones((D, n))
-    tfp_cum = np.ones(D)
-    eff_cum = np.ones((D, S + 1))
-    gdp_prev = np.tile(gdp0, (D, 1))
-    sv = np.zeros((D, R))
-    fai_out[:, 0] = fai[:, 0]
-    _record(0, x_prev, v, K, power, e0, ef, nf0, inflow0, proc0, e_h0, ef_h, inflow_h0, eff_cum, elec[:, 0],
-            c2g[:, 0], np.full(D, grid[0]), gdp_prev, c_hh, pop0, pop[:, 0], C0, eps_h, sv, power_w, eps_p,
-            va_out, k_out, energy_cell_out, energy_out, co2_out, co2_cell_out)
+def capacity_and_shares(sy, pa, dr, d, t, invest, K, log_x_cum, log_tfp, rho):
+    """Twin of :func:`simcore.model.kernels.capacity_and_shares`; invest (D, R), K/log_x_cum/rho (D, n),
+    log_tfp (D, 1), all updated in place."""
+    R, S = _dims(sy)
     region_of = np.repeat(np.arange(R), S)
     sector_of = np.tile(np.arange(S), R)
-    valid = (K0 > 0) & (x0 > 0)
+    log_tfp[:, 0] += np.log(1.0 + pa.tfp[t] + dr.tfp_shift[d])
+    log_labour = np.log(pa.pop[:, t] / pa.pop[:, 0])[region_of]  # (n,)
+    K[...] = (1.0 - dr.depreciation[d])[:, None] * K + pa.phi * invest[:, region_of] * pa.theta.reshape(-1)[None, :]
+    valid = (sy.K0 > 0.0) & (sy.x0 > 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a NaN is a status (NON_FINITE), not a warning
+        log_x_cum += np.log(1.0 + pa.gx[region_of, sector_of, t][None, :] + dr.export_shift[d][:, region_of, t])
+        log_capacity = (log_tfp + sy.alpha[None, :] * (np.log(K) - sy.log_K0[None, :])
+                        + (1.0 - sy.alpha[None, :]) * log_labour[None, :])
+        rho[...] = np.where(valid[None, :], np.exp(dr.supply_elasticity[d][:, None] * (log_capacity - log_x_cum)),
+                            1.0)
+
+
+def outside_demand(sy, log_x_cum, rho, f):
+    """Twin of :func:`simcore.model.kernels.outside_demand`; f (D, n) in place."""
+    f += sy.E0[None, :] * np.exp(log_x_cum) * rho
+
+
+def investment_demand(sy, pa, invest, gdp_prev, rho, f):
+    """Twin of :func:`simcore.model.kernels.investment_demand`; invest, gdp_prev (D, R); f (D, n)."""
+    R, S = _dims(sy)
+    D = f.shape[0]
+    rho3 = rho.reshape(D, R, S)
+    for kind in range(2):
+        if kind == 0:
+            demand = (pa.phi * invest)[:, :, None] * sy.gfcf_mix[None, :, :]  # (D, R_to, S)
+            share = sy.gfcf_share
+        else:
+            demand = (sy.inv0[None, :] * gdp_prev / sy.gdp0[None, :])[:, :, None] * sy.inv_mix[None, :, :]
+            share = sy.inv_share
+        weighted = share[None, :, :, :] * rho3[:, :, None, :]  # (D, q, r_to, i)
+        total = weighted.sum(axis=1)  # (D, r_to, i)
+        scale = np.where(total > 1.0, 1.0 / np.where(total > 0, total, 1.0), 1.0)
+        add = (weighted * (demand * scale)[:, None, :, :]).sum(axis=2)  # (D, q, i)
+        f += add.reshape(D, R * S)
+
+
+def substitution(sy, pa, t, eff_cum, x_prev, gdp_prev, sv, f):
+    """Twin of :func:`simcore.model.kernels.substitution`; eff_cum (D, S1), x_prev (D, n), gdp_prev, sv
+    (D, R), f (D, n); sv and f in place."""
+    R, S = _dims(sy)
+    D = f.shape[0]
+    sector_of = np.tile(np.arange(S), R)
+    fossil = sy.e0[:, COAL] + sy.e0[:, OIL] + sy.e0[:, GAS]  # (n,)
+    not_power = sector_of != sy.power
+    extra_cells = pa.elec[sector_of, t][None, :] * fossil[None, :] * eff_cum[:, sector_of] * x_prev * not_power
+    extra = extra_cells.reshape(D, R, S).sum(axis=2)
+    residential = (sy.e_h0[:, COAL] + sy.e_h0[:, OIL] + sy.e_h0[:, GAS])[None, :] * household_factor(
+        gdp_prev, pa.pop[None, :, t], sy.pop0[None, :], sy.C0[None, :], sy.gdp0[None, :], pa.eps_h) \
+        * eff_cum[:, S][:, None]
+    sv[...] = (extra + pa.elec[S, t] * residential) * pa.r_e / sy.eps_p
+    f[:, np.arange(R) * S + sy.power] += sv @ sy.power_w.T
+    for k in range(N_FOSSIL):
+        f[:, np.arange(R) * S + sy.fuel_sectors[k]] -= (sv @ sy.fuel_w[:, :, k].T) * pa.fuel_offset
+
+
+def share_targets(pa, t, x, A_small, rhs):
+    """Twin of :func:`simcore.model.kernels.share_targets`; x (D, n) in place; returns (D,) status codes.
+
+    ``A_small`` and ``rhs`` are the kernel's scratch arrays; the twin builds its own and ignores them.
+    """
+    D = x.shape[0]
+    m = pa.t_num.shape[0]
+    if m == 0:
+        return np.full(D, OK)
+    num = x @ pa.t_num.T  # (D, m)
+    den = x @ pa.t_den.T
+    b = pa.t_path[None, :, t] * den - num
+    A = pa.t_tn[None, :, :] - pa.t_path[None, :, t, None] * pa.t_td[None, :, :]
+    lam = np.linalg.solve(A, b[:, :, None])[:, :, 0]
+    x += lam @ pa.t_resp
+    return np.where((lam < -1.0).any(axis=1), TARGET_UNREACHABLE, OK)
+
+
+def accounting(sy, pa, d, t, x, K, eff_cum, grid_t, gdp, sv, out):
+    """Twin of :func:`simcore.model.kernels.accounting` for draws ``d`` at once; x, K (D, n), eff_cum
+    (D, S1), grid_t (D,), gdp, sv (D, R); returns (D,) status codes."""
+    D, n = x.shape
+    R, S = _dims(sy)
+    tol = NEGATIVE_TOLERANCE
+    sector_of = np.arange(n) % S
+    is_power = sector_of == sy.power
+    out.va[d, t] = sy.v * x
+    out.capital[d, t] = K
+    scale = x * eff_cum[:, sector_of]
+    fuels = sy.e0[None, :, :] * scale[:, :, None]  # (D, n, 3)
+    nonfossil = sy.nf0[None, :] * scale + np.where(is_power[None, :], fuels.sum(axis=2) * (1.0 - grid_t[:, None]), 0.0)
+    keep = np.where(is_power[None, :], grid_t[:, None], 1.0 - pa.elec[sector_of, t][None, :])
+    fuels = fuels * keep[:, :, None]
+    switched = fuels[:, :, COAL] * pa.c2g[sector_of, t][None, :]
+    fuels[:, :, COAL] -= switched
+    fuels[:, :, GAS] += switched
+    inflow = sy.inflow0[None, :] * x * eff_cum[:, sy.power][:, None]
+    process = sy.proc0[None, :] * x
+    cell_co2 = fuels * sy.ef[None, :, :]
+
+    h = household_factor(gdp, pa.pop[None, :, t], sy.pop0[None, :], sy.C0[None, :], sy.gdp0[None, :], pa.eps_h) \
+        * eff_cum[:, S][:, None]  # (D, R)
+    hh = sy.e_h0[None, :, :] * h[:, :, None] * (1.0 - pa.elec[S, t])  # (D, R, 3)
+    switched = hh[:, :, COAL] * pa.c2g[S, t]
+    hh[:, :, COAL] -= switched
+    hh[:, :, GAS] += switched
+    outside = 1.0 - sy.power_w.sum(axis=0)  # (R,)
+    inflow_h = (sy.inflow_h0[None, :] * gdp / sy.gdp0[None, :] + sv * outside[None, :] * sy.eps_p) \
+        * eff_cum[:, sy.power][:, None]
+    hh_co2 = hh * sy.ef_h[None, None, :]
+
+    by_region = lambda a: a.reshape(D, R, S).sum(axis=2)  # noqa: E731
+    for k in range(N_FOSSIL):
+        out.energy[d, t, :, k] = by_region(fuels[:, :, k]) + hh[:, :, k]
+        out.co2[d, t, :, k] = by_region(cell_co2[:, :, k]) + hh_co2[:, :, k]
+    out.energy[d, t, :, NONFOSSIL] = by_region(nonfossil)
+    out.energy[d, t, :, INFLOW] = by_region(inflow) + inflow_h
+    out.co2[d, t, :, PROCESS] = by_region(process)
+    out.energy_cell[d, t, :, :S] = (fuels.sum(axis=2) + nonfossil + inflow).reshape(D, R, S)
+    out.energy_cell[d, t, :, S] = hh.sum(axis=2) + inflow_h
+    out.co2_cell[d, t, :, :S] = (cell_co2.sum(axis=2) + process).reshape(D, R, S)
+    out.co2_cell[d, t, :, S] = hh_co2.sum(axis=2)
+
+    code = np.full(D, OK)
+    code = np.where((x < -tol * (1.0 + sy.x0[None, :])).any(axis=1), NEGATIVE_OUTPUT, code)
+    energy_min = np.minimum(np.minimum(fuels.min(axis=2), nonfossil).min(axis=1), inflow.min(axis=1))
+    energy_min = np.minimum(energy_min, np.minimum(hh.min(axis=(1, 2)), inflow_h.min(axis=1)))
+    code = np.where(energy_min < -tol, np.maximum(code, NEGATIVE_ENERGY), code)
+    co2_min = np.minimum(np.minimum(cell_co2.min(axis=(1, 2)), process.min(axis=1)), hh_co2.min(axis=(1, 2)))
+    code = np.where(co2_min < -tol, np.maximum(code, NEGATIVE_CO2), code)
+    finite = (np.isfinite(x).all(axis=1) & np.isfinite(K).all(axis=1) & np.isfinite(fuels).all(axis=(1, 2))
+              & np.isfinite(cell_co2).all(axis=(1, 2)) & np.isfinite(inflow).all(axis=1)
+              & np.isfinite(hh).all(axis=(1, 2)) & np.isfinite(inflow_h).all(axis=1))
+    return np.where(finite, code, NON_FINITE)
+
+
+def _fail(out, d, t, code):
+    """Twin of the kernel's ``_fail``: keep each draw's worst status and its first failing year."""
+    new = (code != OK) & (out.status[d] == OK)
+    out.fail_year[d[new]] = t
+    out.status[d] = np.maximum(out.status[d], code)
+
+
+def simulate(sy, pa, dr, out):
+    """Twin of :func:`simcore.model.kernels.simulate`: every draw at once, year by year."""
+    D = dr.depreciation.shape[0]
+    R, S = _dims(sy)
+    n = R * S
+    T = pa.fai.shape[1]
+    d = np.arange(D)
+    out.status[:] = OK
+    out.fail_year[:] = -1
+    x_prev = np.tile(sy.x0, (D, 1))
+    K = np.tile(sy.K0, (D, 1))
+    log_x_cum = np.zeros((D, n))
+    log_tfp = np.zeros((D, 1))
+    rho = np.ones((D, n))
+    eff_cum = np.ones((D, S + 1))
+    gdp_prev = np.tile(sy.gdp0, (D, 1))
+    sv = np.zeros((D, R))
+    out.fai[:, 0] = pa.fai[:, 0]
+    _fail(out, d, 0, accounting(sy, pa, d, 0, x_prev, K, eff_cum, np.full(D, pa.grid[0]), gdp_prev, sv, out))
     for t in range(1, T):
-        eff_cum = eff_cum * (1.0 - eff[None, :, t] * eff_mult_d[:, None])
-        invest = fai[None, :, t] * realisation[t] * real_mult_d[:, None]  # (D, R)
-        fai_out[:, t] = invest
-        labour = pop[:, t] / pop[:, 0]
-        tfp_cum = tfp_cum * (1.0 + tfp[t] + tfp_shift_d)
-        K = (1.0 - dep_d[:, None]) * K + phi * invest[:, region_of] * theta.reshape(-1)[None, :]
-        x_cum = x_cum * (1.0 + gx[region_of, sector_of, t][None, :] + export_shift_d[:, region_of, t])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            capacity = tfp_cum[:, None] * (K / np.where(valid, K0, 1.0)) ** alpha[None, :] \
-                * labour[region_of][None, :] ** (1.0 - alpha[None, :])
-            rho = np.where(valid[None, :], (capacity / x_cum) ** eta_d[:, None], 1.0)
-        F = E0[None, :] * x_cum * rho
-
-        rho3 = rho.reshape(D, R, S)
-        for kind in range(2):
-            if kind == 0:
-                demand = (phi * invest)[:, :, None] * gfcf_mix[None, :, :]  # (D, R_to, S)
-                share = gfcf_share
-            else:
-                demand = (inv0[None, :] * gdp_prev / gdp0[None, :])[:, :, None] * inv_mix[None, :, :]
-                share = inv_share
-            weighted = share[None, :, :, :] * rho3[:, :, None, :]  # (D, q, r_to, i)
-            total = weighted.sum(axis=1)  # (D, r_to, i)
-            scale = np.where(total > 1.0, 1.0 / np.where(total > 0, total, 1.0), 1.0)
-            add = (weighted * (demand * scale)[:, None, :, :]).sum(axis=2)  # (D, q, i)
-            F += add.reshape(D, n)
-
-        fossil = e0.sum(axis=1)  # (n,)
-        not_power = sector_of != power
-        extra_cells = elec[sector_of, t][None, :] * fossil[None, :] * eff_cum[:, sector_of] * x_prev * not_power
-        extra = extra_cells.reshape(D, R, S).sum(axis=2)
-        residential = e_h0.sum(axis=1)[None, :] * household_factor(
-            gdp_prev, c_hh[None, :], pop[None, :, t], pop0[None, :], C0[None, :], eps_h) * eff_cum[:, S][:, None]
-        extra = extra + elec[S, t] * residential
-        sv = extra * r_e / eps_p  # (D, R)
-        F[:, np.arange(R) * S + power] += sv @ power_w.T
-        for k in range(3):
-            F[:, np.arange(R) * S + fuel_sectors[k]] -= (sv @ fuel_w[:, :, k].T) * fuel_offset
-
-        X = scipy.linalg.lu_solve((LU, piv), F.T, check_finite=False).T  # (D, n)
-        if m > 0:
-            num = X @ t_num.T  # (D, m)
-            den = X @ t_den.T
-            rhs = t_path[None, :, t] * den - num
-            A_small = t_tn[None, :, :] - t_path[None, :, t, None] * t_td[None, :, :]
-            lam = np.linalg.solve(A_small, rhs[:, :, None])[:, :, 0]
-            status[(lam < -1.0).any(axis=1)] = np.maximum(status[(lam < -1.0).any(axis=1)], 1)
-            X = X + lam @ t_resp
-        finite = np.isfinite(X).all(axis=1)
-        negative = (X < -1e-9 * (1.0 + x0[None, :])).any(axis=1)
-        status[negative & finite] = np.maximum(status[negative & finite], 2)
-        status[~finite] = 3
-        gdp_prev = (v[None, :] * X).reshape(D, R, S).sum(axis=2)
-        grid_t = np.clip(1.0 - (1.0 - grid[t]) * grid_mult_d, 0.0, 1.0)  # a share, whatever the draw
-        _record(t, X, v, K, power, e0, ef, nf0, inflow0, proc0, e_h0, ef_h, inflow_h0, eff_cum, elec[:, t],
-                c2g[:, t], grid_t, gdp_prev, c_hh, pop0, pop[:, t], C0, eps_h, sv, power_w, eps_p,
-                va_out, k_out, energy_cell_out, energy_out, co2_out, co2_cell_out)
-        x_prev = X
+        eff_cum = eff_cum * (1.0 - pa.eff[None, :, t] * dr.efficiency_multiplier[:, None])
+        invest = pa.fai[None, :, t] * pa.realisation[t] * dr.realisation_multiplier[:, None]  # (D, R)
+        out.fai[:, t] = invest
+        capacity_and_shares(sy, pa, dr, d, t, invest, K, log_x_cum, log_tfp, rho)
+        f = np.zeros((D, n))
+        outside_demand(sy, log_x_cum, rho, f)
+        investment_demand(sy, pa, invest, gdp_prev, rho, f)
+        substitution(sy, pa, t, eff_cum, x_prev, gdp_prev, sv, f)
+        F = np.ascontiguousarray(f.T)
+        lu_solve_block(sy.LU, sy.piv, F)
+        x = np.ascontiguousarray(F.T)
+        _fail(out, d, t, share_targets(pa, t, x, None, None))
+        gdp_prev = (sy.v[None, :] * x).reshape(D, R, S).sum(axis=2)
+        grid_t = np.clip(1.0 - (1.0 - pa.grid[t]) * dr.grid_multiplier, 0.0, 1.0)  # a share, whatever the draw
+        _fail(out, d, t, accounting(sy, pa, d, t, x, K, eff_cum, grid_t, gdp_prev, sv, out))
+        x_prev = x
 
 
-def simulate_loop(*args):
+def simulate_loop(sy, pa, dr, out):
     """The plain per-draw loop: :func:`simulate` called once per draw (benchmarks only)."""
-    *inputs, dep_d, eta_d, tfp_shift_d, export_shift_d, eff_mult_d, grid_mult_d, real_mult_d, \
-        va_out, k_out, energy_cell_out, energy_out, co2_out, co2_cell_out, fai_out, status = args
-    for d in range(dep_d.shape[0]):
-        one = slice(d, d + 1)
-        simulate(*inputs, dep_d[one], eta_d[one], tfp_shift_d[one], export_shift_d[one], eff_mult_d[one],
-                 grid_mult_d[one], real_mult_d[one], va_out[one], k_out[one], energy_cell_out[one],
-                 energy_out[one], co2_out[one], co2_cell_out[one], fai_out[one], status[one])
+    for k in range(dr.depreciation.shape[0]):
+        one = slice(k, k + 1)
+        simulate(sy, pa, type(dr)(*(a[one] for a in dr)), type(out)(*(a[one] for a in out)))

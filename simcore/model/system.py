@@ -24,6 +24,7 @@ class System:
     v: np.ndarray
     x0: np.ndarray
     K0: np.ndarray
+    log_K0: np.ndarray
     alpha: np.ndarray
     E0: np.ndarray
     gfcf_mix: np.ndarray
@@ -32,7 +33,6 @@ class System:
     inv_share: np.ndarray
     inv0: np.ndarray
     gdp0: np.ndarray
-    c_hh: np.ndarray
     pop0: np.ndarray
     power: int
     fuel_sectors: np.ndarray
@@ -107,14 +107,15 @@ def compile_system(b: Baseline) -> System:
     households = energy[:, S, :]
     return System(
         LU=np.ascontiguousarray(lu), piv=piv.astype(np.int64), v=v, x0=x0,
-        K0=b.capital.reshape(-1).copy(), alpha=np.tile(np.clip(b.capital_share, *ALPHA_RANGE), R),
+        K0=b.capital.reshape(-1).copy(),
+        log_K0=np.log(np.where(b.capital.reshape(-1) > 0, b.capital.reshape(-1), 1.0)), alpha=np.tile(np.clip(b.capital_share, *ALPHA_RANGE), R),
         E0=b.exports.reshape(-1).copy(),
         gfcf_mix=_share(F0[:, :, k_gfcf], F0[:, :, k_gfcf].sum(axis=1, keepdims=True)),
         gfcf_share=np.ascontiguousarray(b.final_shares[:, :, :, k_gfcf]),
         inv_mix=_share(F0[:, :, k_inv], F0[:, :, k_inv].sum(axis=1, keepdims=True)),
         inv_share=np.ascontiguousarray(b.final_shares[:, :, :, k_inv]),
         inv0=F0[:, :, k_inv].sum(axis=1), gdp0=b.gdp.copy(),
-        c_hh=F0[:, :, k_hh].sum(axis=1) / b.gdp, pop0=b.population.copy(),
+        pop0=b.population.copy(),
         power=power, fuel_sectors=fuels, power_w=power_w, fuel_w=fuel_w, eps_p=eps_p,
         e0=np.ascontiguousarray(e0), ef=np.ascontiguousarray(ef),
         nf0=_share(e_cells[:, FUELS.index("nonfossil")], x0),
@@ -130,7 +131,7 @@ def compile_system(b: Baseline) -> System:
 _SYSTEMS: dict[str, System] = {}
 
 
-SYSTEM_CACHE_VERSION = "system-2"  # bump when compile_system changes what it computes
+SYSTEM_CACHE_VERSION = "system-3"  # bump when compile_system changes what it computes
 
 
 def system_for(b: Baseline) -> System:
