@@ -102,3 +102,37 @@ def test_streamed_draws_file_equals_the_in_memory_long_table(tmp_path):
     for column in ("model", "scenario", "region", "variable", "unit"):
         streamed[column] = streamed[column].astype(str)
     pd.testing.assert_frame_equal(streamed, mc.draws_frame().reset_index(drop=True), check_dtype=False)
+
+
+def test_the_table_builder_raises_on_a_non_finite_value_and_names_the_row(baseline):
+    from simcore.errors import ResultsError
+    from simcore.results.table import long_table
+
+    values = np.ones((2, 2, 1, 3))
+    values[1, 1, 0, 2] = np.nan
+    with pytest.raises(ResultsError, match=r"1 non-finite value\(s\).*\n  draw 1, binhai, Emissions\|CO2, 2022: nan"):
+        long_table(values, scenario="s", regions=["binhai"], variables=["GDP", "Emissions|CO2"],
+                   years=[2020, 2021, 2022], key="draw", labels=[0, 1])
+
+
+def test_the_table_builder_leaves_out_only_what_the_registry_leaves_undefined():
+    from simcore.errors import ResultsError
+    from simcore.results.table import long_table
+
+    values = np.ones((1, 1, 1, 2))
+    values[0, 0, 0, 0] = np.nan  # GDP growth in 2020 where no source gives it: undefined, not written
+    table = long_table(values, scenario="s", regions=["jinnan"], variables=["GDP|Growth"], years=[2020, 2021])
+    assert table["year"].tolist() == [2021]
+    values[0, 0, 0, 1] = np.inf  # in 2021 it is a modelled value: raised
+    with pytest.raises(ResultsError, match="jinnan, GDP\\|Growth, 2021: inf"):
+        long_table(values, scenario="s", regions=["jinnan"], variables=["GDP|Growth"], years=[2020, 2021])
+
+
+def test_every_result_table_has_the_same_columns(baseline):
+    from simcore.results.table import long_table
+
+    one = long_table(np.ones((1, 1, 1, 1)), scenario="s", regions=["tianjin"], variables=["GDP"], years=[2020])
+    runs = long_table(np.ones((2, 1, 1, 1)), scenario="s", regions=["tianjin"], variables=["GDP"], years=[2020],
+                      key="run_id", labels=[3, 4])
+    assert list(one.columns) == ["model", "scenario", "region", "variable", "unit", "year", "value"]
+    assert list(runs.columns) == ["model", "scenario", "region", "variable", "unit", "year", "run_id", "value"]

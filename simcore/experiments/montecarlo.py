@@ -27,10 +27,11 @@ from simcore.errors import SimcoreError
 from simcore.model.boundary import Draws, check_status, project
 from simcore.model.levers import compile_scenario
 from simcore.model.system import compile_system, system_for
-from simcore.model.variables import CLOSURE_LEAF, batch_variables, unit_of
+from simcore.errors import ResultsError
+from simcore.model.variables import CLOSURE_LEAF, batch_variables, defined_in, unit_of
 from simcore.progress import progress_bar
 from simcore.results.provenance import provenance
-from simcore.results.table import MODEL, sort_table
+from simcore.results.table import long_table, model_label
 from simcore.results.writer import atomic_files, stage_results
 from simcore.scenario.loader import Scenario, load_scenario
 from simcore.scenario.schema import UNCERTAIN_PARAMETERS, YEARS
@@ -200,7 +201,7 @@ class MonteCarlo:
             return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([text]))
 
         D, T = self.n_draws, len(YEARS)
-        model = f"{MODEL} {self.provenance['version']}"
+        model = model_label(self.provenance["version"])
         years = np.repeat(np.array(YEARS, dtype=np.int64), D)  # year-major, then draw
         draw_ids = np.tile(np.arange(D, dtype=np.int64), T)
         writer = None
@@ -210,6 +211,11 @@ class MonteCarlo:
                 for variable in sorted(self.variables):
                     block = self.values[:, self.variables.index(variable), g, :].astype(float).T.reshape(-1)
                     keep = np.isfinite(block)
+                    allowed = np.repeat([defined_in(variable, y) for y in YEARS], D)
+                    if (~keep & allowed).any():  # the table builder's rule: undefined is skipped, NaN raises
+                        first = int(np.flatnonzero(~keep & allowed)[0])
+                        raise ResultsError(f"non-finite value in draw {first % D}, {region}, {variable}, "
+                                           f"{YEARS[first // D]}: never written")
                     n = int(keep.sum())
                     batch = pa.record_batch({
                         "model": label(model, n), "scenario": label(self.scenario, n),
@@ -224,18 +230,8 @@ class MonteCarlo:
                 writer.close()
 
     def _long(self, values: np.ndarray, column: str, labels: np.ndarray) -> pd.DataFrame:
-        N, V, G, T = values.shape
-        frame = pd.DataFrame({
-            "model": f"{MODEL} {self.provenance['version']}", "scenario": self.scenario,
-            "region": np.tile(np.repeat(np.array(self.regions), T), N * V),
-            "variable": np.tile(np.repeat(np.array(self.variables), G * T), N),
-            "year": np.tile(np.array(YEARS), N * V * G),
-            column: np.repeat(labels, V * G * T),
-            "value": values.reshape(-1),
-        })
-        frame = frame[np.isfinite(frame["value"])]
-        frame.insert(4, "unit", frame["variable"].map(unit_of))
-        return sort_table(frame)
+        return long_table(values, scenario=self.scenario, regions=self.regions, variables=self.variables,
+                          years=YEARS, key=column, labels=labels, model=model_label(self.provenance["version"]))
 
     def attainment(self) -> pd.DataFrame:
         """Probability of meeting each modelled plan target."""

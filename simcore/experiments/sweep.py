@@ -214,7 +214,8 @@ def run_chunk(sweep_path: str, k: int, baseline_dir: str | None = None) -> pd.Da
 def run_rows(sweep: Sweep, chunk: pd.DataFrame) -> pd.DataFrame:
     """Run the given rows of a sweep's runs table; the long table of their outputs."""
     from simcore.model.boundary import project_central
-    from simcore.model.variables import batch_variables, unit_of
+    from simcore.model.variables import batch_variables
+    from simcore.results.table import long_table
 
     b = sweep.baseline()
     base = load_scenario(sweep.scenario_path, baseline=b)
@@ -231,15 +232,8 @@ def run_rows(sweep: Sweep, chunk: pd.DataFrame) -> pd.DataFrame:
         arrays = batch_variables(b, raw, paths.pop)
         for v, variable in enumerate(outputs.variables):
             values[n, v] = arrays[variable][0][np.ix_(r_idx, t_idx)]
-    variables = np.array(outputs.variables)
-    return pd.DataFrame({
-        "run_id": np.repeat(chunk["run_id"].to_numpy(), V * G * T),
-        "region": np.tile(np.repeat(np.array(regions), T), len(chunk) * V),
-        "variable": np.tile(np.repeat(variables, G * T), len(chunk)),
-        "unit": np.tile(np.repeat(np.array([unit_of(v) for v in variables]), G * T), len(chunk)),
-        "year": np.tile(np.array(years), len(chunk) * V * G),
-        "value": values.reshape(-1),
-    })
+    return long_table(values, scenario=base.name, regions=regions, variables=outputs.variables, years=years,
+                      key="run_id", labels=chunk["run_id"].to_numpy())
 
 
 def _check_outputs(sweep: Sweep) -> None:

@@ -13,7 +13,7 @@ the twin and the table name the same fields.  :func:`project` runs the kernel an
 from __future__ import annotations
 
 from collections import namedtuple
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -286,7 +286,7 @@ def check_status(raw: Raw, paths: Paths, b: Baseline | None = None, draw_ids: np
     t = int(raw.fail_year[d]) if raw.fail_year[d] >= 0 else 0
     year = YEARS[t] if t < len(YEARS) else t
     where = _locate(raw, d, t, code, b)
-    d_local, d = d, int(draw_ids[d]) if draw_ids is not None else d
+    d = int(draw_ids[d]) if draw_ids is not None else d
     detail = ""
     if code == K.TARGET_UNREACHABLE and paths.target_labels:
         detail = f" (targets: {', '.join(paths.target_labels)})"

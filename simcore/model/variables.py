@@ -1,6 +1,20 @@
-"""Variables (moved from simcore/results.py)."""
+"""The variable registry: every output variable's name, unit, how it is computed and how it aggregates.
+
+:data:`REGISTRY` is the one list results, Monte Carlo, sweeps, plots and the command line read
+(:func:`variable_names`, :func:`unit_of`, :func:`variable`); :func:`batch_variables` computes them from
+the kernel outputs, in registry order (a test keeps the two in step).  Names follow the IAMC ``|``
+hierarchy; ``{sector}`` and ``{aggregate}`` stand for the baseline's sector labels and aggregate names,
+``{fuel}`` and ``{source}`` for :data:`ENERGY_FUELS` and :data:`CO2_PARTS` (the order of the kernel's
+fuel and source axes, ``simcore.baseline.tables.FUELS`` and ``CO2_SOURCES``).
+
+Aggregation over regions (``aggregates``): ``sum`` adds the leaves (the region tree's matrix); ``ratio``
+is recomputed from the aggregated numerator and denominator, never averaged; ``growth`` is recomputed from
+the aggregated level.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -86,30 +100,77 @@ def batch_variables(b: Baseline, raw, pop: np.ndarray, draws: slice = slice(None
     return out
 
 
+@dataclass(frozen=True)
+class Variable:
+    """One registry entry (a family when the name holds ``{sector}``, ``{aggregate}``, ``{fuel}``, ``{source}``)."""
+
+    name: str
+    unit: str
+    computed: str
+    aggregates: str  # sum | ratio | growth
+    base_year: str = "modelled"  # "published where a source gives it": undefined (not written) elsewhere
+
+
+REGISTRY: tuple[Variable, ...] = (
+    Variable("GDP", CNY, "value added summed over sectors: sum_i v_i x_i", "sum"),
+    Variable("GDP|Growth", "%", "100 (GDP_t / GDP_t-1 - 1)", "growth",
+             base_year="published where a source gives it (parameters tianjin/binhai/dongli_gdp_growth_2020)"),
+    Variable("Value Added|{sector}", CNY, "v_i x_i", "sum"),
+    Variable("Value Added|{aggregate}", CNY, "value added weighted by the aggregate's sector weights", "sum"),
+    Variable("Gross Output", CNY, "x summed over sectors", "sum"),
+    Variable("Investment|Fixed Assets", CNY, "planned investment x realisation x draw multiplier", "sum"),
+    Variable("Capital Stock", CNY, "K_t = (1 - delta) K_t-1 + phi I_t theta, summed over sectors", "sum"),
+    Variable("Population", "10^4 persons", "the scenario's residents path", "sum"),
+    Variable("Employment", "10^4 persons", "residents x 2020 employment rate", "sum"),
+    Variable("Labour Productivity", "10^4 CNY_2020/worker", "GDP / Employment", "ratio"),
+    Variable("GDP per Capita", "10^4 CNY_2020/person", "GDP / Population", "ratio"),
+    Variable("Energy Consumption", "10^4 tce", "energy of every fuel, sectors and households", "sum"),
+    Variable("Energy Consumption|{fuel}", "10^4 tce", "energy of one fuel, sectors and households", "sum"),
+    Variable("Energy Consumption|Industry", "10^4 tce", "energy of the industry aggregate's sectors", "sum"),
+    Variable("Energy Consumption|Households", "10^4 tce", "residential energy", "sum"),
+    Variable("Energy Intensity|GDP", "tce/10^4 CNY_2020", "Energy Consumption / GDP", "ratio"),
+    Variable("Emissions|CO2", "Mt CO2", "CO2 of every source", "sum"),
+    Variable("Emissions|CO2|{source}", "Mt CO2", "CO2 of one source (fuel combustion or process)", "sum"),
+    Variable("Carbon Intensity|GDP", "t CO2/10^4 CNY_2020", "100 Emissions|CO2 / GDP", "ratio"),
+)
+
+
+def _expand(entry: Variable, b: Baseline) -> list[str]:
+    if "{sector}" in entry.name:
+        return [entry.name.format(sector=label) for label in b.sectors.labels]
+    if "{aggregate}" in entry.name:
+        return [entry.name.format(aggregate=name) for name in b.sectors.aggregate_names]
+    if "{fuel}" in entry.name:
+        return [entry.name.format(fuel=fuel) for fuel in ENERGY_FUELS]
+    if "{source}" in entry.name:
+        return [entry.name.format(source=part) for part in CO2_PARTS]
+    return [entry.name]
+
+
 def variable_names(b: Baseline) -> list[str]:
-    """The names :func:`batch_variables` returns, in its order (a test keeps the two in step)."""
-    return (["GDP", "GDP|Growth"] + [f"Value Added|{label}" for label in b.sectors.labels]
-            + [f"Value Added|{name}" for name in b.sectors.aggregate_names]
-            + ["Gross Output", "Investment|Fixed Assets", "Capital Stock", "Population", "Employment",
-               "Labour Productivity", "GDP per Capita", "Energy Consumption"]
-            + [f"Energy Consumption|{fuel}" for fuel in ENERGY_FUELS]
-            + ["Energy Consumption|Industry", "Energy Consumption|Households", "Energy Intensity|GDP",
-               "Emissions|CO2"] + [f"Emissions|CO2|{part}" for part in CO2_PARTS] + ["Carbon Intensity|GDP"])
+    """Every variable name of the registry for this baseline, in :func:`batch_variables` order."""
+    return [name for entry in REGISTRY for name in _expand(entry, b)]
 
 
-UNITS = {
-    "GDP": CNY, "Gross Output": CNY, "Investment|Fixed Assets": CNY, "Capital Stock": CNY,
-    "GDP|Growth": "%", "Population": "10^4 persons", "Employment": "10^4 persons",
-    "Labour Productivity": "10^4 CNY_2020/worker", "GDP per Capita": "10^4 CNY_2020/person",
-    "Energy Consumption": "10^4 tce", "Energy Intensity|GDP": "tce/10^4 CNY_2020",
-    "Emissions|CO2": "Mt CO2", "Carbon Intensity|GDP": "t CO2/10^4 CNY_2020",
-}
+def variable(name: str) -> Variable:
+    """The registry entry of a variable name (a family's entry for ``Value Added|Steel``)."""
+    for entry in REGISTRY:
+        if entry.name == name:
+            return entry
+    for entry in REGISTRY:
+        prefix = entry.name.split("{")[0]
+        if "{" in entry.name and name.startswith(prefix) and len(name) > len(prefix):
+            return entry
+    raise KeyError(name)
 
 
-def unit_of(variable: str) -> str:
-    if variable.startswith("Value Added|"):
-        return CNY
-    for prefix in ("Energy Consumption|", "Emissions|CO2|"):
-        if variable.startswith(prefix):
-            return UNITS[prefix.rstrip("|")]
-    return UNITS[variable]
+def unit_of(name: str) -> str:
+    """The unit of a variable name, from the registry."""
+    return variable(name).unit
+
+
+def defined_in(name: str, year: int) -> bool:
+    """False where a variable has no modelled value by definition (GDP growth in the base year)."""
+    return not (year == YEARS[0] and variable(name).base_year != "modelled")
+
+
