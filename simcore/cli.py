@@ -458,7 +458,8 @@ def build_parser() -> argparse.ArgumentParser:
     sens.add_argument("--method", choices=("sobol", "morris"), default="sobol")
     sens.add_argument("--samples", type=int, default=64, help="base samples (Sobol) or trajectories (Morris)")
     sens.add_argument("--output", action="append", metavar="REGION:VARIABLE:YEAR")
-    sens.add_argument("--seed", type=int, default=0)
+    sens.add_argument("--seed", type=int, default=None,
+                      help="seed of the design and bootstrap (default: the sweep file's seed)")
     sens.add_argument("--out", type=Path, default=None, help="write sensitivity.csv and sensitivity.png here")
     sens.set_defaults(func=cmd_sensitivity)
 

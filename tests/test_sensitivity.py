@@ -21,13 +21,13 @@ def test_morris_ranks_levers_and_finds_the_inert_one():
 
 
 def test_sobol_indices_are_reported_for_every_lever(tmp_path):
-    indices, _ = sensitivity(LHS, "sobol", samples=8, outputs=("tianjin:Emissions|CO2:2035",))
+    indices, _ = sensitivity(LHS, "sobol", samples=32, outputs=("tianjin:Emissions|CO2:2035",))
     assert set(indices["parameter"]) == {
         "exports.growth", "parameters.tfp_growth", "energy.efficiency.industry",
         "energy.grid_emission_factor.values.2035", "investment.regions.binhai.path.growth"}
     assert {"S1", "ST", "S1_conf", "ST_conf"} <= set(indices.columns)
     assert (indices["ST"] >= 0).all()  # Jansen's total-effect estimator is a mean of squares
-    # a lever's first-order effect is part of its total effect; with 8 base samples the S1 estimate is
+    # a lever's first-order effect is part of its total effect; with 32 base samples the S1 estimate is
     # noisy, so the tolerance is its own bootstrap confidence half-width
     assert (indices["S1"] <= indices["ST"] + indices["S1_conf"] + 1e-9).all()
 
@@ -49,3 +49,16 @@ def test_sobol_confidence_intervals_repeat_with_seed_zero():
     first, _ = sensitivity(LHS, "sobol", samples=8, outputs=("tianjin:GDP:2025",), seed=0)
     second, _ = sensitivity(LHS, "sobol", samples=8, outputs=("tianjin:GDP:2025",), seed=0)
     assert first[["S1_conf", "ST_conf"]].equals(second[["S1_conf", "ST_conf"]])
+
+
+def test_the_sweep_files_seed_is_the_default():
+    """plan_lhs.yaml says ``seed: 2026``: without a seed argument its design is that seed's, not seed 0's."""
+    from simcore.experiments.sensitivity import design
+    from simcore.experiments.sweep import load_sweep
+
+    _, runs_default = sensitivity(LHS, "morris", samples=2, outputs=("tianjin:GDP:2025",))
+    sweep = load_sweep(LHS)
+    assert sweep.spec.seed == 2026
+    levers = list(sweep.spec.levers)
+    assert (runs_default[levers].to_numpy() == design(sweep, "morris", 2, 2026)).all()
+    assert not (runs_default[levers].to_numpy() == design(sweep, "morris", 2, 0)).all()

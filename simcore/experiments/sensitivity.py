@@ -58,9 +58,14 @@ def design(sweep: Sweep, method: str, samples: int, seed: int) -> np.ndarray:
 
 
 def sensitivity(sweep_path: str | os.PathLike, method: str = "sobol", samples: int = 64, outputs=DEFAULT_OUTPUTS,
-                seed: int = 0, baseline_dir: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Indices of each output with respect to each lever, and the table of runs with their outputs."""
+                seed: int | None = None, baseline_dir: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Indices of each output with respect to each lever, and the table of runs with their outputs.
+
+    ``seed`` defaults to the sweep file's ``seed`` (0 when the file has none); the same seed gives the same
+    design and the same bootstrap confidence intervals on every run.
+    """
     sweep = load_sweep(sweep_path, baseline_dir)
+    seed = sweep.spec.seed if seed is None else int(seed)
     targets = [parse_output(o) for o in outputs]
     X = design(sweep, method, samples, seed)
     names = list(sweep.spec.levers)
