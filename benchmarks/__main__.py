@@ -30,8 +30,9 @@ from .machine import describe, dgemm_peak
 
 FULL = {
     "leontief": dict(sizes=(42, 126, 500, 1000), batch=1000, repeats=5),
-    "monte_carlo": dict(draw_counts=(1_000, 10_000, 100_000), replications=(1, 4), repeats=3, twin_max=5_000,
-                        loop_draws=100),
+    "monte_carlo": dict(
+        draw_counts=(1_000, 10_000, 100_000), replications=(1, 4), repeats=3, twin_max=5_000, loop_draws=100
+    ),
     "sweep": dict(configs=(("local", 1, 2_000), ("local", 2, 10_000), ("dask", 1, 2_000), ("dask", 2, 2_000))),
     "start": dict(repeats=7),
     "memory": dict(draws=100_000),
@@ -43,8 +44,13 @@ QUICK = {
     "start": dict(repeats=1),
     "memory": dict(draws=2_000),
 }
-RUNNERS = {"leontief": cases.leontief, "monte_carlo": cases.monte_carlo, "sweep": cases.sweeps,
-           "start": cases.start_times, "memory": cases.memory}
+RUNNERS = {
+    "leontief": cases.leontief,
+    "monte_carlo": cases.monte_carlo,
+    "sweep": cases.sweeps,
+    "start": cases.start_times,
+    "memory": cases.memory,
+}
 
 #: the issue's performance targets: (label, check on the results, detail)
 TARGETS = (
@@ -58,8 +64,11 @@ TARGETS = (
 
 
 #: the reference implementation of each case, whose time the others are divided by
-REFERENCES = {"monte carlo": "numba batch kernel", "leontief batch": "LAPACK dgesv (one call)",
-              "leontief single": "LAPACK dgesv (one call)"}
+REFERENCES = {
+    "monte carlo": "numba batch kernel",
+    "leontief batch": "LAPACK dgesv (one call)",
+    "leontief single": "LAPACK dgesv (one call)",
+}
 
 
 def _ratios(timings: list[cases.Timing]) -> dict[tuple[str, str], float]:
@@ -69,8 +78,11 @@ def _ratios(timings: list[cases.Timing]) -> dict[tuple[str, str], float]:
     for t in timings:
         if REFERENCES.get(t.case) == t.implementation:
             ref.setdefault((t.case, t.size), t.median_s)
-    return {(t.case, t.size, t.implementation): t.median_s / ref[(t.case, t.size)]
-            for t in timings if (t.case, t.size) in ref}
+    return {
+        (t.case, t.size, t.implementation): t.median_s / ref[(t.case, t.size)]
+        for t in timings
+        if (t.case, t.size) in ref
+    }
 
 
 def _scaling(timings: list[cases.Timing]) -> dict[str, float]:
@@ -120,26 +132,55 @@ def assess(timings: list[cases.Timing], ratios) -> list[dict]:
     if full is None:
         rows.append({"target": TARGETS[0], "value": "not run", "met": None, "note": ""})
     else:
-        rows.append({"target": TARGETS[0], "value": f"{value:.2f} s" + (" (extrapolated)" if note else ""),
-                     "met": value < 5, "note": note})
+        rows.append(
+            {
+                "target": TARGETS[0],
+                "value": f"{value:.2f} s" + (" (extrapolated)" if note else ""),
+                "met": value < 5,
+                "note": note,
+            }
+        )
     loop = [r for (c, s, i), r in ratios.items() if c == "monte carlo" and i == "numpy per-draw loop"]
     twin = [r for (c, s, i), r in ratios.items() if c == "monte carlo" and i == "numpy vectorised twin"]
-    rows.append({"target": TARGETS[1], "value": f"{min(loop):.1f}x to {max(loop):.1f}x" if loop else "not run",
-                 "met": min(loop) >= 20 if loop else None, "note": ""})
-    rows.append({"target": TARGETS[2], "value": f"{min(twin):.1f}x to {max(twin):.1f}x" if twin else "not run",
-                 "met": min(twin) >= 2 if twin else None, "note": ""})
+    rows.append(
+        {
+            "target": TARGETS[1],
+            "value": f"{min(loop):.1f}x to {max(loop):.1f}x" if loop else "not run",
+            "met": min(loop) >= 20 if loop else None,
+            "note": "",
+        }
+    )
+    rows.append(
+        {
+            "target": TARGETS[2],
+            "value": f"{min(twin):.1f}x to {max(twin):.1f}x" if twin else "not run",
+            "met": min(twin) >= 2 if twin else None,
+            "note": "",
+        }
+    )
     vs_lapack = []
     for t in timings:
         if t.case == "leontief batch" and t.implementation == "simcore.leontief_solve":
             lapack = find("leontief batch", "LAPACK dgesv (one call)", t.size)
             if lapack:
                 vs_lapack.append(t.median_s / lapack.median_s)
-    rows.append({"target": TARGETS[3],
-                 "value": f"{max(vs_lapack):.2f}x of LAPACK dgesv at worst" if vs_lapack else "not run",
-                 "met": max(vs_lapack) <= 2 if vs_lapack else None, "note": ""})
+    rows.append(
+        {
+            "target": TARGETS[3],
+            "value": f"{max(vs_lapack):.2f}x of LAPACK dgesv at worst" if vs_lapack else "not run",
+            "met": max(vs_lapack) <= 2 if vs_lapack else None,
+            "note": "",
+        }
+    )
     warm = find("start", "warm (cached kernels)")
-    rows.append({"target": TARGETS[4], "value": f"{warm.median_s:.2f} s" if warm else "not run",
-                 "met": warm.median_s < 2 if warm else None, "note": ""})
+    rows.append(
+        {
+            "target": TARGETS[4],
+            "value": f"{warm.median_s:.2f} s" if warm else "not run",
+            "met": warm.median_s < 2 if warm else None,
+            "note": "",
+        }
+    )
     rows.append(_sweep_target(timings))
     return rows
 
@@ -157,8 +198,7 @@ def _sweep_target(timings: list[cases.Timing]) -> dict:
     if measured:
         best = min(measured, key=lambda t: t.median_s)
         minutes = best.median_s / 60
-        return {"target": target, "value": f"{minutes:.2f} min ({best.implementation})", "met": minutes < 2,
-                "note": ""}
+        return {"target": target, "value": f"{minutes:.2f} min ({best.implementation})", "met": minutes < 2, "note": ""}
     predictions = []
     for impl in sorted({t.implementation for t in sweep}):
         points = sorted((int(t.size.split()[0]), t.median_s) for t in sweep if t.implementation == impl)
@@ -169,24 +209,36 @@ def _sweep_target(timings: list[cases.Timing]) -> dict:
             if per > 0:
                 predictions.append(((start + 10_000 * per) / 60, impl, start, per))
     if not predictions:
-        return {"target": target, "value": "not run", "met": None,
-                "note": "needs a 10^4 sweep or two sweep sizes on one engine"}
+        return {
+            "target": target,
+            "value": "not run",
+            "met": None,
+            "note": "needs a 10^4 sweep or two sweep sizes on one engine",
+        }
     minutes, impl, start, per = min(predictions)
-    return {"target": target, "value": f"{minutes:.2f} min predicted ({impl})", "met": minutes < 2,
-            "note": f"fitted start {start:.1f} s + {1000 * per:.1f} ms per scenario from two smaller sweeps"}
+    return {
+        "target": target,
+        "value": f"{minutes:.2f} min predicted ({impl})",
+        "met": minutes < 2,
+        "note": f"fitted start {start:.1f} s + {1000 * per:.1f} ms per scenario from two smaller sweeps",
+    }
 
 
 def print_table(timings, ratios, peak: float) -> None:
-    print(f"{'case':<17}{'size':<46}{'implementation':<33}{'median s':>10}{'min-max s':>19}{'x ref':>8}"
-          f"{'GFLOP/s':>9}{'% peak':>8}")
+    print(
+        f"{'case':<17}{'size':<46}{'implementation':<33}{'median s':>10}{'min-max s':>19}{'x ref':>8}"
+        f"{'GFLOP/s':>9}{'% peak':>8}"
+    )
     for t in timings:
         r = ratios.get((t.case, t.size, t.implementation))
         g = t.gflops()
         extra = f" (extrapolated from {t.extrapolated_from})" if t.extrapolated_from else ""
         notes = "".join(f" {k}={v:.1f}" for k, v in t.notes.items())
-        print(f"{t.case:<17}{t.size[:45]:<46}{t.implementation[:32]:<33}{t.median_s:>10.4f}"
-              f"{t.min_s:>9.4f}-{t.max_s:<9.4f}{(f'{r:.2f}' if r else ''):>8}{(f'{g:.2f}' if g else ''):>9}"
-              f"{(f'{100 * g / peak:.1f}' if g else ''):>8}{extra}{notes}")
+        print(
+            f"{t.case:<17}{t.size[:45]:<46}{t.implementation[:32]:<33}{t.median_s:>10.4f}"
+            f"{t.min_s:>9.4f}-{t.max_s:<9.4f}{(f'{r:.2f}' if r else ''):>8}{(f'{g:.2f}' if g else ''):>9}"
+            f"{(f'{100 * g / peak:.1f}' if g else ''):>8}{extra}{notes}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,10 +246,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, about two minutes")
     parser.add_argument("--out", type=Path, default=Path("benchmark-results"), help="folder for benchmark.json")
     parser.add_argument("--only", nargs="+", choices=sorted(RUNNERS), default=None)
-    parser.add_argument("--compare", type=Path, metavar="OLD_JSON",
-                        help="after the run, compare each case with an earlier benchmark.json")
-    parser.add_argument("--against", type=Path, metavar="NEW_JSON",
-                        help="with --compare: compare two saved reports without running anything")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="OLD_JSON",
+        help="after the run, compare each case with an earlier benchmark.json",
+    )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="NEW_JSON",
+        help="with --compare: compare two saved reports without running anything",
+    )
     args = parser.parse_args(argv)
     if args.against is not None:
         if args.compare is None:
@@ -208,8 +268,10 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     machine = describe()
     peak = dgemm_peak(800 if args.quick else 2000)
-    print(f"simcore benchmarks ({'quick' if args.quick else 'full'}) on {machine['cpu']}, {machine['logical_cpus']} "
-          f"logical CPUs, numba threads {machine['threads']['numba']}; DGEMM peak {peak:.1f} GFLOP/s")
+    print(
+        f"simcore benchmarks ({'quick' if args.quick else 'full'}) on {machine['cpu']}, {machine['logical_cpus']} "
+        f"logical CPUs, numba threads {machine['threads']['numba']}; DGEMM peak {peak:.1f} GFLOP/s"
+    )
     timings: list[cases.Timing] = []
     for name in args.only or list(RUNNERS):
         print(f"... {name}", flush=True)
@@ -225,15 +287,20 @@ def main(argv: list[str] | None = None) -> int:
     print("\ntargets:")
     for row in targets:
         status = "not run" if row["met"] is None else "met" if row["met"] else "MISSED"
-        print(f"  [{status}] {row['target']}: {row['value']}"
-              + (f" ({row['note']})" if row["note"] else ""))
+        print(f"  [{status}] {row['target']}: {row['value']}" + (f" ({row['note']})" if row["note"] else ""))
     machine["threads"] = describe()["threads"]  # the threading layer is known once a parallel kernel ran
-    report = {"mode": "quick" if args.quick else "full", "machine": machine, "dgemm_peak_gflops": peak,
-              "elapsed_s": time.perf_counter() - start,
-              "cases": [asdict(t) | {"gflops": t.gflops(),
-                                     "ratio_to_reference": ratios.get((t.case, t.size, t.implementation))}
-                        for t in timings],
-              "scaling_exponents": scaling, "targets": targets}
+    report = {
+        "mode": "quick" if args.quick else "full",
+        "machine": machine,
+        "dgemm_peak_gflops": peak,
+        "elapsed_s": time.perf_counter() - start,
+        "cases": [
+            asdict(t) | {"gflops": t.gflops(), "ratio_to_reference": ratios.get((t.case, t.size, t.implementation))}
+            for t in timings
+        ],
+        "scaling_exponents": scaling,
+        "targets": targets,
+    }
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "benchmark.json"
     path.write_text(json.dumps(report, indent=2, default=float) + "\n")
@@ -273,8 +340,10 @@ def compare(old: dict, new: dict) -> int:
         shared += 1
         ratio = c["median_s"] / before[key]
         flag = "  slower" if ratio > NOISE else "  faster" if ratio < 1 / NOISE else ""
-        print(f"{key[0]:<17}{key[1][:45]:<46}{key[2][:32]:<33}{before[key]:>10.4f}{c['median_s']:>10.4f}"
-              f"{ratio:>9.2f}{flag}")
+        print(
+            f"{key[0]:<17}{key[1][:45]:<46}{key[2][:32]:<33}{before[key]:>10.4f}{c['median_s']:>10.4f}"
+            f"{ratio:>9.2f}{flag}"
+        )
     if not shared:
         print("no case in common (a quick and a full report share only some sizes)")
     return 0

@@ -95,10 +95,11 @@ def leontief(sizes: tuple[int, ...], batch: int, repeats: int) -> list[Timing]:
         # (the per-rhs loop's repeated factorisations are redundant and not credited)
         flops = lu_flops + 2 * n**2 * batch
         for name, fn in (
-                ("scipy LU + numba block solve", numba_batch),
-                ("numpy per-rhs loop", loop_batch),
-                ("LAPACK dgesv (one call)", lapack_dgesv),
-                ("simcore.leontief_solve", simcore_batch)):
+            ("scipy LU + numba block solve", numba_batch),
+            ("numpy per-rhs loop", loop_batch),
+            ("LAPACK dgesv (one call)", lapack_dgesv),
+            ("simcore.leontief_solve", simcore_batch),
+        ):
             reps = max(1, repeats // 3) if "loop" in name and n >= 500 else repeats
             med, lo, hi = measure(fn, reps)
             out.append(Timing("leontief batch", size, name, med, lo, hi, reps, flops))
@@ -107,11 +108,17 @@ def leontief(sizes: tuple[int, ...], batch: int, repeats: int) -> list[Timing]:
         single = lambda: scipy.linalg.lapack.dgesv(M, f)[2]  # noqa: E731
         np.testing.assert_allclose(single(), expected[0], rtol=1e-8)
         med, lo, hi = measure(lambda: leontief_solve(A, f), repeats)
-        out.append(Timing("leontief single", f"n={n}, 1 rhs", "simcore.leontief_solve", med, lo, hi, repeats,
-                          lu_flops + 2 * n**2))
+        out.append(
+            Timing(
+                "leontief single", f"n={n}, 1 rhs", "simcore.leontief_solve", med, lo, hi, repeats, lu_flops + 2 * n**2
+            )
+        )
         med, lo, hi = measure(single, repeats)
-        out.append(Timing("leontief single", f"n={n}, 1 rhs", "LAPACK dgesv (one call)", med, lo, hi, repeats,
-                          lu_flops + 2 * n**2))
+        out.append(
+            Timing(
+                "leontief single", f"n={n}, 1 rhs", "LAPACK dgesv (one call)", med, lo, hi, repeats, lu_flops + 2 * n**2
+            )
+        )
     return out
 
 
@@ -138,9 +145,15 @@ def _draws(n_region: int, D: int, T: int = 16):
     rng = np.random.default_rng(7)
     # export shift (D, R, T): a persistent per-region shift plus a Tianjin-wide shock each year
     shift = rng.normal(0, 0.01, (D, n_region))[:, :, None] + rng.normal(0, 0.02, (D, 1, T))
-    return Draws(rng.uniform(0.08, 0.12, D), rng.uniform(0.2, 1.0, D), rng.normal(0, 0.005, D),
-                 np.ascontiguousarray(shift), rng.lognormal(0, 0.2, D),
-                 rng.uniform(0.5, 1.5, D), rng.uniform(0.85, 1.0, D))
+    return Draws(
+        rng.uniform(0.08, 0.12, D),
+        rng.uniform(0.2, 1.0, D),
+        rng.normal(0, 0.005, D),
+        np.ascontiguousarray(shift),
+        rng.lognormal(0, 0.2, D),
+        rng.uniform(0.5, 1.5, D),
+        rng.uniform(0.85, 1.0, D),
+    )
 
 
 def _outputs(D: int, n: int, R: int, T: int):
@@ -152,8 +165,9 @@ def _outputs(D: int, n: int, R: int, T: int):
 CHUNK = 10_000
 
 
-def monte_carlo(draw_counts: tuple[int, ...], replications: tuple[int, ...], repeats: int, twin_max: int,
-                loop_draws: int) -> list[Timing]:
+def monte_carlo(
+    draw_counts: tuple[int, ...], replications: tuple[int, ...], repeats: int, twin_max: int, loop_draws: int
+) -> list[Timing]:
     from simcore.experiments.montecarlo import _subset
     from simcore.model import kernels, reference
     from simcore.model.boundary import kernel_args
@@ -183,13 +197,30 @@ def monte_carlo(draw_counts: tuple[int, ...], replications: tuple[int, ...], rep
             # (the full outputs of 10^5 draws at 4x the regions would need ~28 GB)
             chunk = min(D, CHUNK)
             outputs = _outputs(chunk, n, R, T)
-            calls = [kernel_args(system, paths, _subset(draws, np.arange(lo_, min(lo_ + chunk, D))),
-                                 outputs if lo_ + chunk <= D else _outputs(D - lo_, n, R, T))
-                     for lo_ in range(0, D, chunk)]
+            calls = [
+                kernel_args(
+                    system,
+                    paths,
+                    _subset(draws, np.arange(lo_, min(lo_ + chunk, D))),
+                    outputs if lo_ + chunk <= D else _outputs(D - lo_, n, R, T),
+                )
+                for lo_ in range(0, D, chunk)
+            ]
             reps = repeats if D * n <= 10_000 * 132 else 1
             med, lo, hi = measure(partial(_run_calls, kernels.simulate, calls), reps)
-            out.append(Timing("monte carlo", size, "numba batch kernel", med, lo, hi, reps, flops,
-                              notes={"peak_rss_mb": _rss_mb(), "draws_per_call": chunk}))
+            out.append(
+                Timing(
+                    "monte carlo",
+                    size,
+                    "numba batch kernel",
+                    med,
+                    lo,
+                    hi,
+                    reps,
+                    flops,
+                    notes={"peak_rss_mb": _rss_mb(), "draws_per_call": chunk},
+                )
+            )
             del outputs, calls
             twin_d = min(D, twin_max)
             # the slow references run on the first draws of the same sample as the numba kernel
@@ -198,15 +229,37 @@ def monte_carlo(draw_counts: tuple[int, ...], replications: tuple[int, ...], rep
             twin_reps = 1 if twin_d > 1000 else repeats
             med, lo, hi = measure(partial(reference.simulate, *twin_args), twin_reps)
             scale = D / twin_d
-            out.append(Timing("monte carlo", size, "numpy vectorised twin", med * scale, lo * scale, hi * scale,
-                              twin_reps, flops, extrapolated_from=None if twin_d == D else f"{twin_d} draws"))
+            out.append(
+                Timing(
+                    "monte carlo",
+                    size,
+                    "numpy vectorised twin",
+                    med * scale,
+                    lo * scale,
+                    hi * scale,
+                    twin_reps,
+                    flops,
+                    extrapolated_from=None if twin_d == D else f"{twin_d} draws",
+                )
+            )
             del twin_out, twin_args
             loop_d = min(D, loop_draws)
             loop_args = kernel_args(system, paths, _subset(draws, np.arange(loop_d)), _outputs(loop_d, n, R, T))
             med, lo, hi = measure(lambda: reference.simulate_loop(*loop_args), 1)
             scale = D / loop_d
-            out.append(Timing("monte carlo", size, "numpy per-draw loop", med * scale, lo * scale, hi * scale, 1,
-                              flops, extrapolated_from=None if loop_d == D else f"{loop_d} draws"))
+            out.append(
+                Timing(
+                    "monte carlo",
+                    size,
+                    "numpy per-draw loop",
+                    med * scale,
+                    lo * scale,
+                    hi * scale,
+                    1,
+                    flops,
+                    extrapolated_from=None if loop_d == D else f"{loop_d} draws",
+                )
+            )
     return out
 
 
@@ -226,12 +279,14 @@ def _rss_mb() -> float:
 
 def _sweep_file(folder: Path, samples: int) -> Path:
     scenario = (REPO / "scenarios" / "plan_14th_fyp.yaml").as_posix()
-    text = (f"name: bench\nscenario: {scenario}\nmethod: lhs\nsamples: {samples}\nseed: 1\n"
-            "chunk_size: 100\nlevers:\n"
-            "  exports.growth: {low: 0.03, high: 0.07}\n"
-            "  energy.grid_emission_factor.values.2035: {low: 0.35, high: 0.85}\n"
-            "  investment.regions.binhai.path.growth: {low: 0.0, high: 0.08}\n"
-            "outputs:\n  variables: [GDP, Energy Intensity|GDP, Emissions|CO2]\n  years: [2025, 2035]\n")
+    text = (
+        f"name: bench\nscenario: {scenario}\nmethod: lhs\nsamples: {samples}\nseed: 1\n"
+        "chunk_size: 100\nlevers:\n"
+        "  exports.growth: {low: 0.03, high: 0.07}\n"
+        "  energy.grid_emission_factor.values.2035: {low: 0.35, high: 0.85}\n"
+        "  investment.regions.binhai.path.growth: {low: 0.0, high: 0.08}\n"
+        "outputs:\n  variables: [GDP, Energy Intensity|GDP, Emissions|CO2]\n  years: [2025, 2035]\n"
+    )
     path = folder / "bench_sweep.yaml"
     path.write_text(text)
     return path
@@ -251,8 +306,18 @@ def sweeps(configs: tuple[tuple[str, int, int], ...]) -> list[Timing]:
             data = store.read()
             assert data["run_id"].nunique() == samples
             name = f"{engine}, {workers} worker{'s' if workers > 1 else ''}"
-            out.append(Timing("sweep", f"{samples} scenarios", name, elapsed, elapsed, elapsed, 1,
-                              notes={"scenarios_per_s": samples / elapsed}))
+            out.append(
+                Timing(
+                    "sweep",
+                    f"{samples} scenarios",
+                    name,
+                    elapsed,
+                    elapsed,
+                    elapsed,
+                    1,
+                    notes={"scenarios_per_s": samples / elapsed},
+                )
+            )
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     return out
@@ -280,29 +345,50 @@ def start_times(repeats: int) -> list[Timing]:
             start = time.perf_counter()
             subprocess.run(command, check=True, capture_output=True, env=env, cwd=REPO)
             times.append(time.perf_counter() - start)
-        out.append(Timing("start", "simcore run scenarios/baseline.yaml", "warm (cached kernels)",
-                          statistics.median(times), min(times), max(times), repeats))
+        out.append(
+            Timing(
+                "start",
+                "simcore run scenarios/baseline.yaml",
+                "warm (cached kernels)",
+                statistics.median(times),
+                min(times),
+                max(times),
+                repeats,
+            )
+        )
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     return out
 
 
 def memory(draws: int) -> list[Timing]:
-    """Peak resident memory of a full Monte Carlo run (``simcore.experiments.montecarlo.monte_carlo``) in a fresh process.
+    """Peak resident memory of a full Monte Carlo run (``simcore.experiments.montecarlo.monte_carlo``) in a
+    fresh process.
 
     Read from ``VmHWM`` (the high-water mark of the new address space): on Linux ``ru_maxrss`` survives
     ``exec`` and would report the parent benchmark's peak instead.
     """
-    code = ("import json, resource, time, simcore.experiments.montecarlo as u\n"
-            f"t = time.perf_counter(); mc = u.monte_carlo({str(REPO / 'scenarios' / 'plan_14th_fyp.yaml')!r}, "
-            f"draws={draws}, seed=1); q = mc.quantiles()\n"
-            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')] if "
-            "__import__('os').path.exists('/proc/self/status') else []\n"
-            "rss = int(hwm[0].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
-            "print(json.dumps({'seconds': time.perf_counter() - t, "
-            "'rss_mb': rss, 'draw_mb': mc.values.nbytes / 2**20}))")
+    code = (
+        "import json, resource, time, simcore.experiments.montecarlo as u\n"
+        f"t = time.perf_counter(); mc = u.monte_carlo({str(REPO / 'scenarios' / 'plan_14th_fyp.yaml')!r}, "
+        f"draws={draws}, seed=1); q = mc.quantiles()\n"
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')] if "
+        "__import__('os').path.exists('/proc/self/status') else []\n"
+        "rss = int(hwm[0].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(json.dumps({'seconds': time.perf_counter() - t, "
+        "'rss_mb': rss, 'draw_mb': mc.values.nbytes / 2**20}))"
+    )
     result = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=REPO)
     info = json.loads(result.stdout.strip().splitlines()[-1])
-    return [Timing("memory", f"monte_carlo(plan, {draws} draws) incl. variants and quantiles",
-                   "simcore.experiments.montecarlo.monte_carlo", info["seconds"], info["seconds"], info["seconds"], 1,
-                   notes={"peak_rss_mb": info["rss_mb"], "stored_draws_mb": info["draw_mb"]})]
+    return [
+        Timing(
+            "memory",
+            f"monte_carlo(plan, {draws} draws) incl. variants and quantiles",
+            "simcore.experiments.montecarlo.monte_carlo",
+            info["seconds"],
+            info["seconds"],
+            info["seconds"],
+            1,
+            notes={"peak_rss_mb": info["rss_mb"], "stored_draws_mb": info["draw_mb"]},
+        )
+    ]

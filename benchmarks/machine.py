@@ -49,11 +49,21 @@ def describe() -> dict:
         "memory_gib": _memory_gib(),
         "platform": platform.platform(),
         "python": sys.version.split()[0],
-        "versions": {"simcore": simcore.__version__, "numpy": np.__version__, "scipy": scipy.__version__,
-                     "numba": numba.__version__, "pandas": pandas.__version__},
-        "threads": {"numba": numba.get_num_threads(), "numba_threading_layer": layer,
-                    **{k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                                                      "NUMBA_NUM_THREADS")}},
+        "versions": {
+            "simcore": simcore.__version__,
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "numba": numba.__version__,
+            "pandas": pandas.__version__,
+        },
+        "threads": {
+            "numba": numba.get_num_threads(),
+            "numba_threading_layer": layer,
+            **{
+                k: os.environ.get(k)
+                for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+            },
+        },
     }
 
 

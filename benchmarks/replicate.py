@@ -20,7 +20,7 @@ def _block_diag_pairs(a: np.ndarray, k: int) -> np.ndarray:
     R = a.shape[0]
     out = np.zeros((k * R, k * R) + a.shape[2:])
     for c in range(k):
-        out[c * R:(c + 1) * R, c * R:(c + 1) * R] = a
+        out[c * R : (c + 1) * R, c * R : (c + 1) * R] = a
     return out
 
 
@@ -41,17 +41,43 @@ def replicate(system: System, paths: Paths, k: int) -> tuple[System, Paths]:
     big_lu, big_piv = scipy.linalg.lu_factor(big)
     tile = lambda a: np.ascontiguousarray(np.concatenate([a] * k, axis=0))  # noqa: E731
     sys_k = dataclasses.replace(
-        system, LU=np.ascontiguousarray(big_lu), piv=big_piv.astype(np.int64),
-        v=tile(system.v), x0=tile(system.x0), K0=tile(system.K0), alpha=tile(system.alpha), E0=tile(system.E0),
-        gfcf_mix=tile(system.gfcf_mix), gfcf_share=_block_diag_pairs(system.gfcf_share, k),
-        inv_mix=tile(system.inv_mix), inv_share=_block_diag_pairs(system.inv_share, k), inv0=tile(system.inv0),
-        gdp0=tile(system.gdp0), pop0=tile(system.pop0), log_K0=tile(system.log_K0),
-        power_w=_block_diag_pairs(system.power_w, k), fuel_w=_block_diag_pairs(system.fuel_w, k),
-        e0=tile(system.e0), ef=tile(system.ef), nf0=tile(system.nf0), inflow0=tile(system.inflow0),
-        proc0=tile(system.proc0), e_h0=tile(system.e_h0), inflow_h0=tile(system.inflow_h0), C0=tile(system.C0))
+        system,
+        LU=np.ascontiguousarray(big_lu),
+        piv=big_piv.astype(np.int64),
+        v=tile(system.v),
+        x0=tile(system.x0),
+        K0=tile(system.K0),
+        alpha=tile(system.alpha),
+        E0=tile(system.E0),
+        gfcf_mix=tile(system.gfcf_mix),
+        gfcf_share=_block_diag_pairs(system.gfcf_share, k),
+        inv_mix=tile(system.inv_mix),
+        inv_share=_block_diag_pairs(system.inv_share, k),
+        inv0=tile(system.inv0),
+        gdp0=tile(system.gdp0),
+        pop0=tile(system.pop0),
+        log_K0=tile(system.log_K0),
+        power_w=_block_diag_pairs(system.power_w, k),
+        fuel_w=_block_diag_pairs(system.fuel_w, k),
+        e0=tile(system.e0),
+        ef=tile(system.ef),
+        nf0=tile(system.nf0),
+        inflow0=tile(system.inflow0),
+        proc0=tile(system.proc0),
+        e_h0=tile(system.e_h0),
+        inflow_h0=tile(system.inflow_h0),
+        C0=tile(system.C0),
+    )
     empty = np.zeros((0, k * n))
     paths_k = dataclasses.replace(
-        paths, t_num=empty, t_den=empty, t_resp=empty, fai=tile(paths.fai), theta=tile(paths.theta),
-        gx=tile(paths.gx), pop=tile(paths.pop))
+        paths,
+        t_num=empty,
+        t_den=empty,
+        t_resp=empty,
+        fai=tile(paths.fai),
+        theta=tile(paths.theta),
+        gx=tile(paths.gx),
+        pop=tile(paths.pop),
+    )
     assert sys_k.pop0.shape[0] == k * R
     return sys_k, paths_k

@@ -62,8 +62,18 @@ class Rows:
     def __init__(self) -> None:
         self.rows: list[tuple] = []
 
-    def add(self, region: str, sector: str, variable: str, unit: str, value: float, quality: str,
-            low: float, high: float, source: str) -> None:
+    def add(
+        self,
+        region: str,
+        sector: str,
+        variable: str,
+        unit: str,
+        value: float,
+        quality: str,
+        low: float,
+        high: float,
+        source: str,
+    ) -> None:
         if quality == "estimated" and (math.isnan(low) or math.isnan(high)):
             raise ValueError(f"{region}/{sector}/{variable}: an estimated figure needs a range")
         self.rows.append((region, sector, variable, unit, value, quality, low, high, source))
@@ -110,8 +120,9 @@ def build(shared: Shared) -> dict[str, pd.DataFrame | dict]:
 
     coords = regions.set_index("id").loc[list(LEAVES)]
     distance = regional.haversine_km(coords["lat"].to_numpy(), coords["lon"].to_numpy())
-    reg = regional.regionalise(io, LEAVES, va, totals, distance, facts["flegg_delta"].value,
-                               facts["gravity_decay"].value)
+    reg = regional.regionalise(
+        io, LEAVES, va, totals, distance, facts["flegg_delta"].value, facts["gravity_decay"].value
+    )
     acc = regional.accounts(reg)
     worst = np.abs(regional.balance_residual(acc)).max()
     if worst > 1e-9:
@@ -120,8 +131,10 @@ def build(shared: Shared) -> dict[str, pd.DataFrame | dict]:
     # energy: CEADs by year; "Others" split by Tianjin output of the services it holds
     others = ["ict", "finance", "real_estate", "business_services", "public_services"]
     go_tj = reg.GO.sum(axis=0)
-    split = {"Others": np.array([go_tj[sector_ids.index(s)] for s in others]) / sum(
-        go_tj[sector_ids.index(s)] for s in others)}
+    split = {
+        "Others": np.array([go_tj[sector_ids.index(s)] for s in others])
+        / sum(go_tj[sector_ids.index(s)] for s in others)
+    }
     inventories = {y: energy.inventory(shared, y, sector_ids, split) for y in energy.CEADS_YEARS}
     growth = facts["tianjin_energy_growth_2020"].value / 100
     inv2020 = energy.scale(inventories[2019], 1.0 + growth, 2020)
@@ -133,8 +146,9 @@ def build(shared: Shared) -> dict[str, pd.DataFrame | dict]:
     _control_rows(rows, facts)
     accounts_table = rows.frame().sort_values(["region", "sector", "variable"], kind="stable")
 
-    weights = proxy_weights(shared, sectors, {a.id: a.members.removeprefix("nbs153:")
-                                              for a in aggregates.itertuples() if a.kind == "proxy"})
+    weights = proxy_weights(
+        shared, sectors, {a.id: a.members.removeprefix("nbs153:") for a in aggregates.itertuples() if a.kind == "proxy"}
+    )
     targets, dropped = build_targets(shared)
     co2_totals = {y: float(inv.co2.sum() + inv.process_co2.sum()) for y, inv in inventories.items()}
     co2_totals[2020] = float(inv2020.co2.sum() + inv2020.process_co2.sum())
@@ -172,16 +186,50 @@ def _evidence_table(facts, history_table, gdp, binhai_tertiary) -> pd.DataFrame:
     evidence["jinghai"] = districts.backcasts(history_table, "jinghai")
     for region, items in evidence.items():
         for e in items:
-            rows.append((region, "gdp", e.method, e.kind, e.value, e.sd if math.isfinite(e.sd) else math.nan,
-                         e.confidence, math.nan, math.nan))
+            rows.append(
+                (
+                    region,
+                    "gdp",
+                    e.method,
+                    e.kind,
+                    e.value,
+                    e.sd if math.isfinite(e.sd) else math.nan,
+                    e.confidence,
+                    math.nan,
+                    math.nan,
+                )
+            )
     for region in ("binhai", "dongli", "jinnan"):
         g = gdp[region]
-        rows.append((region, "gdp", "combined estimate (accounts_2020.csv)", "combined", g.value, math.nan,
-                     "estimated", g.low, g.high))
-    rows.append(("binhai", "tertiary_share_pct", binhai_tertiary.source, "combined", binhai_tertiary.value,
-                 math.nan, "estimated", binhai_tertiary.low, binhai_tertiary.high))
-    return pd.DataFrame(rows, columns=["region", "variable", "method", "kind", "implied_2020", "log_sd",
-                                       "confidence", "low", "high"])
+        rows.append(
+            (
+                region,
+                "gdp",
+                "combined estimate (accounts_2020.csv)",
+                "combined",
+                g.value,
+                math.nan,
+                "estimated",
+                g.low,
+                g.high,
+            )
+        )
+    rows.append(
+        (
+            "binhai",
+            "tertiary_share_pct",
+            binhai_tertiary.source,
+            "combined",
+            binhai_tertiary.value,
+            math.nan,
+            "estimated",
+            binhai_tertiary.low,
+            binhai_tertiary.high,
+        )
+    )
+    return pd.DataFrame(
+        rows, columns=["region", "variable", "method", "kind", "implied_2020", "log_sd", "confidence", "low", "high"]
+    )
 
 
 def _relative_range(e: Estimate) -> float:
@@ -206,13 +254,13 @@ def _account_rows(rows, reg, acc, va, gdp, constraints, sector_ids, io, facts) -
     kappa = facts["capital_output_ratio"]
     sources = {
         "value_added": "derived: IPF of national value-added shares x structure_priors.csv onto leaf GDP, "
-                       "Tianjin's published strata and the seeds' structure figures (docs/data.md)",
+        "Tianjin's published strata and the seeds' structure figures (docs/data.md)",
         "gross_output": "derived: value added / national value-added ratio (NBS 2020 IO)",
         "intermediate_use": "derived: gross output x national total input coefficients (NBS 2020 IO)",
         "household_consumption": "derived: national household consumption/GDP x Tianjin GDP, by population, "
-                                 "national product mix",
+        "national product mix",
         "government_consumption": "derived: national government consumption/GDP x Tianjin GDP, by population, "
-                                  "national product mix",
+        "national product mix",
         "gfcf": "derived: gfcf_to_fai x fixed-asset investment, national GFCF product mix",
         "inventory_change": "derived: national inventory change/GDP x leaf GDP, national product mix",
         "exports_outside": "derived: row residual of the regionalised system (nested FLQ, docs/data.md)",
@@ -229,10 +277,18 @@ def _account_rows(rows, reg, acc, va, gdp, constraints, sector_ids, io, facts) -
                 lo, hi = sorted((v * (1 - u), v * (1 + u)))
                 rows.add(region, sector, variable, UNIT_CNY, v, "estimated", lo, hi, sources[variable])
             k = kappa.value * va[r, s] * dep_share[s] / dep_avg
-            rows.add(region, sector, "capital_stock", UNIT_CNY, k, "estimated",
-                     k * kappa.low / kappa.value * (1 - u), k * kappa.high / kappa.value * (1 + u),
-                     f"derived: capital-output ratio {kappa.value} ({kappa.low}-{kappa.high}) x value added, "
-                     "by national depreciation intensity (NBS 2020 IO VA003)")
+            rows.add(
+                region,
+                sector,
+                "capital_stock",
+                UNIT_CNY,
+                k,
+                "estimated",
+                k * kappa.low / kappa.value * (1 - u),
+                k * kappa.high / kappa.value * (1 + u),
+                f"derived: capital-output ratio {kappa.value} ({kappa.low}-{kappa.high}) x value added, "
+                "by national depreciation intensity (NBS 2020 IO VA003)",
+            )
 
 
 def _energy_rows(rows, reg, acc, inv, pop, sector_ids, facts) -> list[tuple]:
@@ -248,13 +304,19 @@ def _energy_rows(rows, reg, acc, inv, pop, sector_ids, facts) -> list[tuple]:
     share = facts["nonfossil_share_2020"]
     nonfossil_total = share.value / (100 - share.value) * (fossil_total + inflow.sum() + inflow_h.sum())
     pop_v = np.array([pop[r].value for r in LEAVES])
-    src_fossil = ("derived: CEADs Tianjin 2019 scope-1 CO2 by sector and fuel / IPCC 2006 emission factors, "
-                  "x (1 - 1.7%) for 2020; district share by gross output (same intensity in every district)")
+    src_fossil = (
+        "derived: CEADs Tianjin 2019 scope-1 CO2 by sector and fuel / IPCC 2006 emission factors, "
+        "x (1 - 1.7%) for 2020; district share by gross output (same intensity in every district)"
+    )
     src_h = src_fossil.replace("by gross output (same intensity in every district)", "by residents")
-    src_inflow = ("derived: purchases of power from outside Tianjin (regionalised IO) x the local power "
-                  "sector's energy per unit of output")
-    src_nonfossil = (f"estimated: non-fossil share {share.value}% ({share.low}-{share.high}%) of 2020 energy use, "
-                     "in the power sector by its output")
+    src_inflow = (
+        "derived: purchases of power from outside Tianjin (regionalised IO) x the local power "
+        "sector's energy per unit of output"
+    )
+    src_nonfossil = (
+        f"estimated: non-fossil share {share.value}% ({share.low}-{share.high}%) of 2020 energy use, "
+        "in the power sector by its output"
+    )
     out = []
     for r, region in enumerate(LEAVES):
         go_share = np.divide(reg.GO[r], go_tj, out=np.zeros(S), where=go_tj > 0)
@@ -265,21 +327,66 @@ def _energy_rows(rows, reg, acc, inv, pop, sector_ids, facts) -> list[tuple]:
             for g, group in enumerate(energy.FUEL_GROUPS):
                 e = energy_g[s, g] * w
                 c = co2_g[s, g] * w
-                rows.add(region, sector, f"energy_{group}", UNIT_TCE, e, "estimated", e * (1 - rel), e * (1 + rel),
-                         src_h if sector == "households" else src_fossil)
-                rows.add(region, sector, f"co2_{group}", UNIT_CO2, c, "estimated", c * (1 - rel), c * (1 + rel),
-                         src_h if sector == "households" else src_fossil)
+                rows.add(
+                    region,
+                    sector,
+                    f"energy_{group}",
+                    UNIT_TCE,
+                    e,
+                    "estimated",
+                    e * (1 - rel),
+                    e * (1 + rel),
+                    src_h if sector == "households" else src_fossil,
+                )
+                rows.add(
+                    region,
+                    sector,
+                    f"co2_{group}",
+                    UNIT_CO2,
+                    c,
+                    "estimated",
+                    c * (1 - rel),
+                    c * (1 + rel),
+                    src_h if sector == "households" else src_fossil,
+                )
                 out.append((region, sector, group, e, c))
             p = inv.process_co2[s] * w
             if sector != "households" and inv.process_co2[s] > 0:
-                rows.add(region, sector, "co2_process", UNIT_CO2, p, "estimated", p * (1 - rel), p * (1 + rel),
-                         "derived: CEADs Tianjin 2019 process (cement) CO2 x (1 - 1.7%); district share by output")
+                rows.add(
+                    region,
+                    sector,
+                    "co2_process",
+                    UNIT_CO2,
+                    p,
+                    "estimated",
+                    p * (1 - rel),
+                    p * (1 + rel),
+                    "derived: CEADs Tianjin 2019 process (cement) CO2 x (1 - 1.7%); district share by output",
+                )
             e_in = inflow_h[r] if sector == "households" else inflow[r, s]
-            rows.add(region, sector, "energy_electricity_inflow", UNIT_TCE, e_in, "estimated", e_in * 0.5,
-                     e_in * 1.5, src_inflow)
+            rows.add(
+                region,
+                sector,
+                "energy_electricity_inflow",
+                UNIT_TCE,
+                e_in,
+                "estimated",
+                e_in * 0.5,
+                e_in * 1.5,
+                src_inflow,
+            )
         nf = nonfossil_total * go_share[power]
-        rows.add(region, "power_heat", "energy_nonfossil", UNIT_TCE, nf, "estimated",
-                 nf * share.low / share.value, nf * share.high / share.value, src_nonfossil)
+        rows.add(
+            region,
+            "power_heat",
+            "energy_nonfossil",
+            UNIT_TCE,
+            nf,
+            "estimated",
+            nf * share.low / share.value,
+            nf * share.high / share.value,
+            src_nonfossil,
+        )
     return out
 
 
@@ -293,22 +400,41 @@ def _region_rows(rows, gdp, pop, fai, facts) -> None:
         rows.add_estimate(region, "total", "fixed_asset_investment", UNIT_CNY, fai[region])
         if region in ("eco_city", "binhai_other"):
             jobs = binhai_jobs * gdp[region].value / binhai_gdp
-            rows.add(region, "total", "employment", UNIT_PERSONS, jobs, "estimated",
-                     jobs * er_b.low / er_b.value, jobs * er_b.high / er_b.value,
-                     "derived: Binhai residents x jobs per resident (binhai_employment_ratio), split by GDP")
+            rows.add(
+                region,
+                "total",
+                "employment",
+                UNIT_PERSONS,
+                jobs,
+                "estimated",
+                jobs * er_b.low / er_b.value,
+                jobs * er_b.high / er_b.value,
+                "derived: Binhai residents x jobs per resident (binhai_employment_ratio), split by GDP",
+            )
         else:
             jobs = pop[region].value * er_o.value
-            rows.add(region, "total", "employment", UNIT_PERSONS, jobs, "estimated",
-                     jobs * er_o.low / er_o.value, jobs * er_o.high / er_o.value,
-                     "derived: residents x employment_ratio_other")
+            rows.add(
+                region,
+                "total",
+                "employment",
+                UNIT_PERSONS,
+                jobs,
+                "estimated",
+                jobs * er_o.low / er_o.value,
+                jobs * er_o.high / er_o.value,
+                "derived: residents x employment_ratio_other",
+            )
 
 
 def _control_rows(rows, facts) -> None:
     """Published totals the leaves must reproduce."""
-    for key, variable, unit in (("tianjin_gdp", "gdp", UNIT_CNY), ("tianjin_va_primary", "va_primary", UNIT_CNY),
-                                ("tianjin_va_secondary", "va_secondary", UNIT_CNY),
-                                ("tianjin_va_tertiary", "va_tertiary", UNIT_CNY),
-                                ("tianjin_population", "population", UNIT_PERSONS)):
+    for key, variable, unit in (
+        ("tianjin_gdp", "gdp", UNIT_CNY),
+        ("tianjin_va_primary", "va_primary", UNIT_CNY),
+        ("tianjin_va_secondary", "va_secondary", UNIT_CNY),
+        ("tianjin_va_tertiary", "va_tertiary", UNIT_CNY),
+        ("tianjin_population", "population", UNIT_PERSONS),
+    ):
         f = facts[key]
         rows.add("tianjin", "total", variable, unit, f.value, f.quality, f.low, f.high, f.source)
     b = facts["binhai_population"]
@@ -321,45 +447,75 @@ def _coefficient_table(reg) -> pd.DataFrame:
     R, S = len(reg.regions), len(reg.sectors)
     A4 = reg.A.reshape(R, S, R, S)
     fr, fs, tr, ts = np.nonzero(A4)
-    inside = pd.DataFrame({
-        "from_region": np.array(reg.regions)[fr], "from_sector": np.array(reg.sectors)[fs],
-        "to_region": np.array(reg.regions)[tr], "to_sector": np.array(reg.sectors)[ts], "value": A4[fr, fs, tr, ts]})
+    inside = pd.DataFrame(
+        {
+            "from_region": np.array(reg.regions)[fr],
+            "from_sector": np.array(reg.sectors)[fs],
+            "to_region": np.array(reg.regions)[tr],
+            "to_sector": np.array(reg.sectors)[ts],
+            "value": A4[fr, fs, tr, ts],
+        }
+    )
     M = reg.M_out.reshape(S, R, S)
     fs, tr, ts = np.nonzero(M)
-    outside = pd.DataFrame({
-        "from_region": "outside", "from_sector": np.array(reg.sectors)[fs],
-        "to_region": np.array(reg.regions)[tr], "to_sector": np.array(reg.sectors)[ts], "value": M[fs, tr, ts]})
+    outside = pd.DataFrame(
+        {
+            "from_region": "outside",
+            "from_sector": np.array(reg.sectors)[fs],
+            "to_region": np.array(reg.regions)[tr],
+            "to_sector": np.array(reg.sectors)[ts],
+            "value": M[fs, tr, ts],
+        }
+    )
     return pd.concat([inside, outside], ignore_index=True)
 
 
 def _final_share_table(reg) -> pd.DataFrame:
     fr, tr, s, k = np.nonzero(reg.F_share)
-    inside = pd.DataFrame({
-        "from_region": np.array(reg.regions)[fr], "to_region": np.array(reg.regions)[tr],
-        "sector": np.array(reg.sectors)[s], "category": np.array(FINAL_DEMAND)[k], "share": reg.F_share[fr, tr, s, k]})
+    inside = pd.DataFrame(
+        {
+            "from_region": np.array(reg.regions)[fr],
+            "to_region": np.array(reg.regions)[tr],
+            "sector": np.array(reg.sectors)[s],
+            "category": np.array(FINAL_DEMAND)[k],
+            "share": reg.F_share[fr, tr, s, k],
+        }
+    )
     out_share = 1.0 - reg.F_share.sum(axis=0)  # (R_to, S, K)
     tr, s, k = np.nonzero(out_share[:, :, :-1] > 1e-15)
-    outside = pd.DataFrame({
-        "from_region": "outside", "to_region": np.array(reg.regions)[tr], "sector": np.array(reg.sectors)[s],
-        "category": np.array(FINAL_DEMAND)[k], "share": out_share[tr, s, k]})
+    outside = pd.DataFrame(
+        {
+            "from_region": "outside",
+            "to_region": np.array(reg.regions)[tr],
+            "sector": np.array(reg.sectors)[s],
+            "category": np.array(FINAL_DEMAND)[k],
+            "share": out_share[tr, s, k],
+        }
+    )
     return pd.concat([inside, outside], ignore_index=True)
 
 
 def _national_table(io) -> pd.DataFrame:
     sectors = list(io.sectors)
     parts = []
-    for block, matrix, columns in (("domestic", io.Zd, sectors), ("imports", io.Zm, sectors),
-                                   ("domestic", io.Fd, list(FINAL_DEMAND)), ("imports", io.Fm, list(FINAL_DEMAND))):
+    for block, matrix, columns in (
+        ("domestic", io.Zd, sectors),
+        ("imports", io.Zm, sectors),
+        ("domestic", io.Fd, list(FINAL_DEMAND)),
+        ("imports", io.Fm, list(FINAL_DEMAND)),
+    ):
         r, c = np.nonzero(matrix)
-        parts.append(pd.DataFrame({"block": block, "row": np.array(sectors)[r], "column": np.array(columns)[c],
-                                   "value": matrix[r, c]}))
+        parts.append(
+            pd.DataFrame(
+                {"block": block, "row": np.array(sectors)[r], "column": np.array(columns)[c], "value": matrix[r, c]}
+            )
+        )
     for i, name in enumerate(VA_NAMES):
         parts.append(pd.DataFrame({"block": "value_added", "row": name, "column": sectors, "value": io.VA[i]}))
     parts.append(pd.DataFrame({"block": "gross_output", "row": "gross_output", "column": sectors, "value": io.GO}))
     table = pd.concat(parts, ignore_index=True)
     table["unit"] = "10^4 CNY"
-    table["source"] = ("NBS 2020 IO table, 42 products (split with the 153-product table), aggregated to "
-                       "simcore sectors")
+    table["source"] = "NBS 2020 IO table, 42 products (split with the 153-product table), aggregated to simcore sectors"
     return table
 
 
@@ -367,15 +523,38 @@ def _inventory_table(inventories, inv2020, facts) -> pd.DataFrame:
     parts = []
     for inv in list(inventories.values()) + [inv2020]:
         s, f = np.nonzero(inv.co2)
-        source = (f"CEADs Tianjin {inv.year} inventory" if inv.year != 2020 else
-                  "CEADs Tianjin 2019 x (1 + Tianjin 2020 energy change -1.7%, " +
-                  facts["tianjin_energy_growth_2020"].source + ")")
-        part = pd.DataFrame({"year": inv.year, "sector": np.array(inv.sectors)[s], "fuel": np.array(inv.fuels)[f],
-                             "co2_mt": inv.co2[s, f], "energy_10k_tce": inv.energy[s, f]})
+        source = (
+            f"CEADs Tianjin {inv.year} inventory"
+            if inv.year != 2020
+            else "CEADs Tianjin 2019 x (1 + Tianjin 2020 energy change -1.7%, "
+            + facts["tianjin_energy_growth_2020"].source
+            + ")"
+        )
+        part = pd.DataFrame(
+            {
+                "year": inv.year,
+                "sector": np.array(inv.sectors)[s],
+                "fuel": np.array(inv.fuels)[f],
+                "co2_mt": inv.co2[s, f],
+                "energy_10k_tce": inv.energy[s, f],
+            }
+        )
         proc = np.nonzero(inv.process_co2)[0]
-        part = pd.concat([part, pd.DataFrame({"year": inv.year, "sector": np.array(inv.sectors)[proc],
-                                              "fuel": "Process", "co2_mt": inv.process_co2[proc],
-                                              "energy_10k_tce": 0.0})], ignore_index=True)
+        part = pd.concat(
+            [
+                part,
+                pd.DataFrame(
+                    {
+                        "year": inv.year,
+                        "sector": np.array(inv.sectors)[proc],
+                        "fuel": "Process",
+                        "co2_mt": inv.process_co2[proc],
+                        "energy_10k_tce": 0.0,
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
         part["quality"] = "derived"
         part["source"] = source
         parts.append(part)
@@ -393,8 +572,18 @@ def _parameter_table(facts, io) -> pd.DataFrame:
     rows = [(f.key, f.value, f.unit, f.quality, f.low, f.high, f.source, f.note) for f in facts.values()]
     ratios = (io.Fd + io.Fm).sum(axis=0) / io.VA.sum()
     for name, ratio in zip(FINAL_DEMAND, ratios):
-        rows.append((f"national_{name}_to_gdp", float(ratio), "ratio", "derived", math.nan, math.nan,
-                     "derived: NBS 2020 IO final demand column / total value added", ""))
+        rows.append(
+            (
+                f"national_{name}_to_gdp",
+                float(ratio),
+                "ratio",
+                "derived",
+                math.nan,
+                math.nan,
+                "derived: NBS 2020 IO final demand column / total value added",
+                "",
+            )
+        )
     return pd.DataFrame(rows, columns=["key", "value", "unit", "quality", "low", "high", "source", "note"])
 
 
@@ -438,8 +627,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in result["tables"]:
         print(f"wrote {args.out / name}")
     if result["report"]["dropped_seed_targets"]:
-        print(f"note: {len(result['report']['dropped_seed_targets'])} seed targets dropped "
-              "(number not on the cited line); see manifest.json")
+        print(
+            f"note: {len(result['report']['dropped_seed_targets'])} seed targets dropped "
+            "(number not on the cited line); see manifest.json"
+        )
     return 0
 
 

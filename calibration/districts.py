@@ -68,14 +68,18 @@ def backcasts(history: pd.DataFrame, region: str) -> list[Evidence]:
         return None if hit.empty else hit.iloc[0]
 
     out = []
-    levels = used[(used["region"] == region) & (used["variable"] == "GDP") & (used["year"] > 2020)
-                  & used["basis"].str.startswith("fourth economic census")]
+    levels = used[
+        (used["region"] == region)
+        & (used["variable"] == "GDP")
+        & (used["year"] > 2020)
+        & used["basis"].str.startswith("fourth economic census")
+    ]
     for level in levels.itertuples(index=False):
         deflator = get("tianjin", "Price|GDP Deflator", level.year)
         if deflator is None:
             continue
         value = level.value / deflator.value
-        variance = LEVEL_SD[level.confidence] ** 2 + DEFLATOR_SD ** 2 * (level.year - 2020)
+        variance = LEVEL_SD[level.confidence] ** 2 + DEFLATOR_SD**2 * (level.year - 2020)
         steps = []
         grade = max(level.confidence, deflator.confidence)
         for year in range(level.year, 2020, -1):
@@ -88,13 +92,21 @@ def backcasts(history: pd.DataFrame, region: str) -> list[Evidence]:
                 grade = max(grade, own.confidence)
             else:
                 g = get("tianjin", "GDP|Real Growth", year).value
-                variance += SUBSTITUTED_GROWTH_SD ** 2
+                variance += SUBSTITUTED_GROWTH_SD**2
                 steps.append(f"{year} Tianjin's {g:+g}%")
             value /= 1 + g / 100
-        out.append(Evidence(region, f"back-cast from the {level.year} level {level.value:g} "
-                                    f"({level.confidence}; {level.source}) / Tianjin deflator {deflator.value:.4f}, "
-                                    f"real growth {', '.join(reversed(steps))}",
-                            value, math.sqrt(variance), year=int(level.year), confidence=grade))
+        out.append(
+            Evidence(
+                region,
+                f"back-cast from the {level.year} level {level.value:g} "
+                f"({level.confidence}; {level.source}) / Tianjin deflator {deflator.value:.4f}, "
+                f"real growth {', '.join(reversed(steps))}",
+                value,
+                math.sqrt(variance),
+                year=int(level.year),
+                confidence=grade,
+            )
+        )
     return out
 
 
@@ -104,7 +116,7 @@ def combine(region: str, evidence: list[Evidence], source_prefix: str = "") -> E
     points = [e for e in evidence if e.kind == "estimate"]
     if not points:
         raise ValueError(f"{region}: no evidence on the 2020 level")
-    weights = [1 / e.sd ** 2 for e in points]
+    weights = [1 / e.sd**2 for e in points]
     mu = sum(w * math.log(e.value) for w, e in zip(weights, points)) / sum(weights)
     sd = 1 / math.sqrt(sum(weights))
     value, low, high = math.exp(mu), math.exp(mu - Z90 * sd), math.exp(mu + Z90 * sd)
@@ -112,10 +124,11 @@ def combine(region: str, evidence: list[Evidence], source_prefix: str = "") -> E
         value, high = min(value, bound.value), min(high, bound.value)
     low = min([low] + [e.value for e in points])
     high = max([high] + [e.value for e in points])
-    parts = [f"{e.method} = {e.value:.1f} (sd {e.sd:.3f})" if e.kind == "estimate"
-             else f"{e.method}: at most {e.value:.1f}" for e in evidence]
-    source = (f"derived: {source_prefix}precision-weighted mean in logs of " + "; ".join(parts)
-              + " (docs/data.md)")
+    parts = [
+        f"{e.method} = {e.value:.1f} (sd {e.sd:.3f})" if e.kind == "estimate" else f"{e.method}: at most {e.value:.1f}"
+        for e in evidence
+    ]
+    source = f"derived: {source_prefix}precision-weighted mean in logs of " + "; ".join(parts) + " (docs/data.md)"
     return Estimate(value, "estimated", source, low, high)
 
 
@@ -125,16 +138,28 @@ def gdp_evidence(f: dict[str, Fact], history: pd.DataFrame) -> dict[str, list[Ev
     persons = f["binhai_population"].value / 1e4
     lp = f["binhai_labour_productivity"].value
     er = f["binhai_employment_ratio"]
-    ev["binhai"] = [Evidence("binhai", f"labour productivity {lp} 10^4 CNY/worker (001:L76) x census residents x "
-                                       f"jobs per resident {er.value} ({er.low}-{er.high})",
-                             lp * persons * er.value, _sd_of_range(er.low, er.high))] + backcasts(history, "binhai")
+    ev["binhai"] = [
+        Evidence(
+            "binhai",
+            f"labour productivity {lp} 10^4 CNY/worker (001:L76) x census residents x "
+            f"jobs per resident {er.value} ({er.low}-{er.high})",
+            lp * persons * er.value,
+            _sd_of_range(er.low, er.high),
+        )
+    ] + backcasts(history, "binhai")
 
     services = f["dongli_services_va"].value
     share = f["dongli_services_share"]
     ev["dongli"] = backcasts(history, "dongli") + [
-        Evidence("dongli", f"services value added {services:g} (002:L13, a plan-time estimate) with a services "
-                           f"share above {share.low:g}%", services / (share.low / 100), math.inf,
-                 kind="upper_bound")]
+        Evidence(
+            "dongli",
+            f"services value added {services:g} (002:L13, a plan-time estimate) with a services "
+            f"share above {share.low:g}%",
+            services / (share.low / 100),
+            math.inf,
+            kind="upper_bound",
+        )
+    ]
     return ev
 
 
@@ -148,15 +173,19 @@ def estimate_gdp(f: dict[str, Fact], history: pd.DataFrame) -> dict[str, Estimat
     rev = f["eco_city_fiscal_revenue"].value
     ratio = f["eco_city_revenue_to_gdp"]
     gdp["eco_city"] = Estimate(
-        rev / ratio.value, "estimated",
+        rev / ratio.value,
+        "estimated",
         f"derived: budget revenue 42.4 (000:L6) / Tianjin's revenue-to-GDP ratio {ratio.value} "
         f"(range {ratio.low}-{ratio.high}); no later published level",
-        rev / ratio.high, rev / ratio.low,
+        rev / ratio.high,
+        rev / ratio.low,
     )
     gdp["binhai_other"] = Estimate(
-        gdp["binhai"].value - gdp["eco_city"].value, "estimated",
+        gdp["binhai"].value - gdp["eco_city"].value,
+        "estimated",
         "derived: Binhai estimate minus Eco-city estimate",
-        gdp["binhai"].low - gdp["eco_city"].high, gdp["binhai"].high - gdp["eco_city"].low,
+        gdp["binhai"].low - gdp["eco_city"].high,
+        gdp["binhai"].high - gdp["eco_city"].low,
     )
     gdp["dongli"] = combine("dongli", ev["dongli"])
 
@@ -167,19 +196,25 @@ def estimate_gdp(f: dict[str, Fact], history: pd.DataFrame) -> dict[str, Estimat
     dongli_relative = (gdp["dongli"].value / (f["dongli_population"].value / 1e4)) / tj_per_capita
     by_population = f["jinnan_population"].value / 1e4 * tj_per_capita * dongli_relative
     methods = (by_ratio, by_population)
-    prior = Evidence("jinnan", f"mean of (a) Dongli estimate x Jinnan/Dongli 2018 GDP ratio {ratio_2018:.3f} = "
-                               f"{by_ratio:.1f} and (b) census residents x Dongli's GDP per resident = "
-                               f"{by_population:.1f} (range 0.95 x lower to 1.05 x higher)",
-                     float(np.mean(methods)), _sd_of_range(0.95 * min(methods), 1.05 * max(methods)))
+    prior = Evidence(
+        "jinnan",
+        f"mean of (a) Dongli estimate x Jinnan/Dongli 2018 GDP ratio {ratio_2018:.3f} = "
+        f"{by_ratio:.1f} and (b) census residents x Dongli's GDP per resident = "
+        f"{by_population:.1f} (range 0.95 x lower to 1.05 x higher)",
+        float(np.mean(methods)),
+        _sd_of_range(0.95 * min(methods), 1.05 * max(methods)),
+    )
     ev["jinnan"] = backcasts(history, "jinnan") + [prior]
     gdp["jinnan"] = combine("jinnan", ev["jinnan"])
 
     named = ("eco_city", "binhai_other", "dongli", "jinnan", "ziya")
     total = f["tianjin_gdp"].value
     gdp["rest_of_tianjin"] = Estimate(
-        total - sum(gdp[r].value for r in named), "estimated",
+        total - sum(gdp[r].value for r in named),
+        "estimated",
         "derived: Tianjin published GDP 14083.73 minus the other leaves (closure)",
-        total - sum(_hi(gdp[r]) for r in named), total - sum(_lo(gdp[r]) for r in named),
+        total - sum(_hi(gdp[r]) for r in named),
+        total - sum(_lo(gdp[r]) for r in named),
     )
     return gdp
 
@@ -201,13 +236,20 @@ def binhai_tertiary_share(history: pd.DataFrame) -> Estimate:
             continue
         value = b.value + (base.value - t.value)
         implied.append(value)
-        parts.append(f"{year}: Binhai {b.value:.2f}% ({b.confidence}) + (Tianjin 2020 {base.value:.2f} - "
-                     f"{year} {t.value:.2f}) = {value:.2f}%")
+        parts.append(
+            f"{year}: Binhai {b.value:.2f}% ({b.confidence}) + (Tianjin 2020 {base.value:.2f} - "
+            f"{year} {t.value:.2f}) = {value:.2f}%"
+        )
     if not implied:
         raise ValueError("no later Binhai tertiary share in the history table")
     value = float(np.mean(implied))
-    return Estimate(value, "estimated", "derived: mean of " + "; ".join(parts) + " (docs/data.md)",
-                    min(implied) - 2.0, max(implied) + 2.0)
+    return Estimate(
+        value,
+        "estimated",
+        "derived: mean of " + "; ".join(parts) + " (docs/data.md)",
+        min(implied) - 2.0,
+        max(implied) + 2.0,
+    )
 
 
 def _lo(e: Estimate) -> float:
@@ -229,16 +271,20 @@ def population(f: dict[str, Fact]) -> dict[str, Estimate]:
         pop[region] = Estimate(fact.value / 1e4, "published", fact.source)
     binhai = f["binhai_population"]
     pop["binhai_other"] = Estimate(
-        binhai.value / 1e4 - pop["eco_city"].value, "estimated",
+        binhai.value / 1e4 - pop["eco_city"].value,
+        "estimated",
         f"derived: Binhai census residents ({binhai.source}) minus the Eco-city estimate",
-        binhai.value / 1e4 - pop["eco_city"].high, binhai.value / 1e4 - pop["eco_city"].low,
+        binhai.value / 1e4 - pop["eco_city"].high,
+        binhai.value / 1e4 - pop["eco_city"].low,
     )
     total = f["tianjin_population"].value
     named = ("eco_city", "binhai_other", "dongli", "jinnan", "ziya")
     pop["rest_of_tianjin"] = Estimate(
-        total - sum(pop[r].value for r in named), "estimated",
+        total - sum(pop[r].value for r in named),
+        "estimated",
         "derived: Tianjin census residents minus the other leaves (closure)",
-        total - sum(_hi(pop[r]) for r in named), total - sum(_lo(pop[r]) for r in named),
+        total - sum(_hi(pop[r]) for r in named),
+        total - sum(_lo(pop[r]) for r in named),
     )
     return pop
 
@@ -248,70 +294,125 @@ def fixed_investment(f: dict[str, Fact], gdp: dict[str, Estimate]) -> dict[str, 
     fai: dict[str, Estimate] = {"ziya": f["ziya_fai"].estimate(), "dongli": f["dongli_fai"].estimate()}
     cumulative = f["eco_city_fai_2016_2020"].value
     fai["eco_city"] = Estimate(
-        cumulative / 5, "estimated",
+        cumulative / 5,
+        "estimated",
         "derived: 2016-2020 cumulative FAI 1150 (000:L6) / 5; range +-13%",
-        cumulative / 5 * 0.87, cumulative / 5 * 1.13,
+        cumulative / 5 * 0.87,
+        cumulative / 5 * 1.13,
     )
     binhai = f["binhai_fai"].value
     fai["binhai_other"] = Estimate(
-        binhai - fai["eco_city"].value, "estimated",
+        binhai - fai["eco_city"].value,
+        "estimated",
         "derived: Binhai FAI 1900 (001:L70) minus the Eco-city estimate",
-        binhai - fai["eco_city"].high, binhai - fai["eco_city"].low,
+        binhai - fai["eco_city"].high,
+        binhai - fai["eco_city"].low,
     )
     ratio = f["fai_to_gdp_other"]
     for region in ("jinnan", "rest_of_tianjin"):
         g = gdp[region]
         fai[region] = Estimate(
-            ratio.value * g.value, "estimated",
+            ratio.value * g.value,
+            "estimated",
             f"derived: GDP estimate x FAI/GDP {ratio.value} ({ratio.low}-{ratio.high}), "
             "the mean ratio of the seeds that publish FAI",
-            ratio.low * _lo(g), ratio.high * _hi(g),
+            ratio.low * _lo(g),
+            ratio.high * _hi(g),
         )
     return fai
 
 
-def structure_constraints(f: dict[str, Fact], gdp: dict[str, Estimate], sectors: pd.DataFrame,
-                          aggregates: dict[str, tuple[str, ...]], binhai_tertiary: Estimate) -> list[ShareConstraint]:
+def structure_constraints(
+    f: dict[str, Fact],
+    gdp: dict[str, Estimate],
+    sectors: pd.DataFrame,
+    aggregates: dict[str, tuple[str, ...]],
+    binhai_tertiary: Estimate,
+) -> list[ShareConstraint]:
     """Every published (or estimated) structure figure as a constraint on value added."""
     all_s = tuple(sectors["id"])
     mfg, tertiary, industry = aggregates["manufacturing"], aggregates["tertiary"], aggregates["industry"]
     primary = aggregates["primary"]
     c: list[ShareConstraint] = []
     binhai = gdp["eco_city"].value + gdp["binhai_other"].value
-    c.append(ShareConstraint(("eco_city", "binhai_other"), mfg,
-                             f["binhai_manufacturing_share"].value / 100 * binhai, "Binhai manufacturing 22% of GDP"))
-    c.append(ShareConstraint(("eco_city", "binhai_other"), tertiary, binhai_tertiary.value / 100 * binhai,
-                             f"Binhai tertiary {binhai_tertiary.value:.1f}% of GDP (from its 2023-2024 shares)"))
+    c.append(
+        ShareConstraint(
+            ("eco_city", "binhai_other"),
+            mfg,
+            f["binhai_manufacturing_share"].value / 100 * binhai,
+            "Binhai manufacturing 22% of GDP",
+        )
+    )
+    c.append(
+        ShareConstraint(
+            ("eco_city", "binhai_other"),
+            tertiary,
+            binhai_tertiary.value / 100 * binhai,
+            f"Binhai tertiary {binhai_tertiary.value:.1f}% of GDP (from its 2023-2024 shares)",
+        )
+    )
     eco = gdp["eco_city"].value
     industry_share = f["eco_city_industry_share"].value
     modern = f["eco_city_modern_services_share"].value - industry_share
     c += [
-        ShareConstraint(("eco_city",), ("construction",), f["eco_city_construction_share"].value / 100 * eco,
-                        "Eco-city construction 18% of GDP"),
-        ShareConstraint(("eco_city",), ("real_estate",), f["eco_city_real_estate_share"].value / 100 * eco,
-                        "Eco-city real estate 21% of GDP"),
-        ShareConstraint(("eco_city",), tuple(s for s in tertiary if s != "real_estate"), modern / 100 * eco,
-                        "Eco-city modern services 61% of GDP (less the estimated industrial base)"),
-        ShareConstraint(("eco_city",), primary + industry, industry_share / 100 * eco,
-                        "Eco-city industry and primary (estimated small base)"),
+        ShareConstraint(
+            ("eco_city",),
+            ("construction",),
+            f["eco_city_construction_share"].value / 100 * eco,
+            "Eco-city construction 18% of GDP",
+        ),
+        ShareConstraint(
+            ("eco_city",),
+            ("real_estate",),
+            f["eco_city_real_estate_share"].value / 100 * eco,
+            "Eco-city real estate 21% of GDP",
+        ),
+        ShareConstraint(
+            ("eco_city",),
+            tuple(s for s in tertiary if s != "real_estate"),
+            modern / 100 * eco,
+            "Eco-city modern services 61% of GDP (less the estimated industrial base)",
+        ),
+        ShareConstraint(
+            ("eco_city",),
+            primary + industry,
+            industry_share / 100 * eco,
+            "Eco-city industry and primary (estimated small base)",
+        ),
     ]
     dongli = gdp["dongli"].value
     c += [
-        ShareConstraint(("dongli",), tertiary, f["dongli_services_share"].value / 100 * dongli,
-                        f"Dongli services {f['dongli_services_share'].value:g}% of GDP ('above 60%', 002:L13)"),
-        ShareConstraint(("dongli",), mfg, f["dongli_manufacturing_share"].value / 100 * dongli,
-                        "Dongli manufacturing 29% of GDP"),
+        ShareConstraint(
+            ("dongli",),
+            tertiary,
+            f["dongli_services_share"].value / 100 * dongli,
+            f"Dongli services {f['dongli_services_share'].value:g}% of GDP ('above 60%', 002:L13)",
+        ),
+        ShareConstraint(
+            ("dongli",), mfg, f["dongli_manufacturing_share"].value / 100 * dongli, "Dongli manufacturing 29% of GDP"
+        ),
     ]
     jinnan = gdp["jinnan"].value
     c += [
-        ShareConstraint(("jinnan",), tertiary, f["jinnan_services_share"].value / 100 * jinnan,
-                        "Jinnan services 60% of GDP (estimated)"),
-        ShareConstraint(("jinnan",), mfg, f["jinnan_manufacturing_share"].value / 100 * jinnan,
-                        "Jinnan manufacturing 28% of GDP (estimated)"),
+        ShareConstraint(
+            ("jinnan",),
+            tertiary,
+            f["jinnan_services_share"].value / 100 * jinnan,
+            "Jinnan services 60% of GDP (estimated)",
+        ),
+        ShareConstraint(
+            ("jinnan",),
+            mfg,
+            f["jinnan_manufacturing_share"].value / 100 * jinnan,
+            "Jinnan manufacturing 28% of GDP (estimated)",
+        ),
     ]
     c.append(ShareConstraint(("ziya",), industry, f["ziya_industry_va"].value, "Ziya industrial value added 10.29"))
-    for stratum, key in (("primary", "tianjin_va_primary"), ("secondary", "tianjin_va_secondary"),
-                         ("tertiary", "tianjin_va_tertiary")):
+    for stratum, key in (
+        ("primary", "tianjin_va_primary"),
+        ("secondary", "tianjin_va_secondary"),
+        ("tertiary", "tianjin_va_tertiary"),
+    ):
         c.append(ShareConstraint(LEAVES, aggregates[stratum], f[key].value, f"Tianjin {stratum} {f[key].value}"))
     for region in LEAVES:
         c.append(ShareConstraint((region,), all_s, gdp[region].value, f"{region} GDP"))
@@ -329,8 +430,13 @@ def prior_structure(national_va_share: np.ndarray, sectors: pd.DataFrame, gdp: d
     return prior
 
 
-def fit_structure(prior: np.ndarray, constraints: list[ShareConstraint], sectors: pd.DataFrame,
-                  tol: float = 1e-12, max_iter: int = 20000) -> np.ndarray:
+def fit_structure(
+    prior: np.ndarray,
+    constraints: list[ShareConstraint],
+    sectors: pd.DataFrame,
+    tol: float = 1e-12,
+    max_iter: int = 20000,
+) -> np.ndarray:
     """Scale ``prior`` (leaves x sectors) until every constraint holds (IPF)."""
     index = {s: i for i, s in enumerate(sectors["id"])}
     masks = []

@@ -74,8 +74,9 @@ def inventory(shared: Shared, year: int, sectors: tuple[str, ...], split_weights
     co2 = np.zeros((len(rows), len(fuel_names)))
     process = np.zeros(len(rows))
     if set(mapping["ceads_sector"]) != set(body.index):
-        raise ValueError(f"ceads_sectors.csv does not cover CEADs {year}: "
-                         f"{sorted(set(body.index) ^ set(mapping['ceads_sector']))}")
+        raise ValueError(
+            f"ceads_sectors.csv does not cover CEADs {year}: {sorted(set(body.index) ^ set(mapping['ceads_sector']))}"
+        )
     for row in mapping.itertuples(index=False):
         targets = row.sector.split(";")
         weights = split_weights[row.ceads_sector] if len(targets) > 1 else np.ones(1)

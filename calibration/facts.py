@@ -34,7 +34,7 @@ class Estimate:
         if self.quality == "estimated" and not (self.low <= self.value <= self.high):
             raise ValueError(f"estimated value {self.value} outside its range [{self.low}, {self.high}]")
 
-    def scaled(self, factor: float, source: str | None = None, quality: str | None = None) -> "Estimate":
+    def scaled(self, factor: float, source: str | None = None, quality: str | None = None) -> Estimate:
         lo, hi = sorted((self.low * factor, self.high * factor)) if not math.isnan(self.low) else (math.nan, math.nan)
         return Estimate(self.value * factor, quality or self.quality, source or self.source, lo, hi)
 

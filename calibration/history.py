@@ -25,10 +25,35 @@ import pandas as pd
 
 from .sources import INPUTS, Shared, SourceError, number_in_text
 
-COLUMNS = ["id", "region", "metric", "variable", "denominator", "start", "end", "value", "unit", "tolerance",
-           "fit", "quality", "source", "note"]
-HISTORY_COLUMNS = ["region", "variable", "year", "value", "unit", "basis", "confidence", "status", "source",
-                   "quote", "derivation"]
+COLUMNS = [
+    "id",
+    "region",
+    "metric",
+    "variable",
+    "denominator",
+    "start",
+    "end",
+    "value",
+    "unit",
+    "tolerance",
+    "fit",
+    "quality",
+    "source",
+    "note",
+]
+HISTORY_COLUMNS = [
+    "region",
+    "variable",
+    "year",
+    "value",
+    "unit",
+    "basis",
+    "confidence",
+    "status",
+    "source",
+    "quote",
+    "derivation",
+]
 FIRST_YEAR, LAST_YEAR = 2015, 2024
 GRADES = ("A", "B", "C")
 
@@ -93,21 +118,40 @@ def _rows_from_external(shared: Shared) -> list[dict]:
                 raise SourceError(f"{file} row {number} ({r.area} {r.indicator} {year}): a history row needs a source")
             quote = str(r.quote)
             estimate = " (January estimate, 预计)" if _is_estimate(quote) else ""
-            common = {"year": year, "confidence": r.confidence, "source": source, "quote": quote,
-                      "_file": f"{file}:{number}", "_estimate": bool(estimate)}
+            common = {
+                "year": year,
+                "confidence": r.confidence,
+                "source": source,
+                "quote": quote,
+                "_file": f"{file}:{number}",
+                "_estimate": bool(estimate),
+            }
             indicator = r.indicator
             value = str(r.value).strip()
             growth = str(r.growth_pct).strip()
             region = r.area.lower()
             if indicator in ("GDP", "GDP_revised", "GDP_prelim_estimate") or (
-                    (r.area, indicator) in mapping and mapping[(r.area, indicator)].basis_rule == "level"):
+                (r.area, indicator) in mapping and mapping[(r.area, indicator)].basis_rule == "level"
+            ):
                 target = mapping.get((r.area, "GDP" if indicator.startswith("GDP") else indicator))
-                if value and value != "nan" and indicator != "GDP_prelim_estimate" and target is not None \
-                        and r.unit == "亿元":
-                    rows.append({**common, "region": target.region, "variable": target.variable,
-                                 "value": float(value), "unit": UNIT_NOMINAL,
-                                 "basis": level_basis(region, year, indicator),
-                                 "derivation": f"published level ({file} row {number}){estimate}"})
+                if (
+                    value
+                    and value != "nan"
+                    and indicator != "GDP_prelim_estimate"
+                    and target is not None
+                    and r.unit == "亿元"
+                ):
+                    rows.append(
+                        {
+                            **common,
+                            "region": target.region,
+                            "variable": target.variable,
+                            "value": float(value),
+                            "unit": UNIT_NOMINAL,
+                            "basis": level_basis(region, year, indicator),
+                            "derivation": f"published level ({file} row {number}){estimate}",
+                        }
+                    )
                 if growth and growth != "nan" and indicator != "GDP_revised":
                     if target is None:
                         continue
@@ -119,34 +163,63 @@ def _rows_from_external(shared: Shared) -> list[dict]:
                     else:
                         variable = target.variable.replace("Value Added|", "Value Added|Real Growth|")
                     kind = "preliminary estimate" if indicator == "GDP_prelim_estimate" else "published rate"
-                    rows.append({**common, "region": target.region,
-                                 "variable": variable, "value": float(growth),
-                                 "unit": "% on the year before (nominal)" if nominal else UNIT_GROWTH,
-                                 "basis": "nominal growth" if nominal else
-                                 "real growth (comparable across level revisions)",
-                                 "derivation": f"{kind} ({file} row {number}){estimate}",
-                                 "_estimate": bool(estimate) or indicator == "GDP_prelim_estimate"})
+                    rows.append(
+                        {
+                            **common,
+                            "region": target.region,
+                            "variable": variable,
+                            "value": float(growth),
+                            "unit": "% on the year before (nominal)" if nominal else UNIT_GROWTH,
+                            "basis": "nominal growth" if nominal else "real growth (comparable across level revisions)",
+                            "derivation": f"{kind} ({file} row {number}){estimate}",
+                            "_estimate": bool(estimate) or indicator == "GDP_prelim_estimate",
+                        }
+                    )
                 continue
             target = mapping.get((r.area, indicator))
             if target is None:
                 continue
             rule = target.basis_rule
             if rule == "share" and value and value != "nan":
-                rows.append({**common, "region": target.region, "variable": target.variable, "value": float(value),
-                             "unit": target.unit_out, "basis": "share of current-price GDP",
-                             "derivation": f"published share ({file} row {number}){estimate}"})
+                rows.append(
+                    {
+                        **common,
+                        "region": target.region,
+                        "variable": target.variable,
+                        "value": float(value),
+                        "unit": target.unit_out,
+                        "basis": "share of current-price GDP",
+                        "derivation": f"published share ({file} row {number}){estimate}",
+                    }
+                )
             elif rule == "population" and value and value != "nan":
                 v = float(value)
                 v = v / 1e4 if r.unit in ("persons",) else v
                 basis = "2020 census" if "census" in indicator else "year-end residents"
-                rows.append({**common, "region": target.region, "variable": target.variable, "value": v,
-                             "unit": target.unit_out, "basis": basis,
-                             "derivation": f"published ({file} row {number}){estimate}"
-                             + (", persons / 10^4" if r.unit == "persons" else "")})
+                rows.append(
+                    {
+                        **common,
+                        "region": target.region,
+                        "variable": target.variable,
+                        "value": v,
+                        "unit": target.unit_out,
+                        "basis": basis,
+                        "derivation": f"published ({file} row {number}){estimate}"
+                        + (", persons / 10^4" if r.unit == "persons" else ""),
+                    }
+                )
             elif rule == "change" and growth and growth != "nan":
-                rows.append({**common, "region": target.region, "variable": target.variable, "value": float(growth),
-                             "unit": target.unit_out, "basis": "change on the year before",
-                             "derivation": f"published rate ({file} row {number}){estimate}"})
+                rows.append(
+                    {
+                        **common,
+                        "region": target.region,
+                        "variable": target.variable,
+                        "value": float(growth),
+                        "unit": target.unit_out,
+                        "basis": "change on the year before",
+                        "derivation": f"published rate ({file} row {number}){estimate}",
+                    }
+                )
     return rows
 
 
@@ -157,10 +230,22 @@ def _rows_from_seeds(shared: Shared) -> list[dict]:
         line = shared.seed_line(r.source)
         if not number_in_text(abs(float(r.anchor or r.value)), line):
             raise SourceError(f"history_seed_rows.csv row {number}: {r.anchor or r.value} is not at {r.source}")
-        rows.append({"region": r.region, "variable": r.variable, "year": int(r.year), "value": float(r.value),
-                     "unit": r.unit, "basis": r.basis, "confidence": "A", "source": r.source,
-                     "quote": line.strip()[:160], "derivation": r.derivation, "_file": f"history_seed_rows.csv:{number}",
-                     "_estimate": "预计" in line})
+        rows.append(
+            {
+                "region": r.region,
+                "variable": r.variable,
+                "year": int(r.year),
+                "value": float(r.value),
+                "unit": r.unit,
+                "basis": r.basis,
+                "confidence": "A",
+                "source": r.source,
+                "quote": line.strip()[:160],
+                "derivation": r.derivation,
+                "_file": f"history_seed_rows.csv:{number}",
+                "_estimate": "预计" in line,
+            }
+        )
     return rows
 
 
@@ -174,16 +259,19 @@ def _select(rows: list[dict]) -> None:
         group.sort(key=lambda r: (GRADES.index(r["confidence"]), r["_estimate"], r["_file"]))
         group[0]["status"] = "used"
         for other in group[1:]:
-            other["status"] = (f"superseded by a {group[0]['confidence']} row "
-                               f"({group[0]['source']})")
+            other["status"] = f"superseded by a {group[0]['confidence']} row ({group[0]['source']})"
 
 
-def _used(rows: list[dict], region: str, variable: str, year: int, unit: str | None = None,
-          basis_prefix: str | None = None) -> dict | None:
+def _used(
+    rows: list[dict], region: str, variable: str, year: int, unit: str | None = None, basis_prefix: str | None = None
+) -> dict | None:
     for row in rows:
-        if (row["region"], row["variable"], row["year"]) == (region, variable, year) and row["status"] == "used" \
-                and (unit is None or row["unit"] == unit) \
-                and (basis_prefix is None or row["basis"].startswith(basis_prefix)):
+        if (
+            (row["region"], row["variable"], row["year"]) == (region, variable, year)
+            and row["status"] == "used"
+            and (unit is None or row["unit"] == unit)
+            and (basis_prefix is None or row["basis"].startswith(basis_prefix))
+        ):
             return row
     return None
 
@@ -208,8 +296,11 @@ def tianjin_deflator(rows: list[dict]) -> dict[int, tuple[float, str, str]]:
             break
         ratio = now["value"] / before["value"] / (1 + growth["value"] / 100)
         grade = _worst(now["confidence"], before["confidence"], growth["confidence"], out[year - 1][1])
-        out[year] = (out[year - 1][0] * ratio, grade,
-                     f"P{year - 1} x ({now['value']:g} / {before['value']:g}) / (1 + {growth['value']:g}%)")
+        out[year] = (
+            out[year - 1][0] * ratio,
+            grade,
+            f"P{year - 1} x ({now['value']:g} / {before['value']:g}) / (1 + {growth['value']:g}%)",
+        )
     return out
 
 
@@ -217,11 +308,21 @@ def _derived_rows(rows: list[dict]) -> list[dict]:
     derived = []
     deflator = tianjin_deflator(rows)
     for year, (value, grade, how) in deflator.items():
-        derived.append({"region": "tianjin", "variable": DEFLATOR, "year": year, "value": value,
-                        "unit": "index, 2020 = 1", "basis": "implicit GDP deflator", "confidence": grade,
-                        "source": "derived", "quote": "",
-                        "derivation": f"nominal levels / real growth: {how}; the chain stops where the "
-                                      "level basis changes (2024, fifth economic census)"})
+        derived.append(
+            {
+                "region": "tianjin",
+                "variable": DEFLATOR,
+                "year": year,
+                "value": value,
+                "unit": "index, 2020 = 1",
+                "basis": "implicit GDP deflator",
+                "confidence": grade,
+                "source": "derived",
+                "quote": "",
+                "derivation": f"nominal levels / real growth: {how}; the chain stops where the "
+                "level basis changes (2024, fifth economic census)",
+            }
+        )
     # real GDP index of Tianjin (2020 = 100), chained from published growth in both directions
     index = {2020: 100.0}
     grades = {2020: "A"}
@@ -239,20 +340,45 @@ def _derived_rows(rows: list[dict]) -> list[dict]:
         grades[year] = _worst(grades[year + 1], g["confidence"])
     for year in sorted(index):
         if year != 2020:
-            derived.append({"region": "tianjin", "variable": "GDP|Real Index", "year": year, "value": index[year],
-                            "unit": "index, 2020 = 100", "basis": "chained real growth", "confidence": grades[year],
-                            "source": "derived", "quote": "",
-                            "derivation": "chained from published real growth (never from levels across a break)"})
+            derived.append(
+                {
+                    "region": "tianjin",
+                    "variable": "GDP|Real Index",
+                    "year": year,
+                    "value": index[year],
+                    "unit": "index, 2020 = 100",
+                    "basis": "chained real growth",
+                    "confidence": grades[year],
+                    "source": "derived",
+                    "quote": "",
+                    "derivation": "chained from published real growth (never from levels across a break)",
+                }
+            )
     # district and Tianjin levels at 2020 prices
     for row in list(rows):
-        if row["variable"] != "GDP" or row["status"] != "used" or row["year"] not in deflator \
-                or row["year"] == 2020 or not row["basis"].startswith("fourth economic census"):
+        if (
+            row["variable"] != "GDP"
+            or row["status"] != "used"
+            or row["year"] not in deflator
+            or row["year"] == 2020
+            or not row["basis"].startswith("fourth economic census")
+        ):
             continue
         p, grade, _ = deflator[row["year"]]
-        derived.append({"region": row["region"], "variable": REAL_LEVEL, "year": row["year"],
-                        "value": row["value"] / p, "unit": UNIT_REAL, "basis": "fourth economic census (2019 revision)",
-                        "confidence": _worst(row["confidence"], grade), "source": row["source"], "quote": "",
-                        "derivation": f"published level {row['value']:g} / Tianjin GDP deflator {p:.5f}"})
+        derived.append(
+            {
+                "region": row["region"],
+                "variable": REAL_LEVEL,
+                "year": row["year"],
+                "value": row["value"] / p,
+                "unit": UNIT_REAL,
+                "basis": "fourth economic census (2019 revision)",
+                "confidence": _worst(row["confidence"], grade),
+                "source": row["source"],
+                "quote": "",
+                "derivation": f"published level {row['value']:g} / Tianjin GDP deflator {p:.5f}",
+            }
+        )
     # Tianjin structure from the sector levels; Binhai's 2023 tertiary share from its 2024 share and change
     for year in range(FIRST_YEAR, LAST_YEAR + 1):
         gdp = _used(rows, "tianjin", "GDP", year, UNIT_NOMINAL)
@@ -262,16 +388,36 @@ def _derived_rows(rows: list[dict]) -> list[dict]:
                 continue
             if _used(rows, "tianjin", f"Share|{stratum}", year) is not None:
                 continue
-            derived.append({"region": "tianjin", "variable": f"Share|{stratum}", "year": year,
-                            "value": 100 * va["value"] / gdp["value"], "unit": "% of GDP", "basis": gdp["basis"],
-                            "confidence": _worst(gdp["confidence"], va["confidence"]), "source": va["source"],
-                            "quote": "", "derivation": f"value added {va['value']:g} / GDP {gdp['value']:g}"})
+            derived.append(
+                {
+                    "region": "tianjin",
+                    "variable": f"Share|{stratum}",
+                    "year": year,
+                    "value": 100 * va["value"] / gdp["value"],
+                    "unit": "% of GDP",
+                    "basis": gdp["basis"],
+                    "confidence": _worst(gdp["confidence"], va["confidence"]),
+                    "source": va["source"],
+                    "quote": "",
+                    "derivation": f"value added {va['value']:g} / GDP {gdp['value']:g}",
+                }
+            )
     share = _used(rows, "binhai", "Share|Tertiary", 2024)
     if share is not None and "提高1.9个百分点" in share["quote"]:
-        derived.append({"region": "binhai", "variable": "Share|Tertiary", "year": 2023, "value": share["value"] - 1.9,
-                        "unit": "% of GDP", "basis": "share of current-price GDP", "confidence": share["confidence"],
-                        "source": share["source"], "quote": share["quote"],
-                        "derivation": "2024 share less its stated rise on 2023 (提高1.9个百分点)"})
+        derived.append(
+            {
+                "region": "binhai",
+                "variable": "Share|Tertiary",
+                "year": 2023,
+                "value": share["value"] - 1.9,
+                "unit": "% of GDP",
+                "basis": "share of current-price GDP",
+                "confidence": share["confidence"],
+                "source": share["source"],
+                "quote": share["quote"],
+                "derivation": "2024 share less its stated rise on 2023 (提高1.9个百分点)",
+            }
+        )
     for row in derived:
         row.setdefault("status", "used")
         row["_file"] = "derived"
@@ -355,8 +501,22 @@ def build_history(shared: Shared, co2_totals: dict[int, float]) -> pd.DataFrame:
             unit = "points per year"
         else:
             raise SourceError(f"history_metrics.csv {r.id}: unknown formula {r.formula}")
-        rows.append({"id": r.id, "region": r.region, "metric": r.metric, "variable": r.variable,
-                     "denominator": r.denominator, "start": start, "end": end, "value": rate, "unit": unit,
-                     "tolerance": float(r.tolerance), "fit": r.fit == "yes", "quality": "derived",
-                     "source": "; ".join(dict.fromkeys(sources)), "note": r.note})
+        rows.append(
+            {
+                "id": r.id,
+                "region": r.region,
+                "metric": r.metric,
+                "variable": r.variable,
+                "denominator": r.denominator,
+                "start": start,
+                "end": end,
+                "value": rate,
+                "unit": unit,
+                "tolerance": float(r.tolerance),
+                "fit": r.fit == "yes",
+                "quality": "derived",
+                "source": "; ".join(dict.fromkeys(sources)),
+                "note": r.note,
+            }
+        )
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -113,8 +113,7 @@ def build_national_io(shared: Shared, sectors: pd.DataFrame) -> NationalIO:
     }
     fd42_col = {"household": "TC", "government": "TC", "gfcf": "FU201", "inventory": "FU202", "exports": "EX"}
     fd153_parent = {
-        k: (Q @ (fd153["household"] + fd153["government"]) if fd42_col[k] == "TC" else Q @ v)
-        for k, v in fd153.items()
+        k: (Q @ (fd153["household"] + fd153["government"]) if fd42_col[k] == "TC" else Q @ v) for k, v in fd153.items()
     }
     Fd_piece = np.zeros((len(pieces), len(FINAL_DEMAND)))
     Fm_piece = np.zeros_like(Fd_piece)
@@ -138,7 +137,7 @@ def build_national_io(shared: Shared, sectors: pd.DataFrame) -> NationalIO:
         fixed = block[:, ~free].sum(axis=1)
         block[:, free] = _ras(block[:, free], im_piece[rows] - fixed, block[:, free].sum(axis=0))
         Zm_piece[rows] = block[:, : len(pieces)]
-        Fm_piece[rows] = block[:, len(pieces):]
+        Fm_piece[rows] = block[:, len(pieces) :]
     Zd_piece = total_Z - Zm_piece
     Fd_piece = total_F - Fm_piece
 

@@ -43,8 +43,6 @@ FACT_FILES = {
 _CITATION = re.compile(r"^(?P<file>\d{3}_[0-9a-f]{16}\.txt):L(?P<line>\d+)$")
 
 
-
-
 def default_shared() -> Path:
     env = os.environ.get("SIMCORE_SHARED")
     return Path(env) if env else REPO.parent / "shared"

@@ -19,31 +19,60 @@ import pandas as pd
 from .facts import _resolve_source
 from .sources import FACT_FILES, INPUTS, SEED_FILES, Shared, number_in_text
 
-COLUMNS = ["target_id", "region", "indicator", "variable", "denominator", "basis", "comparison", "year",
-           "value", "value_high", "unit", "kind", "value_2020", "source_2020", "not_modelled", "source", "note"]
+COLUMNS = [
+    "target_id",
+    "region",
+    "indicator",
+    "variable",
+    "denominator",
+    "basis",
+    "comparison",
+    "year",
+    "value",
+    "value_high",
+    "unit",
+    "kind",
+    "value_2020",
+    "source_2020",
+    "not_modelled",
+    "source",
+    "note",
+]
 
 _AT_LEAST = re.compile(r"at least|more than|minimum|lower bound|or more|以上|不低于|不少于|超过|力争|＞|>", re.I)
 _AT_MOST = re.compile(r"less than|upper bound|ceiling|以下|以内|不超过|控制在|低于|＜|<", re.I)
 
 _REASONS = [
-    (r"foreign trade|imports and exports|imports\+exports|import|fdi|foreign (capital|investment)|utilised|utilized",
-     "foreign trade and capital inflows: the model tracks exports out of Tianjin, not customs trade or FDI"),
+    (
+        r"foreign trade|imports and exports|imports\+exports|import|fdi|foreign (capital|investment)|utilised|utilized",
+        "foreign trade and capital inflows: the model tracks exports out of Tianjin, not customs trade or FDI",
+    ),
     (r"budget revenue|tax", "fiscal revenue is not modelled"),
     (r"private", "ownership (private-economy share) is not modelled"),
-    (r"r&d|patent|high-tech enterprises|enterprises|companies|listed|talent|incubat|market entities|gazelle|eaglet|"
-     r"institutions|maker|platform|agencies|funds|clusters|organisations|projects",
-     "innovation and enterprise counts are not modelled"),
-    (r"airport|\bport\b|teu|passenger|cargo|tourist|hotel|exhibition|container|shipping|channel|transport mode|"
-     r"green travel",
-     "transport and tourism volumes are not modelled (only their value added)"),
-    (r"pm2\.5|air quality|good-air|good air|water|forest|green|waste|sewage|wetland|shoreline|noise|plant index|"
-     r"effluent|soil|land plots|sponge|groundwater|\bcod\b|ecolog",
-     "environmental quality is not modelled"),
-    (r"school|kindergarten|enrol|physician|bed|hospital|medical|life expectancy|pension|elderly|sport|exercis|"
-     r"unemployment|income|jobs|insurance|childcare|community|schooling|welfare|barrier-free|services within",
-     "social services and labour-market indicators are not modelled"),
-    (r"km|road|station|substation|area|land|floor|bridge|greenway|park|pipeline|network|parcel|villages|towns",
-     "infrastructure and land quantities are not modelled"),
+    (
+        r"r&d|patent|high-tech enterprises|enterprises|companies|listed|talent|incubat|market entities|gazelle|eaglet|"
+        r"institutions|maker|platform|agencies|funds|clusters|organisations|projects",
+        "innovation and enterprise counts are not modelled",
+    ),
+    (
+        r"airport|\bport\b|teu|passenger|cargo|tourist|hotel|exhibition|container|shipping|channel|transport mode|"
+        r"green travel",
+        "transport and tourism volumes are not modelled (only their value added)",
+    ),
+    (
+        r"pm2\.5|air quality|good-air|good air|water|forest|green|waste|sewage|wetland|shoreline|noise|plant index|"
+        r"effluent|soil|land plots|sponge|groundwater|\bcod\b|ecolog",
+        "environmental quality is not modelled",
+    ),
+    (
+        r"school|kindergarten|enrol|physician|bed|hospital|medical|life expectancy|pension|elderly|sport|exercis|"
+        r"unemployment|income|jobs|insurance|childcare|community|schooling|welfare|barrier-free|services within",
+        "social services and labour-market indicators are not modelled",
+    ),
+    (
+        r"km|road|station|substation|area|land|floor|bridge|greenway|park|pipeline|network|parcel|villages|towns",
+        "infrastructure and land quantities are not modelled",
+    ),
 ]
 
 
@@ -70,7 +99,8 @@ def _comparison(indicator: str, quote: str) -> str:
 
 def _basis(value_kind: str) -> str:
     return {"average_growth": "avg_growth", "cumulative": "cumulative_sum", "reduction_pct": "change_vs_2020"}.get(
-        value_kind, "level")
+        value_kind, "level"
+    )
 
 
 def build_targets(shared: Shared) -> tuple[pd.DataFrame, list[str]]:
@@ -109,7 +139,9 @@ def build_targets(shared: Shared) -> tuple[pd.DataFrame, list[str]]:
                 "source_2020": "",
                 "not_modelled": "",
                 "source": citation,
-                "note": "" if isinstance(fact.target_kind, str) and fact.target_kind else "kind not labelled in the plan",
+                "note": ""
+                if isinstance(fact.target_kind, str) and fact.target_kind
+                else "kind not labelled in the plan",
             }
             hits = mapping[(mapping["region"] == region) & (mapping["line"] == str(fact.line))]
             hits = hits[[m in fact.indicator_en for m in hits["match"]]]
@@ -118,8 +150,9 @@ def build_targets(shared: Shared) -> tuple[pd.DataFrame, list[str]]:
             if len(hits) == 1:
                 m = hits.iloc[0]
                 used_maps.add(hits.index[0])
-                row.update(variable=m["variable"], denominator=m["denominator"], basis=m["basis"],
-                           comparison=m["comparison"])
+                row.update(
+                    variable=m["variable"], denominator=m["denominator"], basis=m["basis"], comparison=m["comparison"]
+                )
                 if m["kind"]:
                     row["kind"] = m["kind"]
                 if m["base_2020"]:
@@ -152,13 +185,26 @@ def build_targets(shared: Shared) -> tuple[pd.DataFrame, list[str]]:
             source = shared.external.loc[_external_row(shared, source), "source_url"]
         elif ":L" in source:
             shared.seed_line(source)  # the line must exist
-        rows.append({
-            "region": e.region, "indicator": e.indicator, "variable": e.variable, "denominator": e.denominator,
-            "basis": e.basis, "comparison": e.comparison, "year": int(e.year), "value": float(e.value),
-            "value_high": math.nan,
-            "unit": e.unit, "kind": e.kind, "value_2020": math.nan, "source_2020": "", "not_modelled": "" if e.variable else e.note.removeprefix("not modelled: "),
-            "source": source, "note": e.note if e.variable else "",
-        })
+        rows.append(
+            {
+                "region": e.region,
+                "indicator": e.indicator,
+                "variable": e.variable,
+                "denominator": e.denominator,
+                "basis": e.basis,
+                "comparison": e.comparison,
+                "year": int(e.year),
+                "value": float(e.value),
+                "value_high": math.nan,
+                "unit": e.unit,
+                "kind": e.kind,
+                "value_2020": math.nan,
+                "source_2020": "",
+                "not_modelled": "" if e.variable else e.note.removeprefix("not modelled: "),
+                "source": source,
+                "note": e.note if e.variable else "",
+            }
+        )
     table = pd.DataFrame(rows)
     table = table.sort_values(["region", "year", "source", "indicator"], kind="stable").reset_index(drop=True)
     table.insert(0, "target_id", [f"T{i + 1:03d}" for i in range(len(table))])
@@ -172,8 +218,12 @@ def _stem(indicator: str) -> str:
 def _find_restated(rows: list[dict], region: str, fact, value: float) -> dict | None:
     """An earlier row stating the same target again (same number, year, unit and indicator stem)."""
     for row in rows:
-        same = (row["region"] == region and row["unit"] == fact.unit and row["value"] == value
-                and row["year"] == _year(fact.year))
+        same = (
+            row["region"] == region
+            and row["unit"] == fact.unit
+            and row["value"] == value
+            and row["year"] == _year(fact.year)
+        )
         if not same:
             continue
         a, b = _stem(row["indicator"]), _stem(fact.indicator_en)

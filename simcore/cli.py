@@ -16,54 +16,88 @@ from simcore.errors import ScenarioError, SimcoreError
 from simcore.scenario.loader import parse_override
 
 SUMMARY_YEARS = (2020, 2025, 2035)
-COMPARE_VARIABLES = ("GDP", "Value Added|Manufacturing", "Energy Consumption", "Energy Intensity|GDP",
-                     "Emissions|CO2", "Carbon Intensity|GDP")
+COMPARE_VARIABLES = (
+    "GDP",
+    "Value Added|Manufacturing",
+    "Energy Consumption",
+    "Energy Intensity|GDP",
+    "Emissions|CO2",
+    "Carbon Intensity|GDP",
+)
 
 
 def _print_baseline(table) -> None:
-    cols = ["gdp", "primary_pct", "secondary_pct", "tertiary_pct", "manufacturing_pct", "fixed_investment",
-            "energy", "energy_intensity", "co2", "gdp_quality", "investment_quality", "energy_quality"]
-    print(f"{'region':<16}{'GDP':>10}{'prim%':>7}{'sec%':>7}{'tert%':>7}{'mfg%':>7}{'FAI':>9}"
-          f"{'energy':>9}{'EI':>7}{'CO2':>8}  quality (GDP / FAI / energy)")
+    cols = [
+        "gdp",
+        "primary_pct",
+        "secondary_pct",
+        "tertiary_pct",
+        "manufacturing_pct",
+        "fixed_investment",
+        "energy",
+        "energy_intensity",
+        "co2",
+        "gdp_quality",
+        "investment_quality",
+        "energy_quality",
+    ]
+    print(
+        f"{'region':<16}{'GDP':>10}{'prim%':>7}{'sec%':>7}{'tert%':>7}{'mfg%':>7}{'FAI':>9}"
+        f"{'energy':>9}{'EI':>7}{'CO2':>8}  quality (GDP / FAI / energy)"
+    )
     for region, row in table[cols].iterrows():
-        print(f"{region:<16}{row.gdp:>10,.1f}{row.primary_pct:>7.1f}{row.secondary_pct:>7.1f}"
-              f"{row.tertiary_pct:>7.1f}{row.manufacturing_pct:>7.1f}{row.fixed_investment:>9,.1f}"
-              f"{row.energy:>9,.0f}{row.energy_intensity:>7.3f}{row.co2:>8.2f}  "
-              f"{row.gdp_quality} / {row.investment_quality} / {row.energy_quality}")
+        print(
+            f"{region:<16}{row.gdp:>10,.1f}{row.primary_pct:>7.1f}{row.secondary_pct:>7.1f}"
+            f"{row.tertiary_pct:>7.1f}{row.manufacturing_pct:>7.1f}{row.fixed_investment:>9,.1f}"
+            f"{row.energy:>9,.0f}{row.energy_intensity:>7.3f}{row.co2:>8.2f}  "
+            f"{row.gdp_quality} / {row.investment_quality} / {row.energy_quality}"
+        )
     print("units: GDP and FAI 100 million CNY (2020 prices); energy 10^4 tce; EI tce per 10^4 CNY; CO2 Mt")
 
 
 def summary_table(table: pd.DataFrame, regions: list[str] | None = None) -> pd.DataFrame:
     """GDP, energy intensity and CO2 in 2020 / 2025 / 2035 by region, with growth and changes."""
     wide = table[table["year"].isin(SUMMARY_YEARS)].pivot_table(
-        index=["region", "variable"], columns="year", values="value")
+        index=["region", "variable"], columns="year", values="value"
+    )
     rows = []
     regions = regions or list(dict.fromkeys(table["region"]))
     for region in regions:
         g = wide.loc[(region, "GDP")]
         ei = wide.loc[(region, "Energy Intensity|GDP")]
         co2 = wide.loc[(region, "Emissions|CO2")]
-        rows.append({
-            "region": region,
-            "gdp_2020": g[2020], "gdp_2025": g[2025], "gdp_2035": g[2035],
-            "growth_21_25": 100 * ((g[2025] / g[2020]) ** (1 / 5) - 1),
-            "growth_26_35": 100 * ((g[2035] / g[2025]) ** (1 / 10) - 1),
-            "ei_2020": ei[2020], "ei_2025": ei[2025], "ei_2035": ei[2035],
-            "ei_change_25": 100 * (ei[2025] / ei[2020] - 1),
-            "co2_2020": co2[2020], "co2_2025": co2[2025], "co2_2035": co2[2035],
-        })
+        rows.append(
+            {
+                "region": region,
+                "gdp_2020": g[2020],
+                "gdp_2025": g[2025],
+                "gdp_2035": g[2035],
+                "growth_21_25": 100 * ((g[2025] / g[2020]) ** (1 / 5) - 1),
+                "growth_26_35": 100 * ((g[2035] / g[2025]) ** (1 / 10) - 1),
+                "ei_2020": ei[2020],
+                "ei_2025": ei[2025],
+                "ei_2035": ei[2035],
+                "ei_change_25": 100 * (ei[2025] / ei[2020] - 1),
+                "co2_2020": co2[2020],
+                "co2_2025": co2[2025],
+                "co2_2035": co2[2035],
+            }
+        )
     return pd.DataFrame(rows).set_index("region")
 
 
 def _print_summary(summary: pd.DataFrame) -> None:
-    print(f"{'':<16}{'GDP, 100 million CNY (2020 prices)':^51}{'energy intensity, tce/10^4 CNY':^33}"
-          f"{'CO2, Mt':^24}")
-    print(f"{'region':<16}{'2020':>9}{'2025':>9}{'2035':>9}{'%/yr 21-25':>12}{'%/yr 26-35':>12}"
-          f"{'2020':>8}{'2025':>8}{'2035':>8}{'25 vs 20':>9}{'2020':>8}{'2025':>8}{'2035':>8}")
+    print(f"{'':<16}{'GDP, 100 million CNY (2020 prices)':^51}{'energy intensity, tce/10^4 CNY':^33}{'CO2, Mt':^24}")
+    print(
+        f"{'region':<16}{'2020':>9}{'2025':>9}{'2035':>9}{'%/yr 21-25':>12}{'%/yr 26-35':>12}"
+        f"{'2020':>8}{'2025':>8}{'2035':>8}{'25 vs 20':>9}{'2020':>8}{'2025':>8}{'2035':>8}"
+    )
     for region, r in summary.iterrows():
-        print(f"{region:<16}{r.gdp_2020:>9,.0f}{r.gdp_2025:>9,.0f}{r.gdp_2035:>9,.0f}{r.growth_21_25:>12.2f}"
-              f"{r.growth_26_35:>12.2f}{r.ei_2020:>8.3f}{r.ei_2025:>8.3f}{r.ei_2035:>8.3f}"
-              f"{r.ei_change_25:>8.1f}%{r.co2_2020:>8.2f}{r.co2_2025:>8.2f}{r.co2_2035:>8.2f}")
+        print(
+            f"{region:<16}{r.gdp_2020:>9,.0f}{r.gdp_2025:>9,.0f}{r.gdp_2035:>9,.0f}{r.growth_21_25:>12.2f}"
+            f"{r.growth_26_35:>12.2f}{r.ei_2020:>8.3f}{r.ei_2025:>8.3f}{r.ei_2035:>8.3f}"
+            f"{r.ei_change_25:>8.1f}%{r.co2_2020:>8.2f}{r.co2_2025:>8.2f}{r.co2_2035:>8.2f}"
+        )
 
 
 def _overrides(args: argparse.Namespace) -> dict:
@@ -77,11 +111,14 @@ def _baseline_dir(args: argparse.Namespace) -> str | None:
 def cmd_run(args: argparse.Namespace) -> int:
     from simcore.results.run import run
 
-    results = run(args.scenario, overrides=_overrides(args), backend=args.backend,
-                  baseline=load_baseline(args.baseline))
+    results = run(
+        args.scenario, overrides=_overrides(args), backend=args.backend, baseline=load_baseline(args.baseline)
+    )
     prov = results.provenance
-    print(f"simcore {__version__} | scenario {prov['scenario']} | layers: {' <- '.join(prov['layers'])} | "
-          f"baseline {prov['baseline_checksum'][:12]}")
+    print(
+        f"simcore {__version__} | scenario {prov['scenario']} | layers: {' <- '.join(prov['layers'])} | "
+        f"baseline {prov['baseline_checksum'][:12]}"
+    )
     _print_summary(summary_table(results.table, list(load_baseline(args.baseline).regions.ids)))
     if args.out is not None:
         from simcore.results.writer import atomic_files, stage_results
@@ -135,8 +172,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def compare_tables(a: pd.DataFrame, b: pd.DataFrame, years=(2025, 2035),
-                   variables=COMPARE_VARIABLES) -> pd.DataFrame:
+def compare_tables(a: pd.DataFrame, b: pd.DataFrame, years=(2025, 2035), variables=COMPARE_VARIABLES) -> pd.DataFrame:
     """Differences between two result tables for the key variables in the given years."""
     keys = ["region", "variable", "unit", "year"]
     pick = lambda t: t[t["variable"].isin(variables) & t["year"].isin(years)][keys + ["value"]]  # noqa: E731
@@ -152,8 +188,15 @@ def compare_tables(a: pd.DataFrame, b: pd.DataFrame, years=(2025, 2035),
 def _monte_carlo(args: argparse.Namespace):
     from simcore.experiments.montecarlo import monte_carlo
 
-    return monte_carlo(args.scenario, draws=args.draws, seed=args.seed, overrides=_overrides(args),
-                       baseline=load_baseline(args.baseline), chunk_size=args.chunk_size, progress=True)
+    return monte_carlo(
+        args.scenario,
+        draws=args.draws,
+        seed=args.seed,
+        overrides=_overrides(args),
+        baseline=load_baseline(args.baseline),
+        chunk_size=args.chunk_size,
+        progress=True,
+    )
 
 
 def cmd_mc(args: argparse.Namespace) -> int:
@@ -163,8 +206,11 @@ def cmd_mc(args: argparse.Namespace) -> int:
     q = tuple(args.quantiles) if args.quantiles else DEFAULT_QUANTILES
     print(f"{mc.scenario}: {mc.n_draws} draws, seed {mc.seed}, {mc.provenance['variants']} baseline variant(s)")
     table = mc.quantiles(q)
-    key = table[(table["variable"].isin(("GDP", "Energy Intensity|GDP", "Emissions|CO2")))
-                & table["year"].isin((2025, 2035)) & (table["region"] == "tianjin")]
+    key = table[
+        (table["variable"].isin(("GDP", "Energy Intensity|GDP", "Emissions|CO2")))
+        & table["year"].isin((2025, 2035))
+        & (table["region"] == "tianjin")
+    ]
     with pd.option_context("display.width", 200, "display.float_format", "{:,.3f}".format):
         print(key.pivot_table(index=["variable", "year"], columns="quantile", values="value").to_string())
     if args.out is not None:
@@ -191,8 +237,9 @@ def cmd_fan(args: argparse.Namespace) -> int:
         if region not in baseline.regions.ids:
             raise SimcoreError(f"unknown region {region!r}; expected one of {', '.join(baseline.regions.ids)}")
         if variable not in KEY_VARIABLES:
-            raise SimcoreError(f"variable {variable!r} is not kept in Monte Carlo runs; one of: "
-                               f"{', '.join(KEY_VARIABLES)}")
+            raise SimcoreError(
+                f"variable {variable!r} is not kept in Monte Carlo runs; one of: {', '.join(KEY_VARIABLES)}"
+            )
     mc = _monte_carlo(args)
     q = tuple(sorted(set(DEFAULT_QUANTILES) | set(required_quantiles(args.preset))))
     table = mc.quantiles(q)
@@ -213,8 +260,12 @@ def _target_report(args: argparse.Namespace, results, baseline) -> pd.DataFrame:
     from simcore.scenario.loader import load_scenario
 
     scenario = load_scenario(args.scenario, overrides=_overrides(args), baseline=baseline)
-    return report(baseline.targets, table_getter(results.table),
-                  imposed=imposed_targets(baseline.targets, scenario, baseline), history=load_history(baseline))
+    return report(
+        baseline.targets,
+        table_getter(results.table),
+        imposed=imposed_targets(baseline.targets, scenario, baseline),
+        history=load_history(baseline),
+    )
 
 
 def cmd_targets(args: argparse.Namespace) -> int:
@@ -227,8 +278,7 @@ def cmd_targets(args: argparse.Namespace) -> int:
         scenario = load_scenario(args.scenario, overrides=_overrides(args), baseline=baseline)
         table = attainment(baseline.targets, mc.get, imposed_targets(baseline.targets, scenario, baseline))
         print(f"{mc.scenario}: probability of meeting each plan target over {mc.n_draws} draws (seed {mc.seed})")
-        cols = ["target_id", "region", "year", "comparison", "target", "median", "p05", "p95", "probability",
-                "status"]
+        cols = ["target_id", "region", "year", "comparison", "target", "median", "p05", "p95", "probability", "status"]
     else:
         from simcore.results.run import run
 
@@ -237,13 +287,23 @@ def cmd_targets(args: argparse.Namespace) -> int:
         counts = table["status"].value_counts()
         scored = int(counts.get("met", 0) + counts.get("exceeded", 0) + counts.get("missed", 0))
         unmodelled = int(table["status"].str.startswith("not modelled").sum())
-        print(f"{results.provenance['scenario']}: of {scored} projected targets {int(counts.get('met', 0))} met, "
-              f"{int(counts.get('exceeded', 0))} exceeded, {int(counts.get('missed', 0))} missed; "
-              f"{int(counts.get('imposed', 0))} imposed by the scenario (not scored); {unmodelled} of "
-              f"{len(table)} not modelled (reason in the status column)")
+        print(
+            f"{results.provenance['scenario']}: of {scored} projected targets {int(counts.get('met', 0))} met, "
+            f"{int(counts.get('exceeded', 0))} exceeded, {int(counts.get('missed', 0))} missed; "
+            f"{int(counts.get('imposed', 0))} imposed by the scenario (not scored); {unmodelled} of "
+            f"{len(table)} not modelled (reason in the status column)"
+        )
         cols = ["target_id", "region", "year", "comparison", "target", "assessed", "gap", "status"]
-    with pd.option_context("display.width", 250, "display.max_rows", 1000, "display.max_colwidth", 60,
-                           "display.float_format", "{:,.3f}".format):
+    with pd.option_context(
+        "display.width",
+        250,
+        "display.max_rows",
+        1000,
+        "display.max_colwidth",
+        60,
+        "display.float_format",
+        "{:,.3f}".format,
+    ):
         for region, part in table.groupby("seed_region", sort=False):
             print(f"\n== {region}")
             shown = part[cols].copy()
@@ -257,11 +317,20 @@ def cmd_targets(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from simcore.experiments.sweep import run_sweep
 
-    store = run_sweep(args.sweep, args.out, engine=args.engine, workers=args.workers, scheduler=args.scheduler,
-                      progress=not args.quiet, baseline_dir=_baseline_dir(args))
+    store = run_sweep(
+        args.sweep,
+        args.out,
+        engine=args.engine,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+        baseline_dir=_baseline_dir(args),
+    )
     done = "complete" if store.complete() else "incomplete"
-    print(f"{store.sweep.spec.name}: {store.sweep.n_runs} runs in {store.sweep.n_chunks} chunks, {done}; "
-          f"dataset {store.chunks} (runs.parquet, manifest.json beside it)")
+    print(
+        f"{store.sweep.spec.name}: {store.sweep.n_runs} runs in {store.sweep.n_chunks} chunks, {done}; "
+        f"dataset {store.chunks} (runs.parquet, manifest.json beside it)"
+    )
     return 0
 
 
@@ -272,8 +341,14 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from simcore.experiments.sensitivity import DEFAULT_OUTPUTS, sensitivity
     from simcore.plotting import sensitivity_bars
 
-    indices, runs = sensitivity(args.sweep, args.method, args.samples, tuple(args.output or DEFAULT_OUTPUTS),
-                                args.seed, baseline_dir=_baseline_dir(args))
+    indices, runs = sensitivity(
+        args.sweep,
+        args.method,
+        args.samples,
+        tuple(args.output or DEFAULT_OUTPUTS),
+        args.seed,
+        baseline_dir=_baseline_dir(args),
+    )
     with pd.option_context("display.width", 200, "display.float_format", "{:,.3f}".format):
         print(indices.to_string(index=False))
     if args.out is not None:
@@ -283,8 +358,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         with atomic_files(args.out) as path_for:
             indices.to_csv(path_for("sensitivity.csv"), index=False, float_format="%.10g")
             runs.to_csv(path_for("sensitivity_runs.csv"), index=False, float_format="%.10g")
-            sensitivity_bars(indices, value, error).savefig(path_for("sensitivity.png"), dpi=150,
-                                                            bbox_inches="tight")
+            sensitivity_bars(indices, value, error).savefig(path_for("sensitivity.png"), dpi=150, bbox_inches="tight")
         print(f"wrote {args.out / 'sensitivity.csv'}, sensitivity_runs.csv, sensitivity.png")
     return 0
 
@@ -292,39 +366,58 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from simcore.experiments.bands import run_calibration
 
-    result = run_calibration(args.scenario, args.fit_dir, args.scenario_out, args.report,
-                             load_baseline(args.baseline), vintage=args.vintage)
+    result = run_calibration(
+        args.scenario, args.fit_dir, args.scenario_out, args.report, load_baseline(args.baseline), vintage=args.vintage
+    )
     with pd.option_context("display.width", 200, "display.float_format", "{:,.4f}".format):
         print(result.parameters[["name", "value", "low", "high", "at_bound"]].to_string(index=False))
         print()
-        print(result.residuals[["id", "region", "metric", "variable", "history", "model", "tolerance",
-                                "status"]].to_string(index=False))
+        print(
+            result.residuals[
+                ["id", "region", "metric", "variable", "history", "model", "tolerance", "status"]
+            ].to_string(index=False)
+        )
     missed = int((result.residuals["status"] != "matched").sum())
     bound = int((result.parameters["at_bound"] != "").sum())
-    print(f"\n{len(result.residuals) - missed} of {len(result.residuals)} history targets matched; "
-          f"{bound} parameter(s) on a bound; vintage {result.vintage}; wrote {args.scenario_out}, "
-          f"{args.fit_dir}/trend_*.csv, {args.report}")
+    print(
+        f"\n{len(result.residuals) - missed} of {len(result.residuals)} history targets matched; "
+        f"{bound} parameter(s) on a bound; vintage {result.vintage}; wrote {args.scenario_out}, "
+        f"{args.fit_dir}/trend_*.csv, {args.report}"
+    )
     return 0
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     from simcore.experiments.backtest import backtest
 
-    bt = backtest(args.vintage, args.scenario, draws=args.draws, seed=args.seed,
-                  baseline=load_baseline(args.baseline), progress=not args.quiet)
+    bt = backtest(
+        args.vintage,
+        args.scenario,
+        draws=args.draws,
+        seed=args.seed,
+        baseline=load_baseline(args.baseline),
+        progress=not args.quiet,
+    )
     written = bt.write(args.out)
     with pd.option_context("display.width", 200, "display.float_format", "{:,.3f}".format):
         print(bt.summary.to_string(index=False))
-    print(f"\nvintage {bt.vintage}: {len(bt.table)} published figures compared; wrote "
-          f"{len(written)} files to {args.out}")
+    print(
+        f"\nvintage {bt.vintage}: {len(bt.table)} published figures compared; wrote {len(written)} files to {args.out}"
+    )
     return 0
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
     from simcore.analysis.solve import solve
 
-    solution = solve(args.scenario, args.target, args.lever, bounds=tuple(args.bounds) if args.bounds else None,
-                     overrides=_overrides(args), baseline=load_baseline(args.baseline))
+    solution = solve(
+        args.scenario,
+        args.target,
+        args.lever,
+        bounds=tuple(args.bounds) if args.bounds else None,
+        overrides=_overrides(args),
+        baseline=load_baseline(args.baseline),
+    )
     print(solution.summary())
     if args.write is not None:
         if not solution.found:
@@ -344,8 +437,16 @@ def cmd_decompose(args: argparse.Namespace) -> int:
     baseline = load_baseline(args.baseline)
     table = decompose_run(args.scenario, baseline, overrides=_overrides(args), regions=tuple(args.region or ()))
     wide = table.pivot_table(index=["region", "end"], columns="term", values="value", sort=False)
-    order = ["CO2 start", "Population", "GDP per Capita", "Structure", "Energy Intensity", "Carbon per Energy",
-             "Total change", "CO2 end"]
+    order = [
+        "CO2 start",
+        "Population",
+        "GDP per Capita",
+        "Structure",
+        "Energy Intensity",
+        "Carbon per Energy",
+        "Total change",
+        "CO2 end",
+    ]
     with pd.option_context("display.width", 200, "display.float_format", "{:,.2f}".format):
         print(f"CO2 change decomposition (additive LMDI-I, Mt CO2), scenario {table['scenario'].iloc[0]}")
         print(wide[order].to_string())
@@ -389,8 +490,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def scenario_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--set", action="append", metavar="KEY.PATH=VALUE",
-                       help="override a scenario key (repeatable), e.g. --set energy.grid_emission_factor=0.8")
+        p.add_argument(
+            "--set",
+            action="append",
+            metavar="KEY.PATH=VALUE",
+            help="override a scenario key (repeatable), e.g. --set energy.grid_emission_factor=0.8",
+        )
 
     run = sub.add_parser("run", help="project a scenario to 2035 and print the 2020/2025/2035 summary")
     run.add_argument("scenario", type=Path)
@@ -414,8 +519,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     def mc_options(p: argparse.ArgumentParser, draws_default: int | None = None) -> None:
         p.add_argument("scenario", type=Path)
-        p.add_argument("--draws", type=int, default=draws_default,
-                       help="Monte Carlo draws (default: the scenario's uncertainty.draws)")
+        p.add_argument(
+            "--draws",
+            type=int,
+            default=draws_default,
+            help="Monte Carlo draws (default: the scenario's uncertainty.draws)",
+        )
         p.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's seed, else 0)")
         p.add_argument("--chunk-size", type=int, default=2000, help="draws per kernel call")
         scenario_options(p)
@@ -458,8 +567,9 @@ def build_parser() -> argparse.ArgumentParser:
     sens.add_argument("--method", choices=("sobol", "morris"), default="sobol")
     sens.add_argument("--samples", type=int, default=64, help="base samples (Sobol) or trajectories (Morris)")
     sens.add_argument("--output", action="append", metavar="REGION:VARIABLE:YEAR")
-    sens.add_argument("--seed", type=int, default=None,
-                      help="seed of the design and bootstrap (default: the sweep file's seed)")
+    sens.add_argument(
+        "--seed", type=int, default=None, help="seed of the design and bootstrap (default: the sweep file's seed)"
+    )
     sens.add_argument("--out", type=Path, default=None, help="write sensitivity.csv and sensitivity.png here")
     sens.set_defaults(func=cmd_sensitivity)
 
@@ -468,14 +578,22 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--fit-dir", type=Path, default=Path("calibration/fit"))
     cal.add_argument("--scenario-out", type=Path, default=Path("scenarios/calibrated_trend.yaml"))
     cal.add_argument("--report", type=Path, default=Path("docs/calibration.md"))
-    cal.add_argument("--vintage", type=int, default=None,
-                     help="last year of history the fit may read (default: the latest in the history table)")
+    cal.add_argument(
+        "--vintage",
+        type=int,
+        default=None,
+        help="last year of history the fit may read (default: the latest in the history table)",
+    )
     cal.set_defaults(func=cmd_calibrate)
 
     bt = sub.add_parser("backtest", help="calibrate at a vintage, project, compare with every later published figure")
     bt.add_argument("--vintage", type=int, default=2020, help="last year of history the calibration may read")
-    bt.add_argument("--scenario", type=Path, default=Path("scenarios/baseline.yaml"),
-                    help="trend scenario whose free parameters are fitted")
+    bt.add_argument(
+        "--scenario",
+        type=Path,
+        default=Path("scenarios/baseline.yaml"),
+        help="trend scenario whose free parameters are fitted",
+    )
     bt.add_argument("--draws", type=int, default=0, help="Monte Carlo draws for band coverage and fan charts")
     bt.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo")
     bt.add_argument("--out", type=Path, required=True, help="folder for backtest.csv, the summary and the fans")
@@ -484,11 +602,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     solve = sub.add_parser("solve", help="find the lever value that meets a target (goal seeking)")
     solve.add_argument("scenario", type=Path)
-    solve.add_argument("--target", required=True,
-                       help="'REGION: VARIABLE [growth|share|change] YEAR[-YEAR] OP VALUE[%%]' or a target id (T045)")
-    solve.add_argument("--lever", required=True,
-                       help="investment.REGION | exports | exports.REGION | efficiency.KEY | grid.YEAR | tfp | "
-                            "a dotted scenario path")
+    solve.add_argument(
+        "--target",
+        required=True,
+        help="'REGION: VARIABLE [growth|share|change] YEAR[-YEAR] OP VALUE[%%]' or a target id (T045)",
+    )
+    solve.add_argument(
+        "--lever",
+        required=True,
+        help="investment.REGION | exports | exports.REGION | efficiency.KEY | grid.YEAR | tfp | a dotted scenario path",
+    )
     solve.add_argument("--bounds", type=float, nargs=2, metavar=("LOW", "HIGH"), default=None)
     solve.add_argument("--write", type=Path, default=None, help="write the solved scenario as YAML")
     scenario_options(solve)
@@ -504,7 +627,8 @@ def build_parser() -> argparse.ArgumentParser:
     base = sub.add_parser("baseline", help="inspect and check the 2020 baseline")
     base_sub = base.add_subparsers(dest="baseline_command", required=True)
     base_sub.add_parser("check", help="verify the accounting identities and published totals").set_defaults(
-        func=cmd_baseline_check)
+        func=cmd_baseline_check
+    )
     base_sub.add_parser("show", help="print the 2020 baseline by region").set_defaults(func=cmd_baseline_show)
     return parser
 
@@ -523,8 +647,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:
-        print("simcore: interrupted; finished work is kept (rerun a sweep with the same command to resume)",
-              file=sys.stderr)
+        print(
+            "simcore: interrupted; finished work is kept (rerun a sweep with the same command to resume)",
+            file=sys.stderr,
+        )
         return 130
 
 

@@ -26,12 +26,27 @@ class Preset:
 
 
 PRESETS = {
-    "boe": Preset("boe", (0.9, 0.7, 0.5, 0.3, 0.1), ("#f4c7c3", "#eaa09a", "#df7a72", "#d3544b", "#c62d23"),
-                  "#7f1d17", "Bank of England style: shades for the central 10% to 90% of outcomes"),
-    "riksbank": Preset("riksbank", (0.9, 0.75, 0.5), ("#c6dbef", "#6baed6", "#2171b5"), "#08306b",
-                       "Riksbank style: 50%, 75% and 90% uncertainty bands"),
-    "norges": Preset("norges", (0.9, 0.7, 0.5, 0.3), ("#d9e6f2", "#a9c4de", "#789fc6", "#4a77a8"), "#1f3f66",
-                     "Norges Bank style: 30%, 50%, 70% and 90% bands"),
+    "boe": Preset(
+        "boe",
+        (0.9, 0.7, 0.5, 0.3, 0.1),
+        ("#f4c7c3", "#eaa09a", "#df7a72", "#d3544b", "#c62d23"),
+        "#7f1d17",
+        "Bank of England style: shades for the central 10% to 90% of outcomes",
+    ),
+    "riksbank": Preset(
+        "riksbank",
+        (0.9, 0.75, 0.5),
+        ("#c6dbef", "#6baed6", "#2171b5"),
+        "#08306b",
+        "Riksbank style: 50%, 75% and 90% uncertainty bands",
+    ),
+    "norges": Preset(
+        "norges",
+        (0.9, 0.7, 0.5, 0.3),
+        ("#d9e6f2", "#a9c4de", "#789fc6", "#4a77a8"),
+        "#1f3f66",
+        "Norges Bank style: 30%, 50%, 70% and 90% bands",
+    ),
 }
 
 
@@ -48,8 +63,9 @@ def target_points(targets: pd.DataFrame | None, region: str, variable: str, star
     """Plan targets that can be drawn on ``variable``'s axis: (year, value, label)."""
     if targets is None or targets.empty:
         return []
-    rows = targets[(targets["region"] == region) & (targets["variable"] == variable)
-                   & (targets["denominator"].fillna("") == "")]
+    rows = targets[
+        (targets["region"] == region) & (targets["variable"] == variable) & (targets["denominator"].fillna("") == "")
+    ]
     points = []
     for r in rows.itertuples(index=False):
         years = int(r.year) - 2020
@@ -82,9 +98,17 @@ def _series(quantiles: pd.DataFrame, region: str, variable: str) -> pd.DataFrame
     return part.pivot_table(index="year", columns="quantile", values="value").sort_index()
 
 
-def fan_chart(quantiles: pd.DataFrame, region: str, variable: str, preset: str = "boe",
-              targets: pd.DataFrame | None = None, ax=None, n_draws: int | None = None, seed: int | None = None,
-              caption: bool = True):
+def fan_chart(
+    quantiles: pd.DataFrame,
+    region: str,
+    variable: str,
+    preset: str = "boe",
+    targets: pd.DataFrame | None = None,
+    ax=None,
+    n_draws: int | None = None,
+    seed: int | None = None,
+    caption: bool = True,
+):
     """Draw one fan chart and return its Axes.
 
     Bands are drawn from the 2020 value (the calibrated baseline) outwards; each band's label states its
@@ -104,14 +128,20 @@ def fan_chart(quantiles: pd.DataFrame, region: str, variable: str, preset: str =
         _, ax = plt.subplots(figsize=(7.5, 4.5))
     for coverage, colour in zip(p.coverages, p.colours):
         lo, hi = round((1 - coverage) / 2, 6), round((1 + coverage) / 2, 6)
-        ax.fill_between(years, wide[lo], wide[hi], color=colour, linewidth=0, label=f"{coverage:.0%} band",
-                        zorder=1)
+        ax.fill_between(years, wide[lo], wide[hi], color=colour, linewidth=0, label=f"{coverage:.0%} band", zorder=1)
     ax.plot(years, wide[0.5], color=p.line, linewidth=2, label="median", zorder=3)
     unit = quantiles.loc[(quantiles["region"] == region) & (quantiles["variable"] == variable), "unit"].iloc[0]
     points = target_points(targets, region, variable, float(wide[0.5].iloc[0]))
     for k, (year, value, label) in enumerate(points):
-        ax.plot([year], [value], marker="D", color="black", linestyle="none", zorder=4,
-                label="plan target" if k == 0 else None)
+        ax.plot(
+            [year],
+            [value],
+            marker="D",
+            color="black",
+            linestyle="none",
+            zorder=4,
+            label="plan target" if k == 0 else None,
+        )
         ax.annotate(label, (year, value), textcoords="offset points", xytext=(6, 6), fontsize=7)
     ax.set_title(f"{variable}, {region}")
     ax.set_xlabel("year")
@@ -124,15 +154,23 @@ def fan_chart(quantiles: pd.DataFrame, region: str, variable: str, preset: str =
         seeded = f" (seed {seed})" if seed is not None else ""
         bands = ", ".join(f"{c:.0%}" for c in sorted(p.coverages))
         target_note = "diamonds: plan targets" if points else "no plan target for this variable"
-        text = (f"Shaded bands hold the central {bands} of {draws}{seeded}; line: median; bands start from the "
-                f"2020 baseline; {target_note}.")
+        text = (
+            f"Shaded bands hold the central {bands} of {draws}{seeded}; line: median; bands start from the "
+            f"2020 baseline; {target_note}."
+        )
         ax.text(0.0, -0.16, textwrap.fill(text, 105), transform=ax.transAxes, fontsize=7, va="top")
     return ax
 
 
-def fan_figure(quantiles: pd.DataFrame, panels: list[tuple[str, str]], preset: str = "boe",
-               targets: pd.DataFrame | None = None, n_draws: int | None = None, seed: int | None = None,
-               ncols: int | None = None):
+def fan_figure(
+    quantiles: pd.DataFrame,
+    panels: list[tuple[str, str]],
+    preset: str = "boe",
+    targets: pd.DataFrame | None = None,
+    n_draws: int | None = None,
+    seed: int | None = None,
+    ncols: int | None = None,
+):
     """Several fan charts (region, variable pairs) in one figure; returns the Figure."""
     import matplotlib.pyplot as plt
 
@@ -154,8 +192,9 @@ def sensitivity_bars(indices: pd.DataFrame, value: str = "ST", error: str | None
     import matplotlib.pyplot as plt
 
     outputs = list(dict.fromkeys(indices["output"]))
-    fig, axes = plt.subplots(len(outputs), 1, figsize=(7, 1.2 + 0.45 * indices["parameter"].nunique() * len(outputs)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(outputs), 1, figsize=(7, 1.2 + 0.45 * indices["parameter"].nunique() * len(outputs)), squeeze=False
+    )
     for ax, output in zip(axes[:, 0], outputs):
         part = indices[indices["output"] == output].sort_values(value)
         xerr = part[error].to_numpy() if error and error in part else None
@@ -211,8 +250,16 @@ def waterfall_figure(table: pd.DataFrame, regions: list[str]):
     return fig
 
 
-__all__ = ["PRESETS", "fan_chart", "fan_figure", "required_quantiles", "sensitivity_bars", "target_points",
-           "waterfall", "waterfall_figure"]
+__all__ = [
+    "PRESETS",
+    "fan_chart",
+    "fan_figure",
+    "required_quantiles",
+    "sensitivity_bars",
+    "target_points",
+    "waterfall",
+    "waterfall_figure",
+]
 
 
 def backtest_fan(quantiles: pd.DataFrame, table: pd.DataFrame, variable: str, vintage: int):

@@ -12,8 +12,16 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "data" / "golden" / "baseline.csv"
-VARIABLES = ("GDP", "Value Added|Manufacturing", "Value Added|Tertiary", "Investment|Fixed Assets",
-             "Energy Consumption", "Energy Intensity|GDP", "Emissions|CO2", "Carbon Intensity|GDP")
+VARIABLES = (
+    "GDP",
+    "Value Added|Manufacturing",
+    "Value Added|Tertiary",
+    "Investment|Fixed Assets",
+    "Energy Consumption",
+    "Energy Intensity|GDP",
+    "Emissions|CO2",
+    "Carbon Intensity|GDP",
+)
 
 
 def golden_frame():

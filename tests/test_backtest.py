@@ -69,7 +69,7 @@ def test_backtest_compares_every_later_figure(baseline, repo_path):
     # the summary's RMSE over all horizons is the RMSE of the rows
     row = bt.summary[(bt.summary["variable"] == "GDP|Real Growth") & (bt.summary["horizon"] == "all")].iloc[0]
     g = bt.table[bt.table["variable"] == "GDP|Real Growth"]["error"]
-    assert row["rmse"] == pytest.approx(float(np.sqrt((g ** 2).mean())))
+    assert row["rmse"] == pytest.approx(float(np.sqrt((g**2).mean())))
 
 
 def test_backtest_after_the_last_year_says_there_is_nothing_to_compare(baseline, repo_path):
@@ -80,14 +80,35 @@ def test_backtest_after_the_last_year_says_there_is_nothing_to_compare(baseline,
 def test_backtest_cli_writes_its_tables_and_fans(tmp_path, repo_path):
     from simcore.cli import main
 
-    assert main(["backtest", "--vintage", "2020", "--draws", "64", "--seed", "2", "--quiet",
-                 "--scenario", str(repo_path / SCENARIO), "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "backtest",
+                "--vintage",
+                "2020",
+                "--draws",
+                "64",
+                "--seed",
+                "2",
+                "--quiet",
+                "--scenario",
+                str(repo_path / SCENARIO),
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     names = {p.name for p in tmp_path.iterdir()}
     assert {"backtest.csv", "backtest_summary.csv", "backtest_summary.md", "fan_gdp_real_growth.png"} <= names
     table = pd.read_csv(tmp_path / "backtest.csv")
     assert table["q_position"].between(0, 1).all()
-    assert main(["backtest", "--vintage", "2024", "--scenario", str(repo_path / SCENARIO),
-                 "--out", str(tmp_path / "none")]) == 2
+    assert (
+        main(
+            ["backtest", "--vintage", "2024", "--scenario", str(repo_path / SCENARIO), "--out", str(tmp_path / "none")]
+        )
+        == 2
+    )
     assert not (tmp_path / "none" / "backtest.csv").exists()
 
 
@@ -98,9 +119,14 @@ def test_monte_carlo_median_is_the_central_run(repo_path):
 
     central = simcore.run(repo_path / SCENARIO)
     mc = monte_carlo(repo_path / SCENARIO, draws=400, seed=5)
-    for region, variable, tolerance in (("tianjin", "GDP", 0.01), ("tianjin", "Emissions|CO2", 0.025),
-                                        ("tianjin", "Energy Consumption", 0.025), ("binhai", "GDP", 0.05),
-                                        ("dongli", "GDP", 0.05), ("ziya", "GDP", 0.05)):
+    for region, variable, tolerance in (
+        ("tianjin", "GDP", 0.01),
+        ("tianjin", "Emissions|CO2", 0.025),
+        ("tianjin", "Energy Consumption", 0.025),
+        ("binhai", "GDP", 0.05),
+        ("dongli", "GDP", 0.05),
+        ("ziya", "GDP", 0.05),
+    ):
         median = np.median(mc.get(region, variable), axis=0)
         path = central.series(region, variable).to_numpy()
         np.testing.assert_allclose(median, path, rtol=tolerance, err_msg=f"{region} {variable}")
@@ -111,8 +137,11 @@ def test_the_default_trend_is_a_nowcast_of_the_published_growth(baseline, repo_p
     points; solved to 1e-5), and the pins can be switched off."""
     results = simcore.run(repo_path / SCENARIO, baseline=baseline)
     hist = load_history(baseline)
-    growth = hist[(hist["variable"] == "GDP|Real Growth") & hist["year"].between(2021, 2024)
-                  & hist["region"].isin(baseline.regions.ids)]
+    growth = hist[
+        (hist["variable"] == "GDP|Real Growth")
+        & hist["year"].between(2021, 2024)
+        & hist["region"].isin(baseline.regions.ids)
+    ]
     assert {"tianjin", "binhai", "dongli"} <= set(growth["region"])
     assert set(growth[growth["region"] == "tianjin"]["year"]) == {2021, 2022, 2023, 2024}
     for r in growth.itertuples(index=False):

@@ -34,8 +34,7 @@ def test_checksum_is_stable_and_labels_are_complete(baseline):
 def test_leaves_add_up_to_published_tianjin_totals(baseline):
     control = baseline.accounts.query("region == 'tianjin' and sector == 'total'").set_index("variable")["value"]
     assert baseline.gdp.sum() == pytest.approx(14083.73, rel=1e-9)
-    for variable, aggregate in (("va_primary", "primary"), ("va_secondary", "secondary"),
-                                ("va_tertiary", "tertiary")):
+    for variable, aggregate in (("va_primary", "primary"), ("va_secondary", "secondary"), ("va_tertiary", "tertiary")):
         leaves = (baseline.value_added @ baseline.sectors.aggregate(aggregate)).sum()
         assert leaves == pytest.approx(control[variable], rel=1e-3)
     assert baseline.population.sum() == pytest.approx(control["population"], rel=1e-9)
@@ -88,11 +87,20 @@ def test_every_account_row_is_sourced_and_flagged(baseline):
     assert set(acc["quality"]) <= {"published", "derived", "estimated"}
     est = acc[acc["quality"] == "estimated"]
     assert ((est["low"] <= est["value"] + 1e-9) & (est["value"] <= est["high"] + 1e-9)).all()
-    required = {"gross_output", "value_added", "household_consumption", "government_consumption", "gfcf",
-                "exports_outside", "imports_outside", "capital_stock"}
+    required = {
+        "gross_output",
+        "value_added",
+        "household_consumption",
+        "government_consumption",
+        "gfcf",
+        "exports_outside",
+        "imports_outside",
+        "capital_stock",
+    }
     assert required <= set(acc["variable"])
     assert {"gdp", "population", "employment", "fixed_asset_investment"} <= set(
-        acc.loc[acc["sector"] == "total", "variable"])
+        acc.loc[acc["sector"] == "total", "variable"]
+    )
 
 
 def test_published_figures_keep_their_seed_citation(baseline):

@@ -17,8 +17,12 @@ def _timing(case, size, impl, seconds, **notes):
 def test_leontief_case_checks_agreement_and_reports_every_implementation():
     out = cases.leontief(sizes=(12, 24), batch=5, repeats=1)
     impls = {t.implementation for t in out}
-    assert {"scipy LU + numba block solve", "numpy per-rhs loop", "LAPACK dgesv (one call)",
-            "simcore.leontief_solve"} <= impls
+    assert {
+        "scipy LU + numba block solve",
+        "numpy per-rhs loop",
+        "LAPACK dgesv (one call)",
+        "simcore.leontief_solve",
+    } <= impls
     assert all(t.min_s <= t.median_s <= t.max_s for t in out)
     assert {t.size for t in out} >= {"n=12, 5 rhs", "n=24, 5 rhs"}
     # the same useful FLOP count for every implementation of a case
@@ -58,9 +62,13 @@ def test_assess_reports_each_target_met_or_missed_from_the_measurements():
 
 def test_compare_reads_two_reports_and_flags_changes(tmp_path, capsys):
     def report(seconds):
-        return {"mode": "quick", "machine": {"cpu": "test cpu"},
-                "cases": [{"case": "leontief batch", "size": "n=42, 200 rhs", "implementation": "numba",
-                           "median_s": seconds}]}
+        return {
+            "mode": "quick",
+            "machine": {"cpu": "test cpu"},
+            "cases": [
+                {"case": "leontief batch", "size": "n=42, 200 rhs", "implementation": "numba", "median_s": seconds}
+            ],
+        }
 
     old, new = tmp_path / "old.json", tmp_path / "new.json"
     old.write_text(json.dumps(report(1.0)))
@@ -81,8 +89,10 @@ def test_targets_not_measured_are_reported_as_not_run():
 
 def test_sweep_target_is_predicted_from_two_sizes_without_charging_start_up_per_scenario():
     # 5 s start-up + 10 ms per scenario: 400 -> 9 s, 1200 -> 17 s; 10^4 -> 105 s (met), not 10^4 * 9/400 s
-    timings = [_timing("sweep", "400 scenarios", "local, 2 workers", 9.0, scenarios_per_s=400 / 9.0),
-               _timing("sweep", "1200 scenarios", "local, 2 workers", 17.0, scenarios_per_s=1200 / 17.0)]
+    timings = [
+        _timing("sweep", "400 scenarios", "local, 2 workers", 9.0, scenarios_per_s=400 / 9.0),
+        _timing("sweep", "1200 scenarios", "local, 2 workers", 17.0, scenarios_per_s=1200 / 17.0),
+    ]
     row = bench._sweep_target(timings)
     assert row["met"] and row["value"].startswith("1.75 min predicted")
     assert "start 5.0 s + 10.0 ms per scenario" in row["note"]

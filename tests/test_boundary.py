@@ -17,8 +17,18 @@ from simcore.model.levers import Paths, compile_scenario
 from simcore.model.system import System, system_for
 from simcore.scenario.loader import load_scenario
 
-STEPS = ("capacity_and_shares", "outside_demand", "investment_demand", "substitution", "share_targets",
-         "accounting", "household_factor", "lu_solve_block", "solve_small", "simulate")
+STEPS = (
+    "capacity_and_shares",
+    "outside_demand",
+    "investment_demand",
+    "substitution",
+    "share_targets",
+    "accounting",
+    "household_factor",
+    "lu_solve_block",
+    "solve_small",
+    "simulate",
+)
 
 
 def _fields_read(module) -> dict[str, set[str]]:
@@ -64,8 +74,9 @@ def test_the_python_objects_carry_the_declared_fields():
 
 
 def test_fuel_and_source_positions_follow_the_baseline_order():
-    assert [kernels.COAL, kernels.OIL, kernels.GAS, kernels.NONFOSSIL, kernels.INFLOW] == \
-        [FUELS.index(f) for f in ("coal", "oil", "gas", "nonfossil", "electricity_inflow")]
+    assert [kernels.COAL, kernels.OIL, kernels.GAS, kernels.NONFOSSIL, kernels.INFLOW] == [
+        FUELS.index(f) for f in ("coal", "oil", "gas", "nonfossil", "electricity_inflow")
+    ]
     assert kernels.PROCESS == CO2_SOURCES.index("process")
 
 
@@ -129,12 +140,18 @@ def test_demand_steps_match_their_twins(baseline, plan, step):
     k_state = {k: v.copy() for k, v in state.items()}
     w_state = {k: v.copy() for k, v in state.items()}
     kern, twin = getattr(kernels, step), getattr(reference, step)
-    names = {"capacity_and_shares": ["invest", "K", "log_x_cum", "log_tfp", "rho"],
-             "outside_demand": ["log_x_cum", "rho", "f"],
-             "investment_demand": ["invest", "gdp", "rho", "f"],
-             "substitution": ["eff_cum", "x", "gdp", "sv", "f"]}[step]
-    lead = {"capacity_and_shares": (sy, pa, dr), "outside_demand": (sy,), "investment_demand": (sy, pa),
-            "substitution": (sy, pa, t)}[step]
+    names = {
+        "capacity_and_shares": ["invest", "K", "log_x_cum", "log_tfp", "rho"],
+        "outside_demand": ["log_x_cum", "rho", "f"],
+        "investment_demand": ["invest", "gdp", "rho", "f"],
+        "substitution": ["eff_cum", "x", "gdp", "sv", "f"],
+    }[step]
+    lead = {
+        "capacity_and_shares": (sy, pa, dr),
+        "outside_demand": (sy,),
+        "investment_demand": (sy, pa),
+        "substitution": (sy, pa, t),
+    }[step]
     for d in range(D):
         extra = (d, t) if step == "capacity_and_shares" else ()
         kern(*lead, *extra, *(k_state[k][d] for k in names))
@@ -166,11 +183,16 @@ def test_accounting_matches_its_twin(baseline, plan):
     st = _state(baseline, system, D, seed=9)
     ok, tw = allocate(D, baseline), allocate(D, baseline)
     sy, pa, _, out_k = kernel_args(system, paths, _draw_set(paths, baseline.n_region, D), ok)
-    codes = [kernels.accounting(sy, pa, d, t, st["x"][d], st["K"][d], st["eff_cum"][d], st["grid"][d],
-                                st["gdp"][d], st["sv"][d], out_k) for d in range(D)]
+    codes = [
+        kernels.accounting(
+            sy, pa, d, t, st["x"][d], st["K"][d], st["eff_cum"][d], st["grid"][d], st["gdp"][d], st["sv"][d], out_k
+        )
+        for d in range(D)
+    ]
     out_w = kernel_args(system, paths, _draw_set(paths, baseline.n_region, D), tw)[3]
-    twin_codes = reference.accounting(sy, pa, np.arange(D), t, st["x"], st["K"], st["eff_cum"], st["grid"],
-                                      st["gdp"], st["sv"], out_w)
+    twin_codes = reference.accounting(
+        sy, pa, np.arange(D), t, st["x"], st["K"], st["eff_cum"], st["grid"], st["gdp"], st["sv"], out_w
+    )
     np.testing.assert_array_equal(codes, twin_codes)
     assert (np.asarray(codes) == kernels.OK).all()
     for name in ("va", "capital", "energy_cell", "energy", "co2", "co2_cell"):
@@ -192,8 +214,11 @@ def test_negative_energy_is_raised_with_its_draw_year_region_and_fuel(baseline, 
     system, paths = plan
     broken = dataclasses.replace(system, nf0=-system.nf0)  # a sign error in a non-fossil intensity
     draws = _draw_set(paths, baseline.n_region, 2)
-    with pytest.raises(ProjectionError, match=r"2 draw\(s\) failed, first draw 0 in 2020: energy use turned "
-                                              r"negative in \w+, energy\|nonfossil = -") as info:
+    with pytest.raises(
+        ProjectionError,
+        match=r"2 draw\(s\) failed, first draw 0 in 2020: energy use turned "
+        r"negative in \w+, energy\|nonfossil = -",
+    ) as info:
         project(broken, paths, draws, baseline, backend=backend)
     d, year, region, variable, value = info.value.where[0]
     assert (d, year, variable) == (0, 2020, "energy|nonfossil") and region in baseline.leaves and value < 0
@@ -207,8 +232,11 @@ def test_negative_co2_is_raised_with_its_source(baseline, plan, backend):
     elec = paths.elec.copy()
     elec[baseline.sectors.index("steel"), 5:] = 1.5  # electrifying 150% of fossil use: negative coal and CO2
     draws = _draw_set(paths, baseline.n_region, 1)
-    with pytest.raises(ProjectionError, match=r"first draw 0 in 2025: CO2 emissions turned negative in \w+, "
-                                              r"CO2\|(coal|oil|gas) = -"):
+    with pytest.raises(
+        ProjectionError,
+        match=r"first draw 0 in 2025: CO2 emissions turned negative in \w+, "
+        r"CO2\|(coal|oil|gas) = -",
+    ):
         project(system, dataclasses.replace(paths, elec=elec), draws, baseline, backend=backend)
 
 

@@ -6,9 +6,21 @@ import pytest
 from simcore import run
 from simcore.baseline.tables import baseline_summary
 
-ADDITIVE = ("GDP", "Gross Output", "Investment|Fixed Assets", "Capital Stock", "Population", "Employment",
-            "Energy Consumption", "Energy Consumption|Coal", "Energy Consumption|Industry", "Emissions|CO2",
-            "Value Added|Manufacturing", "Value Added|Steel", "Value Added|Tertiary")
+ADDITIVE = (
+    "GDP",
+    "Gross Output",
+    "Investment|Fixed Assets",
+    "Capital Stock",
+    "Population",
+    "Employment",
+    "Energy Consumption",
+    "Energy Consumption|Coal",
+    "Energy Consumption|Industry",
+    "Emissions|CO2",
+    "Value Added|Manufacturing",
+    "Value Added|Steel",
+    "Value Added|Tertiary",
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +43,12 @@ def test_2020_outputs_equal_the_baseline(trend, plan, baseline):
             assert y0[(region, "Energy Consumption")] == pytest.approx(summary.loc[region, "energy"], rel=1e-12)
             assert y0[(region, "Emissions|CO2")] == pytest.approx(summary.loc[region, "co2"], rel=1e-12)
             assert y0[(region, "Investment|Fixed Assets")] == pytest.approx(
-                summary.loc[region, "fixed_investment"], rel=1e-12)
+                summary.loc[region, "fixed_investment"], rel=1e-12
+            )
         va = t[(t["year"] == 2020) & (t["variable"] == "Value Added|Steel") & (t["region"] == "dongli")]["value"]
-        assert float(va.iloc[0]) == pytest.approx(baseline.value_added[baseline.leaves.index("dongli"),
-                                                                       baseline.sectors.index("steel")], rel=1e-12)
+        assert float(va.iloc[0]) == pytest.approx(
+            baseline.value_added[baseline.leaves.index("dongli"), baseline.sectors.index("steel")], rel=1e-12
+        )
 
 
 def test_aggregates_equal_sums_of_their_leaves_every_year(plan, baseline):
@@ -55,8 +69,10 @@ def test_sectors_sum_to_gdp_and_fuels_to_energy(plan, baseline):
         assert sectors == pytest.approx(year[(region, "GDP")], rel=1e-12)
         strata = sum(year[(region, f"Value Added|{s}")] for s in ("Primary", "Secondary", "Tertiary"))
         assert strata == pytest.approx(year[(region, "GDP")], rel=1e-12)
-        fuels = sum(year[(region, f"Energy Consumption|{f}")]
-                    for f in ("Coal", "Oil", "Gas", "Non-fossil", "Electricity Inflow"))
+        fuels = sum(
+            year[(region, f"Energy Consumption|{f}")]
+            for f in ("Coal", "Oil", "Gas", "Non-fossil", "Electricity Inflow")
+        )
         assert fuels == pytest.approx(year[(region, "Energy Consumption")], rel=1e-12)
         parts = sum(year[(region, f"Emissions|CO2|{p}")] for p in ("Coal", "Oil", "Gas", "Process"))
         assert parts == pytest.approx(year[(region, "Emissions|CO2")], rel=1e-12)
@@ -68,9 +84,19 @@ def test_table_is_canonical(plan, baseline):
     assert not t.duplicated(["region", "variable", "year"]).any()
     assert t[["model", "scenario", "region", "variable", "unit", "year"]].notna().all().all()
     assert set(t["region"]) == set(baseline.regions.ids)
-    required = {"GDP", "GDP|Growth", "Value Added|Manufacturing", "Investment|Fixed Assets", "Capital Stock",
-                "Population", "Energy Consumption", "Energy Consumption|Coal", "Energy Intensity|GDP",
-                "Emissions|CO2", "Carbon Intensity|GDP"}
+    required = {
+        "GDP",
+        "GDP|Growth",
+        "Value Added|Manufacturing",
+        "Investment|Fixed Assets",
+        "Capital Stock",
+        "Population",
+        "Energy Consumption",
+        "Energy Consumption|Coal",
+        "Energy Intensity|GDP",
+        "Emissions|CO2",
+        "Carbon Intensity|GDP",
+    }
     assert required <= set(t["variable"])
     counts = t[t["variable"] == "GDP"].groupby("region")["year"].nunique()
     assert (counts == 16).all()
@@ -85,23 +111,32 @@ def test_plan_differs_from_trend_and_meets_its_share_targets(trend, plan):
 
 
 def test_more_investment_raises_the_district_and_its_neighbours(baseline, trend):
-    more = run("scenarios/baseline.yaml", baseline=baseline,
-               overrides={"investment.regions.dongli.path": {"growth": 0.10}})
+    more = run(
+        "scenarios/baseline.yaml", baseline=baseline, overrides={"investment.regions.dongli.path": {"growth": 0.10}}
+    )
     assert more.value("dongli", "GDP", 2025) > trend.value("dongli", "GDP", 2025) * 1.01
     for neighbour in ("jinnan", "binhai_other", "rest_of_tianjin"):
         assert more.value(neighbour, "GDP", 2025) > trend.value(neighbour, "GDP", 2025)
-    assert more.value("dongli", "GDP", 2035) / trend.value("dongli", "GDP", 2035) > \
-        more.value("dongli", "GDP", 2025) / trend.value("dongli", "GDP", 2025)  # supply builds up
+    assert more.value("dongli", "GDP", 2035) / trend.value("dongli", "GDP", 2035) > more.value(
+        "dongli", "GDP", 2025
+    ) / trend.value("dongli", "GDP", 2025)  # supply builds up
 
 
 def test_higher_manufacturing_target_raises_manufacturing_and_energy(baseline):
     def with_target(share):
-        return run("scenarios/baseline.yaml", baseline=baseline, overrides={
-            "industry_shares.mode": "target",
-            "industry_shares.targets.dongli.manufacturing": {"values": {2025: share}}})
+        return run(
+            "scenarios/baseline.yaml",
+            baseline=baseline,
+            overrides={
+                "industry_shares.mode": "target",
+                "industry_shares.targets.dongli.manufacturing": {"values": {2025: share}},
+            },
+        )
+
     low, high = with_target(0.30), with_target(0.34)
     assert high.value("dongli", "Value Added|Manufacturing", 2025) > low.value(
-        "dongli", "Value Added|Manufacturing", 2025)
+        "dongli", "Value Added|Manufacturing", 2025
+    )
     assert high.value("dongli", "Energy Consumption", 2025) > low.value("dongli", "Energy Consumption", 2025)
 
 
@@ -109,15 +144,18 @@ def test_efficiency_gains_lower_energy_intensity(baseline, trend):
     efficient = run("scenarios/baseline.yaml", baseline=baseline, overrides={"energy.efficiency.industry": 0.05})
     for year in (2025, 2035):
         assert efficient.value("tianjin", "Energy Intensity|GDP", year) < trend.value(
-            "tianjin", "Energy Intensity|GDP", year)
+            "tianjin", "Energy Intensity|GDP", year
+        )
 
 
 def test_cleaner_grid_lowers_co2_but_not_energy(baseline, trend):
-    clean = run("scenarios/baseline.yaml", baseline=baseline,
-                overrides={"energy.grid_emission_factor": {"values": {2035: 0.4}}})
+    clean = run(
+        "scenarios/baseline.yaml", baseline=baseline, overrides={"energy.grid_emission_factor": {"values": {2035: 0.4}}}
+    )
     assert clean.value("tianjin", "Emissions|CO2", 2035) < trend.value("tianjin", "Emissions|CO2", 2035)
     assert clean.value("tianjin", "Energy Consumption", 2035) == pytest.approx(
-        trend.value("tianjin", "Energy Consumption", 2035), rel=1e-12)
+        trend.value("tianjin", "Energy Consumption", 2035), rel=1e-12
+    )
     assert clean.value("tianjin", "GDP", 2035) == pytest.approx(trend.value("tianjin", "GDP", 2035), rel=1e-12)
 
 
@@ -130,8 +168,9 @@ def test_goal_seeking_investment_lever_moves_a_cumulative_plan_path(baseline):
     from simcore.analysis.solve import solve
 
     # the plan gives Dongli a 2021-2025 investment total; the lever must replace that path, not sit beside it
-    sol = solve("scenarios/plan_14th_fyp.yaml", "dongli: GDP growth 2021-2025 >= 6%", "investment.dongli",
-                baseline=baseline)
+    sol = solve(
+        "scenarios/plan_14th_fyp.yaml", "dongli: GDP growth 2021-2025 >= 6%", "investment.dongli", baseline=baseline
+    )
     low, high = sol.at_bounds
     assert high > low + 1.0  # investment growth from -10% to +30% a year moves Dongli's GDP growth
 
@@ -147,8 +186,11 @@ def test_grid_index_times_its_multiplier_stays_a_share(baseline, backend):
     from simcore.model.system import system_for
     from simcore.scenario.loader import load_scenario
 
-    scenario = load_scenario("scenarios/baseline.yaml", overrides={
-        "energy.grid_emission_factor": {"values": {2025: 0.6, 2035: 0.2}}}, baseline=baseline)
+    scenario = load_scenario(
+        "scenarios/baseline.yaml",
+        overrides={"energy.grid_emission_factor": {"values": {2025: 0.6, 2035: 0.2}}},
+        baseline=baseline,
+    )
     system = system_for(baseline)
     paths = compile_scenario(scenario, baseline, system)
     draws = replace(Draws.central(paths, baseline.n_region), grid_multiplier=np.array([1.5]))

@@ -56,14 +56,17 @@ def test_the_2020_back_casts_lie_inside_the_ranges_and_near_the_issue_figures():
     gdp = accounts[(accounts["variable"] == "gdp") & (accounts["sector"] == "total")].set_index("region")
     back = evidence[evidence["method"].str.startswith("back-cast")]
     # deflate the published 2023 levels by Tianjin's deflator, chain back real growth (own, else Tianjin's)
-    expected = {"dongli": 720.67 / 1.05829 / (1.066 * 1.010 * 1.050),
-                "jinnan": 575.34 / 1.05829 / (1.066 * 1.010 * 1.043)}
+    expected = {
+        "dongli": 720.67 / 1.05829 / (1.066 * 1.010 * 1.050),
+        "jinnan": 575.34 / 1.05829 / (1.066 * 1.010 * 1.043),
+    }
     for region, value in expected.items():
         row = back[(back["region"] == region) & back["method"].str.contains("2023 level")]
         assert float(row["implied_2020"].iloc[0]) == pytest.approx(value, rel=1e-4)
         assert gdp.loc[region, "low"] <= value <= gdp.loc[region, "high"]
-    combined = evidence[(evidence["region"] == "binhai") & (evidence["kind"] == "combined")
-                        & (evidence["variable"] == "gdp")].iloc[0]
+    combined = evidence[
+        (evidence["region"] == "binhai") & (evidence["kind"] == "combined") & (evidence["variable"] == "gdp")
+    ].iloc[0]
     for value in back[back["region"] == "binhai"]["implied_2020"]:
         assert combined["low"] <= value <= combined["high"]
     binhai = gdp.loc[["eco_city", "binhai_other"], "value"].sum()

@@ -74,6 +74,7 @@ def test_household_factor_matches():
 # household_factor = (pop_t / pop_0) * (consumption per resident relative to 2020) ** eps_h, where
 # consumption is the 2020 rate C0 / gdp0 of GDP: C0 / gdp0 * gdp / pop_t now and C0 / pop_0 in 2020.
 
+
 def test_household_factor_is_one_in_the_base_year():
     gdp0, C0, pop = 1500.0, 600.0, 90.0
     for eps_h in (0.0, 0.5, 1.3):
@@ -95,16 +96,20 @@ def test_household_factor_without_income_elasticity_counts_residents():
 
 def test_household_factor_income_elasticity():
     # residents constant, GDP and so consumption per resident doubled: factor 2 ** eps_h
-    assert kernels.household_factor(2800.0, 90.0, 90.0, 500.0, 1400.0, 0.5) == pytest.approx(np.sqrt(2.0),
-                                                                                              rel=1e-12)
+    assert kernels.household_factor(2800.0, 90.0, 90.0, 500.0, 1400.0, 0.5) == pytest.approx(np.sqrt(2.0), rel=1e-12)
 
 
 def _draws(paths, R, D, seed):
     rng = np.random.default_rng(seed)
-    return Draws(depreciation=rng.uniform(0.07, 0.12, D), supply_elasticity=rng.uniform(0.2, 1.0, D),
-                 tfp_shift=rng.normal(0, 0.005, D), export_shift=rng.normal(0, 0.01, (D, R, len(YEARS))),
-                 efficiency_multiplier=rng.uniform(0.7, 1.3, D), grid_multiplier=rng.uniform(0.5, 1.5, D),
-                 realisation_multiplier=rng.uniform(0.8, 1.1, D))
+    return Draws(
+        depreciation=rng.uniform(0.07, 0.12, D),
+        supply_elasticity=rng.uniform(0.2, 1.0, D),
+        tfp_shift=rng.normal(0, 0.005, D),
+        export_shift=rng.normal(0, 0.01, (D, R, len(YEARS))),
+        efficiency_multiplier=rng.uniform(0.7, 1.3, D),
+        grid_multiplier=rng.uniform(0.5, 1.5, D),
+        realisation_multiplier=rng.uniform(0.8, 1.1, D),
+    )
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
@@ -117,8 +122,7 @@ def test_simulate_matches_its_twin(name, baseline):
     kernels.simulate(*kernel_args(system, paths, draws, fast))
     reference.simulate(*kernel_args(system, paths, draws, slow))
     for field in ("va", "capital", "energy_cell", "energy", "co2", "co2_cell", "fai"):
-        np.testing.assert_allclose(getattr(fast, field), getattr(slow, field), rtol=1e-10, atol=1e-10,
-                                   err_msg=field)
+        np.testing.assert_allclose(getattr(fast, field), getattr(slow, field), rtol=1e-10, atol=1e-10, err_msg=field)
     np.testing.assert_array_equal(fast.status, slow.status)
 
 

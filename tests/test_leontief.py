@@ -30,7 +30,8 @@ def test_miller_blair_leontief_inverse_columns():
 def productive_matrices(n: int):
     """Non-negative matrices with column sums below 0.95 (hence spectral radius < 1)."""
     return arrays(float, (n, n), elements=st.floats(0.0, 1.0)).map(
-        lambda m: 0.95 * m / np.maximum(m.sum(axis=0, keepdims=True), 1.0) * 0.999)
+        lambda m: 0.95 * m / np.maximum(m.sum(axis=0, keepdims=True), 1.0) * 0.999
+    )
 
 
 sizes = st.integers(1, 12)
@@ -78,13 +79,16 @@ def test_solver_reuses_factorisation_across_right_hand_sides():
     np.testing.assert_allclose(solver.solve(np.array([[350.0, 1700.0], [0.0, 0.0]])), [[1000, 2000], [0, 0]])
 
 
-@pytest.mark.parametrize("A, f, message", [
-    (np.ones((2, 3)), np.ones(2), "square"),
-    (MB_A, np.ones(3), "shape"),
-    (MB_A, np.ones((2, 3)), "shape"),
-    (MB_A, np.array([1.0, np.nan]), "non-finite"),
-    (np.array([[np.inf, 0], [0, 0]]), np.ones(2), "non-finite"),
-])
+@pytest.mark.parametrize(
+    "A, f, message",
+    [
+        (np.ones((2, 3)), np.ones(2), "square"),
+        (MB_A, np.ones(3), "shape"),
+        (MB_A, np.ones((2, 3)), "shape"),
+        (MB_A, np.array([1.0, np.nan]), "non-finite"),
+        (np.array([[np.inf, 0], [0, 0]]), np.ones(2), "non-finite"),
+    ],
+)
 def test_bad_input_is_rejected(A, f, message):
     with pytest.raises(ValueError, match=message):
         leontief_solve(A, f)

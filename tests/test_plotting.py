@@ -63,8 +63,13 @@ def test_missing_quantiles_are_reported(quantiles):
 
 
 def test_multi_panel_figure(quantiles, baseline):
-    fig = fan_figure(quantiles, [("tianjin", "GDP"), ("binhai", "Emissions|CO2"), ("dongli", "GDP")], "norges",
-                     baseline.targets, n_draws=120)
+    fig = fan_figure(
+        quantiles,
+        [("tianjin", "GDP"), ("binhai", "Emissions|CO2"), ("dongli", "GDP")],
+        "norges",
+        baseline.targets,
+        n_draws=120,
+    )
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == 3
     assert {ax.get_title() for ax in visible} == {"GDP, tianjin", "Emissions|CO2, binhai", "GDP, dongli"}
@@ -73,8 +78,27 @@ def test_multi_panel_figure(quantiles, baseline):
 
 def test_cli_fan_writes_picture_and_quantile_table(tmp_path, capsys):
     out = tmp_path / "co2.svg"
-    assert main(["fan", "scenarios/plan_14th_fyp.yaml", "--draws", "60", "--seed", "2", "--variable", "Emissions|CO2",
-                 "--region", "tianjin", "--preset", "riksbank", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "fan",
+                "scenarios/plan_14th_fyp.yaml",
+                "--draws",
+                "60",
+                "--seed",
+                "2",
+                "--variable",
+                "Emissions|CO2",
+                "--region",
+                "tianjin",
+                "--preset",
+                "riksbank",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert out.is_file() and out.read_text().lstrip().startswith("<?xml")
     table = pd.read_csv(tmp_path / "co2.quantiles.csv")
     assert set(table["region"]) == {"tianjin"} and set(table["variable"]) == {"Emissions|CO2"}
@@ -91,9 +115,14 @@ def test_cli_targets_probabilities(tmp_path, capsys):
     assert "probability of meeting" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("flag, value, message", [("--region", "nowhere", "unknown region 'nowhere'"),
-                                                  ("--variable", "GDP|Nowhere", "not kept in Monte Carlo"),
-                                                  ("--out", "fan.txt", "expected a .png, .svg or .pdf")])
+@pytest.mark.parametrize(
+    "flag, value, message",
+    [
+        ("--region", "nowhere", "unknown region 'nowhere'"),
+        ("--variable", "GDP|Nowhere", "not kept in Monte Carlo"),
+        ("--out", "fan.txt", "expected a .png, .svg or .pdf"),
+    ],
+)
 def test_cli_fan_rejects_bad_arguments_before_drawing(tmp_path, capsys, monkeypatch, flag, value, message):
     import simcore.experiments.montecarlo
 

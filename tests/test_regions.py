@@ -26,8 +26,21 @@ def test_aggregation_matrix_has_each_leaf_once_under_the_root():
 
 def test_adding_a_district_is_a_data_change(tmp_path):
     table = pd.read_csv(DATA / "regions.csv", dtype=str, keep_default_na=False)
-    extra = pd.DataFrame([{"id": "xiqing", "name": "Xiqing District", "name_zh": "西青区", "parent": "tianjin",
-                           "kind": "leaf", "seed": "", "lat": "39.14", "lon": "117.01", "description": "new"}])
+    extra = pd.DataFrame(
+        [
+            {
+                "id": "xiqing",
+                "name": "Xiqing District",
+                "name_zh": "西青区",
+                "parent": "tianjin",
+                "kind": "leaf",
+                "seed": "",
+                "lat": "39.14",
+                "lon": "117.01",
+                "description": "new",
+            }
+        ]
+    )
     path = tmp_path / "regions.csv"
     pd.concat([table, extra]).to_csv(path, index=False)
     tree = RegionTree.load(path)
@@ -35,10 +48,13 @@ def test_adding_a_district_is_a_data_change(tmp_path):
     assert tree.matrix[tree.ids.index("tianjin")].sum() == len(tree.leaves) == 7
 
 
-@pytest.mark.parametrize("edit, message", [
-    ({"parent": "nowhere"}, "unknown parent"),
-    ({"kind": "district"}, "kind"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        ({"parent": "nowhere"}, "unknown parent"),
+        ({"kind": "district"}, "kind"),
+    ],
+)
 def test_bad_region_rows_are_rejected(tmp_path, edit, message):
     table = pd.read_csv(DATA / "regions.csv", dtype=str, keep_default_na=False)
     for column, value in edit.items():

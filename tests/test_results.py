@@ -14,11 +14,17 @@ from simcore.cli import compare_tables, main
 def test_baseline_matches_the_golden_table():
     expected = pd.read_csv(GOLDEN)
     actual = golden_frame()
-    pd.testing.assert_frame_equal(actual[["scenario", "region", "variable", "unit", "year"]],
-                                  expected[["scenario", "region", "variable", "unit", "year"]],
-                                  check_dtype=False)
-    np.testing.assert_allclose(actual["value"], expected["value"], rtol=1e-6,
-                               err_msg="results moved: if on purpose, run python tests/golden.py --regenerate")
+    pd.testing.assert_frame_equal(
+        actual[["scenario", "region", "variable", "unit", "year"]],
+        expected[["scenario", "region", "variable", "unit", "year"]],
+        check_dtype=False,
+    )
+    np.testing.assert_allclose(
+        actual["value"],
+        expected["value"],
+        rtol=1e-6,
+        err_msg="results moved: if on purpose, run python tests/golden.py --regenerate",
+    )
 
 
 def test_write_creates_csv_parquet_and_provenance(tmp_path, baseline):
@@ -29,8 +35,11 @@ def test_write_creates_csv_parquet_and_provenance(tmp_path, baseline):
     assert len(csv) == len(parquet) == len(results.table)
     np.testing.assert_allclose(parquet["value"], results.table["value"])
     prov = json.loads(paths[2].read_text())
-    assert prov["layers"] == ["scenarios/calibrated_trend.yaml", "scenarios/baseline.yaml",
-                              "scenarios/plan_14th_fyp.yaml"]
+    assert prov["layers"] == [
+        "scenarios/calibrated_trend.yaml",
+        "scenarios/baseline.yaml",
+        "scenarios/plan_14th_fyp.yaml",
+    ]
     assert prov["baseline_checksum"] == baseline.checksum and prov["version"] and "seed" in prov
     assert not list(tmp_path.glob(".simcore-*"))
 
@@ -111,8 +120,15 @@ def test_the_table_builder_raises_on_a_non_finite_value_and_names_the_row(baseli
     values = np.ones((2, 2, 1, 3))
     values[1, 1, 0, 2] = np.nan
     with pytest.raises(ResultsError, match=r"1 non-finite value\(s\).*\n  draw 1, binhai, Emissions\|CO2, 2022: nan"):
-        long_table(values, scenario="s", regions=["binhai"], variables=["GDP", "Emissions|CO2"],
-                   years=[2020, 2021, 2022], key="draw", labels=[0, 1])
+        long_table(
+            values,
+            scenario="s",
+            regions=["binhai"],
+            variables=["GDP", "Emissions|CO2"],
+            years=[2020, 2021, 2022],
+            key="draw",
+            labels=[0, 1],
+        )
 
 
 def test_the_table_builder_leaves_out_only_what_the_registry_leaves_undefined():
@@ -132,7 +148,14 @@ def test_every_result_table_has_the_same_columns(baseline):
     from simcore.results.table import long_table
 
     one = long_table(np.ones((1, 1, 1, 1)), scenario="s", regions=["tianjin"], variables=["GDP"], years=[2020])
-    runs = long_table(np.ones((2, 1, 1, 1)), scenario="s", regions=["tianjin"], variables=["GDP"], years=[2020],
-                      key="run_id", labels=[3, 4])
+    runs = long_table(
+        np.ones((2, 1, 1, 1)),
+        scenario="s",
+        regions=["tianjin"],
+        variables=["GDP"],
+        years=[2020],
+        key="run_id",
+        labels=[3, 4],
+    )
     assert list(one.columns) == ["model", "scenario", "region", "variable", "unit", "year", "value"]
     assert list(runs.columns) == ["model", "scenario", "region", "variable", "unit", "year", "run_id", "value"]

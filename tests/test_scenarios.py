@@ -37,8 +37,9 @@ def test_bad_scenario_reports_file_line_key_and_rule(path, baseline):
 
 def test_all_errors_are_reported_at_once(tmp_path):
     path = tmp_path / "many.yaml"
-    path.write_text("name: many\ninvestmnet: {}\nenergy:\n  efficiency:\n    stell: 0.1\n"
-                    "  electrification:\n    industry: 2.0\n")
+    path.write_text(
+        "name: many\ninvestmnet: {}\nenergy:\n  efficiency:\n    stell: 0.1\n  electrification:\n    industry: 2.0\n"
+    )
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     lines = sorted(i.line for i in info.value.issues)
@@ -62,8 +63,12 @@ def test_scenarios_cover_trend_plan_and_three_policy_variants():
 
 def test_plan_numbers_cite_their_seed_lines():
     text = (REPO / "scenarios" / "plan_14th_fyp.yaml").read_text()
-    for number, citation in (("12000", "001_bf4eef6031b05164.txt:L71"), ("2100", "002_e9f05942d0bc52b1.txt:L155"),
-                             ("150", "004_df6b69c72b5b8701.txt:L111"), ("1250", "000_b419e9495f24859f.txt:L46")):
+    for number, citation in (
+        ("12000", "001_bf4eef6031b05164.txt:L71"),
+        ("2100", "002_e9f05942d0bc52b1.txt:L155"),
+        ("150", "004_df6b69c72b5b8701.txt:L111"),
+        ("1250", "000_b419e9495f24859f.txt:L46"),
+    ):
         line = next(l for l in text.splitlines() if number in l or citation in l)
         assert citation in text and line
 
@@ -71,7 +76,10 @@ def test_plan_numbers_cite_their_seed_lines():
 def test_extends_merges_deeply_and_child_wins():
     plan = load_scenario(REPO / "scenarios" / "plan_14th_fyp.yaml")
     assert [layer.rsplit("/", 1)[-1] for layer in plan.layers] == [
-        "calibrated_trend.yaml", "baseline.yaml", "plan_14th_fyp.yaml"]
+        "calibrated_trend.yaml",
+        "baseline.yaml",
+        "plan_14th_fyp.yaml",
+    ]
     fitted = load_scenario(REPO / "scenarios" / "calibrated_trend.yaml").raw
     trend = load_scenario(REPO / "scenarios" / "baseline.yaml").raw
     # inherited through two layers, untouched by the plan
@@ -99,11 +107,14 @@ def test_deep_merge_properties():
 def test_a_later_layer_replaces_a_time_path_form_instead_of_mixing_forms():
     parent = {"path": {"cumulative": {"2021-2025": 2100}, "growth": 0.03}, "mix": {"growth": 1}}
     assert deep_merge(parent, {"path": {"growth": 0.05}})["path"] == {"growth": 0.05}
-    assert deep_merge(parent, {"path": {"cumulative": {"2021-2025": 900}}})["path"] == \
-        {"cumulative": {"2021-2025": 900}, "growth": 0.03}  # growth may accompany cumulative
+    assert deep_merge(parent, {"path": {"cumulative": {"2021-2025": 900}}})["path"] == {
+        "cumulative": {"2021-2025": 900},
+        "growth": 0.03,
+    }  # growth may accompany cumulative
     assert deep_merge({"p": {"constant": 3}}, {"p": {"values": {2035: 1}}}) == {"p": {"values": {2035: 1}}}
-    assert deep_merge({"p": {"values": {2025: 2, 2035: 3}}}, {"p": {"values": {2035: 1}}}) == \
-        {"p": {"values": {2025: 2, 2035: 1}}}
+    assert deep_merge({"p": {"values": {2025: 2, 2035: 3}}}, {"p": {"values": {2035: 1}}}) == {
+        "p": {"values": {2025: 2, 2035: 1}}
+    }
     # the plan's cumulative Dongli investment is replaced by an override naming growth only
     plan = REPO / "scenarios" / "plan_14th_fyp.yaml"
     s = load_scenario(plan, overrides={"investment.regions.dongli.path": {"growth": 0.2}})
@@ -120,9 +131,11 @@ def test_time_path_forms():
     assert TimePath.model_validate({"constant": 5}).evaluate()[3] == 5
     np.testing.assert_allclose(TimePath.model_validate({"growth": 0.1}).evaluate(base)[:3], [100, 110, 121])
     grown = TimePath.model_validate({"growth": {"2021-2025": 0.1, "2026-2035": 0.0}}).evaluate(base)
-    assert grown[5] == pytest.approx(100 * 1.1 ** 5) and grown[-1] == pytest.approx(grown[5])
+    assert grown[5] == pytest.approx(100 * 1.1**5) and grown[-1] == pytest.approx(grown[5])
     interp = TimePath.model_validate({"values": {2025: 0.5}}).evaluate(0.0)
-    assert interp[0] == 0.0 and interp[5] == pytest.approx(0.5) and interp[-1] == 0.5 and interp[1] == pytest.approx(0.1)
+    assert (
+        interp[0] == 0.0 and interp[5] == pytest.approx(0.5) and interp[-1] == 0.5 and interp[1] == pytest.approx(0.1)
+    )
     cum = TimePath.model_validate({"cumulative": {"2021-2025": 600}, "growth": 0.02}).evaluate(base)
     assert cum[1:6].sum() == pytest.approx(600, rel=1e-12)
     assert cum[6] == pytest.approx(cum[5] * 1.02)

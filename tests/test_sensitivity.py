@@ -23,8 +23,12 @@ def test_morris_ranks_levers_and_finds_the_inert_one():
 def test_sobol_indices_are_reported_for_every_lever(tmp_path):
     indices, _ = sensitivity(LHS, "sobol", samples=32, outputs=("tianjin:Emissions|CO2:2035",))
     assert set(indices["parameter"]) == {
-        "exports.growth", "parameters.tfp_growth", "energy.efficiency.industry",
-        "energy.grid_emission_factor.values.2035", "investment.regions.binhai.path.growth"}
+        "exports.growth",
+        "parameters.tfp_growth",
+        "energy.efficiency.industry",
+        "energy.grid_emission_factor.values.2035",
+        "investment.regions.binhai.path.growth",
+    }
     assert {"S1", "ST", "S1_conf", "ST_conf"} <= set(indices.columns)
     assert (indices["ST"] >= 0).all()  # Jansen's total-effect estimator is a mean of squares
     # a lever's first-order effect is part of its total effect; with 32 base samples the S1 estimate is
@@ -39,8 +43,23 @@ def test_output_names_are_checked():
 
 
 def test_cli_writes_table_and_plot(tmp_path, capsys):
-    assert main(["sensitivity", LHS, "--method", "morris", "--samples", "3", "--output", "tianjin:GDP:2030",
-                 "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "sensitivity",
+                LHS,
+                "--method",
+                "morris",
+                "--samples",
+                "3",
+                "--output",
+                "tianjin:GDP:2030",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "sensitivity.csv").is_file() and (tmp_path / "sensitivity.png").is_file()
 
 

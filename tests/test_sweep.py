@@ -18,7 +18,7 @@ LHS = "scenarios/sweeps/plan_lhs.yaml"
 def small_sweep(tmp_path: Path, chunk_size: int = 2, method: str = "grid") -> Path:
     text = f"""
 name: small
-scenario: {Path('scenarios/plan_14th_fyp.yaml').resolve()}
+scenario: {Path("scenarios/plan_14th_fyp.yaml").resolve()}
 method: {method}
 samples: 7
 seed: 5
@@ -54,11 +54,17 @@ def test_a_run_equals_the_scenario_with_its_overrides(tmp_path, baseline):
     data = store.read()
     runs = pd.read_parquet(tmp_path / "out" / "runs.parquet")
     row = runs.iloc[3]
-    direct = run("scenarios/plan_14th_fyp.yaml", baseline=baseline, overrides={
-        "exports.growth": float(row["exports.growth"]),
-        "energy.grid_emission_factor.values.2035": float(row["energy.grid_emission_factor.values.2035"])})
-    got = data[(data["run_id"] == 3) & (data["region"] == "dongli") & (data["variable"] == "GDP")
-               & (data["year"] == 2035)]["value"].iloc[0]
+    direct = run(
+        "scenarios/plan_14th_fyp.yaml",
+        baseline=baseline,
+        overrides={
+            "exports.growth": float(row["exports.growth"]),
+            "energy.grid_emission_factor.values.2035": float(row["energy.grid_emission_factor.values.2035"]),
+        },
+    )
+    got = data[
+        (data["run_id"] == 3) & (data["region"] == "dongli") & (data["variable"] == "GDP") & (data["year"] == 2035)
+    ]["value"].iloc[0]
     assert got == pytest.approx(direct.value("dongli", "GDP", 2035), rel=1e-12)
     assert sorted(data["run_id"].unique()) == list(range(6))
 
@@ -98,8 +104,10 @@ def test_changed_sweep_in_the_same_folder_is_refused(tmp_path):
 
 def test_bad_lever_is_reported_with_its_line(tmp_path):
     path = tmp_path / "bad.yaml"
-    path.write_text(f"name: bad\nscenario: {Path('scenarios/baseline.yaml').resolve()}\nlevers:\n"
-                    "  exports.grwth: {values: [0.03, 0.05]}\n")
+    path.write_text(
+        f"name: bad\nscenario: {Path('scenarios/baseline.yaml').resolve()}\nlevers:\n"
+        "  exports.grwth: {values: [0.03, 0.05]}\n"
+    )
     with pytest.raises(ScenarioError) as info:
         load_sweep(path)
     assert "exports.grwth" in str(info.value) and "did you mean" in str(info.value)

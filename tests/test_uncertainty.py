@@ -83,14 +83,28 @@ def test_attainment_covers_every_modelled_target(plan_mc, baseline):
     assert (table["p05"] <= table["median"] + 1e-9).all() and (table["median"] <= table["p95"] + 1e-9).all()
 
 
-@pytest.mark.parametrize("spec, check", [
-    ({"dist": "normal", "mean": 0.02, "sd": 0.01}, lambda x: abs(x.mean() - 0.02) < 5e-4 and abs(x.std() - 0.01) < 5e-4),
-    ({"dist": "lognormal", "median": 1.0, "sigma": 0.2}, lambda x: abs(np.median(x) - 1.0) < 0.01 and (x > 0).all()),
-    ({"dist": "uniform", "low": 0.05, "high": 0.3}, lambda x: x.min() >= 0.05 and x.max() <= 0.3 and abs(x.mean() - 0.175) < 0.005),
-    ({"dist": "triangular", "low": 0.2, "mode": 0.5, "high": 1.0},
-     lambda x: x.min() >= 0.2 and x.max() <= 1.0 and abs(x.mean() - 1.7 / 3) < 0.01),
-    ({"dist": "normal", "mean": 0, "sd": 1, "clip": [-1, 1]}, lambda x: x.min() >= -1 and x.max() <= 1),
-])
+@pytest.mark.parametrize(
+    "spec, check",
+    [
+        (
+            {"dist": "normal", "mean": 0.02, "sd": 0.01},
+            lambda x: abs(x.mean() - 0.02) < 5e-4 and abs(x.std() - 0.01) < 5e-4,
+        ),
+        (
+            {"dist": "lognormal", "median": 1.0, "sigma": 0.2},
+            lambda x: abs(np.median(x) - 1.0) < 0.01 and (x > 0).all(),
+        ),
+        (
+            {"dist": "uniform", "low": 0.05, "high": 0.3},
+            lambda x: x.min() >= 0.05 and x.max() <= 0.3 and abs(x.mean() - 0.175) < 0.005,
+        ),
+        (
+            {"dist": "triangular", "low": 0.2, "mode": 0.5, "high": 1.0},
+            lambda x: x.min() >= 0.2 and x.max() <= 1.0 and abs(x.mean() - 1.7 / 3) < 0.01,
+        ),
+        ({"dist": "normal", "mean": 0, "sd": 1, "clip": [-1, 1]}, lambda x: x.min() >= -1 and x.max() <= 1),
+    ],
+)
 def test_distributions(spec, check):
     x = sample(Distribution.model_validate(spec), seed=1, stream=0, n=20000)[:, 0]
     assert check(x)

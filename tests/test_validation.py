@@ -62,8 +62,9 @@ def test_goal_seeking_finds_a_known_root(baseline):
 
 
 def test_goal_seeking_reports_an_unreachable_target(baseline):
-    solution = solve("scenarios/baseline.yaml", "dongli: GDP growth 2021-2025 >= 40%", "investment.dongli",
-                     baseline=baseline)
+    solution = solve(
+        "scenarios/baseline.yaml", "dongli: GDP growth 2021-2025 >= 40%", "investment.dongli", baseline=baseline
+    )
     assert not solution.found and solution.value is None
     assert "cannot be met within the lever's bounds" in solution.message
     lo, hi = solution.at_bounds
@@ -71,8 +72,9 @@ def test_goal_seeking_reports_an_unreachable_target(baseline):
 
 
 def test_goal_seeking_writes_a_scenario_that_meets_the_target(tmp_path, baseline):
-    solution = solve("scenarios/baseline.yaml", "dongli: GDP growth 2021-2025 >= 5%", "investment.dongli",
-                     baseline=baseline)
+    solution = solve(
+        "scenarios/baseline.yaml", "dongli: GDP growth 2021-2025 >= 5%", "investment.dongli", baseline=baseline
+    )
     path = tmp_path / "solved.yaml"
     solution.write(path)
     results = run(path, baseline=baseline)
@@ -80,24 +82,51 @@ def test_goal_seeking_writes_a_scenario_that_meets_the_target(tmp_path, baseline
     assert 100 * ((g[2025] / g[2020]) ** 0.2 - 1) == pytest.approx(5.0, abs=1e-5)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("dongli GDP growth 2025 >= 6%", "expected 'REGION"),
-    ("nowhere: GDP 2025 >= 1", "unknown region"),
-    ("dongli: GDP growth 2022-2025 >= 6%", "start in 2021"),
-    ("dongli: GDP 2040 >= 1", "outside 2021-2035"),
-    ("T999", "not a modelled target"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("dongli GDP growth 2025 >= 6%", "expected 'REGION"),
+        ("nowhere: GDP 2025 >= 1", "unknown region"),
+        ("dongli: GDP growth 2022-2025 >= 6%", "start in 2021"),
+        ("dongli: GDP 2040 >= 1", "outside 2021-2035"),
+        ("T999", "not a modelled target"),
+    ],
+)
 def test_bad_targets_are_explained(text, message, baseline):
     with pytest.raises(SimcoreError, match=message):
         parse_target(text, baseline)
 
 
 def test_cli_solve_exit_codes(tmp_path, capsys):
-    assert main(["solve", "scenarios/baseline.yaml", "--target", "tianjin: Energy Intensity|GDP change 2025 <= -15%",
-                 "--lever", "efficiency.industry", "--write", str(tmp_path / "s.yaml")]) == 0
+    assert (
+        main(
+            [
+                "solve",
+                "scenarios/baseline.yaml",
+                "--target",
+                "tianjin: Energy Intensity|GDP change 2025 <= -15%",
+                "--lever",
+                "efficiency.industry",
+                "--write",
+                str(tmp_path / "s.yaml"),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "s.yaml").is_file()
-    assert main(["solve", "scenarios/baseline.yaml", "--target", "dongli: GDP growth 2021-2025 >= 40%",
-                 "--lever", "investment.dongli"]) == 1
+    assert (
+        main(
+            [
+                "solve",
+                "scenarios/baseline.yaml",
+                "--target",
+                "dongli: GDP growth 2021-2025 >= 40%",
+                "--lever",
+                "investment.dongli",
+            ]
+        )
+        == 1
+    )
     assert "no solution" in capsys.readouterr().out
 
 
@@ -123,9 +152,12 @@ def test_plan_report_marks_scenario_inputs_imposed_and_scores_ranges(baseline, r
     path = repo_path / "scenarios/plan_14th_fyp.yaml"
     results = run(path, baseline=baseline)
     scenario = load_scenario(path, baseline=baseline)
-    table = report(baseline.targets, table_getter(results.table),
-                   imposed=imposed_targets(baseline.targets, scenario, baseline),
-                   history=load_history(baseline)).set_index("target_id")
+    table = report(
+        baseline.targets,
+        table_getter(results.table),
+        imposed=imposed_targets(baseline.targets, scenario, baseline),
+        history=load_history(baseline),
+    ).set_index("target_id")
     # the plan sets Binhai's investment total, its residents and its manufacturing share: imposed, not met
     for tid in ("T047", "T043", "T050", "T060", "T290", "T181"):
         assert table.loc[tid, "status"] == "imposed", tid
@@ -142,14 +174,42 @@ def test_plan_report_marks_scenario_inputs_imposed_and_scores_ranges(baseline, r
 def test_about_targets_have_a_tolerance_and_a_direction():
     from simcore.analysis.targets import Target, status
 
-    about = Target("X", "dongli", "GDP growth about 6%", "GDP", "", "avg_growth", "=", 2025, 6.0, "%", "expected",
-                   float("nan"), "")
+    about = Target(
+        "X", "dongli", "GDP growth about 6%", "GDP", "", "avg_growth", "=", 2025, 6.0, "%", "expected", float("nan"), ""
+    )
     assert list(status(about, [6.2, 5.8, 7.0, 5.0])) == ["met", "met", "exceeded", "missed"]
-    cut = Target("Y", "tianjin", "energy intensity about -15%", "Energy Intensity|GDP", "", "change_vs_2020", "=",
-                 2025, -15.0, "%", "expected", float("nan"), "")
+    cut = Target(
+        "Y",
+        "tianjin",
+        "energy intensity about -15%",
+        "Energy Intensity|GDP",
+        "",
+        "change_vs_2020",
+        "=",
+        2025,
+        -15.0,
+        "%",
+        "expected",
+        float("nan"),
+        "",
+    )
     assert list(status(cut, [-15.5, -18.0, -10.0])) == ["met", "exceeded", "missed"]
-    band = Target("Z", "eco_city", "growth 12-15%", "GDP", "", "avg_growth", "range", 2025, 12.0, "%", "expected",
-                  float("nan"), "", 15.0)
+    band = Target(
+        "Z",
+        "eco_city",
+        "growth 12-15%",
+        "GDP",
+        "",
+        "avg_growth",
+        "range",
+        2025,
+        12.0,
+        "%",
+        "expected",
+        float("nan"),
+        "",
+        15.0,
+    )
     assert list(status(band, [11.0, 12.0, 14.9, 15.1])) == ["missed", "met", "met", "exceeded"]
 
 
@@ -172,15 +232,17 @@ def test_committed_calibration_reproduces_its_targets(baseline):
     stored = pd.read_csv(f"{REPO_FIT}/trend_residuals.csv")
     hist = pd.concat([history(baseline), anchor_rows(baseline, default_vintage(baseline))], ignore_index=True)
     model = model_metrics(baseline, load_scenario("scenarios/baseline.yaml"), hist)
-    np.testing.assert_allclose(model, stored["model"], rtol=1e-6, atol=1e-6,
-                               err_msg="stale calibration: rerun simcore calibrate")
+    np.testing.assert_allclose(
+        model, stored["model"], rtol=1e-6, atol=1e-6, err_msg="stale calibration: rerun simcore calibrate"
+    )
     matched = stored["status"] == "matched"
     assert (np.abs(model - hist["value"])[matched] <= hist["tolerance"][matched]).all()
     assert matched[stored["fitted"] == "yes"].mean() >= 0.75
     params = pd.read_csv(f"{REPO_FIT}/trend_parameters.csv")
     calibrated = load_scenario("scenarios/calibrated_trend.yaml").raw
     assert calibrated["parameters"]["tfp_growth"] == pytest.approx(
-        float(params.set_index("name").loc["tfp_growth", "value"]), abs=1e-6)
+        float(params.set_index("name").loc["tfp_growth", "value"]), abs=1e-6
+    )
 
 
 def test_calibration_recovers_a_synthetic_history(baseline):

@@ -67,11 +67,26 @@ def anchor_rows(b: Baseline, vintage: int) -> pd.DataFrame:
     rows = []
     for k, a in enumerate(anchors[anchors["published"] <= vintage].itertuples(index=False), start=1):
         fact = b.parameters[a.key]
-        rows.append({"id": f"A{k}", "region": "tianjin", "metric": "avg_growth", "variable": "GDP",
-                     "denominator": "", "start": int(a.first), "end": int(a.last), "value": float(fact.value),
-                     "unit": "% per year", "tolerance": ANCHOR_TOLERANCE, "fit": True, "quality": "published",
-                     "source": fact.source, "note": f"anchor: {a.note}", "model_start": int(a.first),
-                     "model_end": int(a.last)})
+        rows.append(
+            {
+                "id": f"A{k}",
+                "region": "tianjin",
+                "metric": "avg_growth",
+                "variable": "GDP",
+                "denominator": "",
+                "start": int(a.first),
+                "end": int(a.last),
+                "value": float(fact.value),
+                "unit": "% per year",
+                "tolerance": ANCHOR_TOLERANCE,
+                "fit": True,
+                "quality": "published",
+                "source": fact.source,
+                "note": f"anchor: {a.note}",
+                "model_start": int(a.first),
+                "model_end": int(a.last),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -125,15 +140,23 @@ class Fit:
         out.update(_overrides(self.parameters, self.parameters["value"].to_numpy(float)))
         out.update(self.nowcast or {})
         if self.bands:
-            out.update({f"uncertainty.parameters.export_growth_annual.{k}": v
-                        for k, v in (("dist", "normal"), ("mean", self.bands["mean"]), ("sd", self.bands["sd"]))})
+            out.update(
+                {
+                    f"uncertainty.parameters.export_growth_annual.{k}": v
+                    for k, v in (("dist", "normal"), ("mean", self.bands["mean"]), ("sd", self.bands["sd"]))
+                }
+            )
         return out
 
 
 def published_growth(hist: pd.DataFrame, vintage: int, regions) -> dict[str, dict[int, float]]:
     """Published real GDP growth (fraction) of each model region for every year 2021..vintage."""
-    rows = hist[(hist["variable"] == "GDP|Real Growth") & (hist["year"] > YEARS[0]) & (hist["year"] <= vintage)
-                & hist["region"].isin(list(regions))]
+    rows = hist[
+        (hist["variable"] == "GDP|Real Growth")
+        & (hist["year"] > YEARS[0])
+        & (hist["year"] <= vintage)
+        & hist["region"].isin(list(regions))
+    ]
     out: dict[str, dict[int, float]] = {}
     for r in rows.itertuples(index=False):
         out.setdefault(r.region, {})[int(r.year)] = float(r.value) / 100.0
@@ -201,8 +224,13 @@ def solve_nowcast(scenario: Scenario, b: Baseline, pins: dict[str, dict[int, flo
     return shifts
 
 
-def fit(scenario: Scenario, b: Baseline | None = None, hist: pd.DataFrame | None = None,
-        params: pd.DataFrame | None = None, vintage: int | None = None) -> Fit:
+def fit(
+    scenario: Scenario,
+    b: Baseline | None = None,
+    hist: pd.DataFrame | None = None,
+    params: pd.DataFrame | None = None,
+    vintage: int | None = None,
+) -> Fit:
     """Least-squares fit of the free parameters to the history rows up to ``vintage``.
 
     ``vintage`` (default: the latest year of the history) bounds what the fit may read: metrics ending
@@ -224,10 +252,19 @@ def fit(scenario: Scenario, b: Baseline | None = None, hist: pd.DataFrame | None
     if params is None:
         params = free_parameters()
         # the Tianjin-wide path is fitted at a period's midpoint only where a published anchor covers it
-        covered = {y for a in anchors.itertuples() for y in range(int(a.start), int(a.end) + 1)} \
-            if not anchors.empty else set()
-        keep = [not (p.startswith("exports.growth.values.") and p != "exports.growth.values.2021"
-                     and int(p.rsplit(".", 1)[1]) not in covered) for p in params["path"]]
+        covered = (
+            {y for a in anchors.itertuples() for y in range(int(a.start), int(a.end) + 1)}
+            if not anchors.empty
+            else set()
+        )
+        keep = [
+            not (
+                p.startswith("exports.growth.values.")
+                and p != "exports.growth.values.2021"
+                and int(p.rsplit(".", 1)[1]) not in covered
+            )
+            for p in params["path"]
+        ]
         params = params[keep].reset_index(drop=True)
     if "exports.growth.values.2033" not in set(params["path"]):
         # unanchored: the Tianjin-wide growth falls linearly from its fitted 2021 value to this by 2035
@@ -247,16 +284,27 @@ def fit(scenario: Scenario, b: Baseline | None = None, hist: pd.DataFrame | None
         misfit = ((model_metrics(b, s, hist) - target) / tolerance)[fitted_rows]
         return np.concatenate([misfit, (x - x0) / prior_scale])
 
-    result = least_squares(residuals, x0, bounds=(lo, hi), method="trf", x_scale=hi - lo, diff_step=1e-3,
-                           xtol=1e-10, ftol=1e-10, gtol=1e-10, max_nfev=400)
+    result = least_squares(
+        residuals,
+        x0,
+        bounds=(lo, hi),
+        method="trf",
+        x_scale=hi - lo,
+        diff_step=1e-3,
+        xtol=1e-10,
+        ftol=1e-10,
+        gtol=1e-10,
+        max_nfev=400,
+    )
     x = np.round(result.x, 6)
     final = with_overrides(scenario, _overrides(params, x), baseline=b)
     model = model_metrics(b, final, hist)
     fitted = params[["name", "path", "initial", "low", "high"]].copy()
     fitted.insert(2, "value", x)
     span = hi - lo
-    fitted["at_bound"] = np.where(x <= lo + BOUND_TOLERANCE * span, "low",
-                                  np.where(x >= hi - BOUND_TOLERANCE * span, "high", ""))
+    fitted["at_bound"] = np.where(
+        x <= lo + BOUND_TOLERANCE * span, "low", np.where(x >= hi - BOUND_TOLERANCE * span, "high", "")
+    )
     table = hist[["id", "region", "metric", "variable", "denominator", "start", "end", "unit", "source", "note"]].copy()
     table.insert(7, "history", target)
     table.insert(8, "model", model)
@@ -271,8 +319,17 @@ def fit(scenario: Scenario, b: Baseline | None = None, hist: pd.DataFrame | None
         for year, value in years.items():
             nowcast[f"nowcast.gdp_growth.{region}.{year}"] = round(value, 6)
             nowcast[f"nowcast.shifts.{region}.{year}"] = round(solved[region][year], 9)
-    return Fit(fitted, table, float(result.cost), bool(result.success), str(result.message), count["n"],
-               vintage, assumptions, nowcast)
+    return Fit(
+        fitted,
+        table,
+        float(result.cost),
+        bool(result.success),
+        str(result.message),
+        count["n"],
+        vintage,
+        assumptions,
+        nowcast,
+    )
 
 
 def write_scenario(fit_result: Fit, path: Path, b: Baseline) -> None:
@@ -353,8 +410,7 @@ def report(fit_result: Fit, b: Baseline) -> str:
         "plus a premium that fades with a half-life (`exports.convergence`): the premium is fitted, its",
         f"half-life is {fit_result.assumptions['exports.convergence.half_life']:g} years "
         "(`export_premium_half_life` in `calibration/data/parameters.csv`, range 2-6), and it fades from",
-        f"{fit_result.assumptions['exports.convergence.since'] + 1}, the year after the evidence it is fitted to "
-        "ends.",
+        f"{fit_result.assumptions['exports.convergence.since'] + 1}, the year after the evidence it is fitted to ends.",
         "",
         _anchor_text(fit_result),
         "",
@@ -369,67 +425,100 @@ def report(fit_result: Fit, b: Baseline) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for row in r.itertuples(index=False):
-        what = row.variable + (f" / {row.denominator}" if isinstance(row.denominator, str) and row.denominator
-                               else "")
-        lines.append(f"| {row.id} | {row.region} | {row.metric.replace('_', ' ')} of {what} | {row.start}-{row.end} "
-                     f"| {row.history:.2f} {row.unit} | {row.tolerance:g} | {row.source} |")
-    lines += ["", "## Fitted parameters", "", "| parameter | scenario key | value | bounds | on a bound |",
-              "|---|---|---|---|---|"]
+        what = row.variable + (f" / {row.denominator}" if isinstance(row.denominator, str) and row.denominator else "")
+        lines.append(
+            f"| {row.id} | {row.region} | {row.metric.replace('_', ' ')} of {what} | {row.start}-{row.end} "
+            f"| {row.history:.2f} {row.unit} | {row.tolerance:g} | {row.source} |"
+        )
+    lines += [
+        "",
+        "## Fitted parameters",
+        "",
+        "| parameter | scenario key | value | bounds | on a bound |",
+        "|---|---|---|---|---|",
+    ]
     for row in p.itertuples(index=False):
-        lines.append(f"| {row.name} | `{row.path}` | {row.value:.4g} | [{row.low:g}, {row.high:g}] | "
-                     f"{row.at_bound or 'no'} |")
-    lines += ["", "## Residuals", "",
-              "Model: average annual rate over 2021-2025 of the calibrated trend. Matched: within tolerance.", "",
-              "| id | region | history | model | model - history | tolerance | fitted | status |",
-              "|---|---|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {row.name} | `{row.path}` | {row.value:.4g} | [{row.low:g}, {row.high:g}] | {row.at_bound or 'no'} |"
+        )
+    lines += [
+        "",
+        "## Residuals",
+        "",
+        "Model: average annual rate over 2021-2025 of the calibrated trend. Matched: within tolerance.",
+        "",
+        "| id | region | history | model | model - history | tolerance | fitted | status |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for row in r.itertuples(index=False):
-        lines.append(f"| {row.id} | {row.region} | {row.history:.2f} | {row.model:.2f} | "
-                     f"{row.model - row.history:+.2f} | {row.tolerance:g} | {row.fitted} | {row.status} |")
+        lines.append(
+            f"| {row.id} | {row.region} | {row.history:.2f} | {row.model:.2f} | "
+            f"{row.model - row.history:+.2f} | {row.tolerance:g} | {row.fitted} | {row.status} |"
+        )
     missed = r[r["status"] != "matched"]
     bound = p[p["at_bound"] != ""]
     lines += ["", "## What the fit could not do", ""]
     if missed.empty and bound.empty:
         lines.append("Every history target is matched within its tolerance and no parameter sits on a bound.")
     for row in missed.itertuples(index=False):
-        lines.append(f"* **{row.id} ({row.region}) not matched**: history {row.history:.2f}, model {row.model:.2f} "
-                     f"{row.unit}. {row.note}.")
+        lines.append(
+            f"* **{row.id} ({row.region}) not matched**: history {row.history:.2f}, model {row.model:.2f} "
+            f"{row.unit}. {row.note}."
+        )
     for row in bound.itertuples(index=False):
-        lines.append(f"* **{row.name} on its {row.at_bound} bound** ({row.value:g}): the history pushes it "
-                     "further than the bound allows.")
-    lines += ["", "Notes on the history: the 2019-2020 GDP rates include the 2020 pandemic year; Dongli's are",
-              "plan-time estimates; the 2015-2020 rise of Tianjin's services share (H10) partly reflects the",
-              "2018-2019 revision of Tianjin's GDP, which moved value added between sectors, so a trend that",
-              "matched it would overstate structural change.", ""]
+        lines.append(
+            f"* **{row.name} on its {row.at_bound} bound** ({row.value:g}): the history pushes it "
+            "further than the bound allows."
+        )
+    lines += [
+        "",
+        "Notes on the history: the 2019-2020 GDP rates include the 2020 pandemic year; Dongli's are",
+        "plan-time estimates; the 2015-2020 rise of Tianjin's services share (H10) partly reflects the",
+        "2018-2019 revision of Tianjin's GDP, which moved value added between sectors, so a trend that",
+        "matched it would overstate structural change.",
+        "",
+    ]
     return "\n".join(lines)
 
 
 def _band_text(fit_result: Fit) -> str:
     w = fit_result.bands
     if not w:
-        return ("**Monte Carlo widths.** Not set at this vintage: the backtest errors they come from lie after "
-                "it, so the stated priors of `scenarios/baseline.yaml` apply.")
-    return ("**Monte Carlo widths from the record.** The backtest at vintage "
-            f"{BAND_VINTAGE} misses Tianjin's annual real growth by an RMSE of {w['rmse']:.2f} points over "
-            f"{w['n']} years (only {w['n']} points: the widths rest on very little). The other distributions "
-            f"spread annual growth by {w['s0']:.2f} points; a Tianjin-wide shock to each year's outside-demand "
-            f"growth, normal with sd {w['sd']:.4f} and mean sd^2 / 2 = {w['mean']:.5f} (so that the median draw "
-            "stays on the central run; `uncertainty.parameters.export_growth_annual`, i.i.d. over "
-            "years, starting the year after the nowcast), brings the spread to the RMSE, the way the Riksbank "
-            "sets its bands from past forecast errors. `docs/validation.md` gives the resulting (in-sample) "
-            "coverage.")
+        return (
+            "**Monte Carlo widths.** Not set at this vintage: the backtest errors they come from lie after "
+            "it, so the stated priors of `scenarios/baseline.yaml` apply."
+        )
+    return (
+        "**Monte Carlo widths from the record.** The backtest at vintage "
+        f"{BAND_VINTAGE} misses Tianjin's annual real growth by an RMSE of {w['rmse']:.2f} points over "
+        f"{w['n']} years (only {w['n']} points: the widths rest on very little). The other distributions "
+        f"spread annual growth by {w['s0']:.2f} points; a Tianjin-wide shock to each year's outside-demand "
+        f"growth, normal with sd {w['sd']:.4f} and mean sd^2 / 2 = {w['mean']:.5f} (so that the median draw "
+        "stays on the central run; `uncertainty.parameters.export_growth_annual`, i.i.d. over "
+        "years, starting the year after the nowcast), brings the spread to the RMSE, the way the Riksbank "
+        "sets its bands from past forecast errors. `docs/validation.md` gives the resulting (in-sample) "
+        "coverage."
+    )
 
 
 def _anchor_text(fit_result: Fit) -> str:
     anchors = fit_result.residuals[fit_result.residuals["id"].str.startswith("A")]
     if anchors.empty:
-        return ("**Long run.** No projection of China's potential growth published by the vintage is on file "
-                "(`simcore/data/growth_anchors.csv`), so the Tianjin-wide outside-demand growth falls linearly "
-                f"from its fitted 2021 value to {100 * LONG_RUN_EXPORT_GROWTH:g}% in 2035, an assumption.")
+        return (
+            "**Long run.** No projection of China's potential growth published by the vintage is on file "
+            "(`simcore/data/growth_anchors.csv`), so the Tianjin-wide outside-demand growth falls linearly "
+            f"from its fitted 2021 value to {100 * LONG_RUN_EXPORT_GROWTH:g}% in 2035, an assumption."
+        )
     parts = [f"{r.start}-{r.end} at {r.history:.1f}% a year (model {r.model:.2f}%)" for r in anchors.itertuples()]
-    return ("**Long run, anchored.** The Tianjin-wide outside-demand growth is fitted at 2021 and at the "
-            "midpoints of the anchored periods (2028, 2033; held to 2035) so that the trend's Tianjin GDP "
-            "grows as a published projection of China's potential growth: " + "; ".join(parts)
-            + " (rows A*, sources below; `simcore/data/growth_anchors.csv` says when each was published, "
-            "and a vintage uses only those published by then). Tianjin's own 2021-2024 growth (4.2% a year) "
-            "ran 0.7 points below China's; no differential is assumed.")
+    return (
+        "**Long run, anchored.** The Tianjin-wide outside-demand growth is fitted at 2021 and at the "
+        "midpoints of the anchored periods (2028, 2033; held to 2035) so that the trend's Tianjin GDP "
+        "grows as a published projection of China's potential growth: "
+        + "; ".join(parts)
+        + " (rows A*, sources below; `simcore/data/growth_anchors.csv` says when each was published, "
+        "and a vintage uses only those published by then). Tianjin's own 2021-2024 growth (4.2% a year) "
+        "ran 0.7 points below China's; no differential is assumed."
+    )
+
+
 UNIT_SD = 0.01

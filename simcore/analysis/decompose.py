@@ -32,8 +32,14 @@ def log_mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(np.isclose(a, b, rtol=1e-14, atol=0), a, out)
 
 
-def lmdi(P: tuple[float, float], G: tuple[np.ndarray, np.ndarray], E: tuple[np.ndarray, np.ndarray],
-         C: tuple[np.ndarray, np.ndarray], Eh: tuple[float, float], Ch: tuple[float, float]) -> dict[str, float]:
+def lmdi(
+    P: tuple[float, float],
+    G: tuple[np.ndarray, np.ndarray],
+    E: tuple[np.ndarray, np.ndarray],
+    C: tuple[np.ndarray, np.ndarray],
+    Eh: tuple[float, float],
+    Ch: tuple[float, float],
+) -> dict[str, float]:
     """Additive LMDI-I terms for one region between two years (index 0 and 1 of each pair)."""
     (P0, P1), (G0, G1), (E0, E1), (C0, C1) = P, G, E, C
     total0, total1 = G0.sum(), G1.sum()
@@ -57,8 +63,16 @@ def lmdi(P: tuple[float, float], G: tuple[np.ndarray, np.ndarray], E: tuple[np.n
     return terms
 
 
-def decompose(b: Baseline, raw, population: np.ndarray, scenario: str, end_years=(2025, 2035), start: int = 2020,
-              regions: tuple[str, ...] | None = None, draw: int = 0) -> pd.DataFrame:
+def decompose(
+    b: Baseline,
+    raw,
+    population: np.ndarray,
+    scenario: str,
+    end_years=(2025, 2035),
+    start: int = 2020,
+    regions: tuple[str, ...] | None = None,
+    draw: int = 0,
+) -> pd.DataFrame:
     """CO2 change decomposition per region and period; ``population`` is the (R, T) residents path.
 
     Returns a long table: scenario, region, start, end, term, value (Mt CO2), with the terms and the
@@ -79,8 +93,14 @@ def decompose(b: Baseline, raw, population: np.ndarray, scenario: str, end_years
         P = m @ population
         for end in end_years:
             t0, t1 = YEARS.index(start), YEARS.index(end)
-            terms = lmdi((P[t0], P[t1]), (G[t0], G[t1]), (E[t0, :S], E[t1, :S]), (C[t0, :S], C[t1, :S]),
-                         (E[t0, S], E[t1, S]), (C[t0, S], C[t1, S]))
+            terms = lmdi(
+                (P[t0], P[t1]),
+                (G[t0], G[t1]),
+                (E[t0, :S], E[t1, :S]),
+                (C[t0, :S], C[t1, :S]),
+                (E[t0, S], E[t1, S]),
+                (C[t0, S], C[t1, S]),
+            )
             c0, c1 = C[t0].sum(), C[t1].sum()
             base = {"scenario": scenario, "region": region, "start": start, "end": end}
             rows.append(base | {"term": "CO2 start", "value": c0})
@@ -92,8 +112,9 @@ def decompose(b: Baseline, raw, population: np.ndarray, scenario: str, end_years
     return table[["scenario", "region", "start", "end", "term", "unit", "value"]]
 
 
-def decompose_run(scenario, b: Baseline, overrides=None, regions: tuple[str, ...] = (),
-                  end_years=(2025, 2035)) -> pd.DataFrame:
+def decompose_run(
+    scenario, b: Baseline, overrides=None, regions: tuple[str, ...] = (), end_years=(2025, 2035)
+) -> pd.DataFrame:
     """Run a scenario deterministically and decompose its CO2 change."""
     from simcore.model.boundary import project_central
     from simcore.scenario.loader import Scenario, load_scenario

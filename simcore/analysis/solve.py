@@ -39,9 +39,11 @@ from simcore.model.boundary import project_central
 from simcore.model.variables import batch_variables
 from simcore.scenario.loader import Scenario, load_scenario, with_overrides
 
-_TARGET = re.compile(r"^\s*(?P<region>[a-z_]+)\s*:\s*(?P<variable>.+?)\s+(?:(?P<kind>growth|share|change)\s+)?"
-                     r"(?P<years>\d{4}(?:\s*-\s*\d{4})?)\s*(?P<op>>=|<=|=)\s*(?P<value>[-+]?\d+(?:\.\d+)?)\s*"
-                     r"(?P<pct>%)?\s*$")
+_TARGET = re.compile(
+    r"^\s*(?P<region>[a-z_]+)\s*:\s*(?P<variable>.+?)\s+(?:(?P<kind>growth|share|change)\s+)?"
+    r"(?P<years>\d{4}(?:\s*-\s*\d{4})?)\s*(?P<op>>=|<=|=)\s*(?P<value>[-+]?\d+(?:\.\d+)?)\s*"
+    r"(?P<pct>%)?\s*$"
+)
 SHORTHANDS = {
     "investment": ("investment.regions.{0}.path", (-0.1, 0.3), lambda x: {"growth": x}),
     "exports": ("exports.by_region.{0}", (-0.1, 0.3), float),
@@ -71,8 +73,10 @@ def parse_lever(text: str, bounds: tuple[float, float] | None = None) -> Lever:
         path, default, wrap = SHORTHANDS[head]
         lever = Lever(text, path.format(rest), default, wrap)
     elif bounds is None:
-        raise SimcoreError(f"lever {text!r}: give --bounds LOW HIGH for a dotted path, or use a shorthand "
-                           "(investment.REGION, exports, exports.REGION, efficiency.KEY, grid.YEAR, tfp)")
+        raise SimcoreError(
+            f"lever {text!r}: give --bounds LOW HIGH for a dotted path, or use a shorthand "
+            "(investment.REGION, exports, exports.REGION, efficiency.KEY, grid.YEAR, tfp)"
+        )
     else:
         lever = Lever(text, text, bounds)
     if bounds is not None:
@@ -91,8 +95,10 @@ def parse_target(text: str, b: Baseline) -> Target:
         raise SimcoreError(f"target {text}: not a modelled target of targets.csv")
     m = _TARGET.match(text)
     if not m:
-        raise SimcoreError(f"target {text!r}: expected 'REGION: VARIABLE [growth|share|change] YEAR[-YEAR] OP VALUE[%]', "
-                           "e.g. 'dongli: GDP growth 2021-2025 >= 6%'")
+        raise SimcoreError(
+            f"target {text!r}: expected 'REGION: VARIABLE [growth|share|change] YEAR[-YEAR] OP VALUE[%]', "
+            "e.g. 'dongli: GDP growth 2021-2025 >= 6%'"
+        )
     region, variable = m["region"], m["variable"].strip()
     if region not in b.regions.ids:
         raise SimcoreError(f"target {text!r}: unknown region {region!r}")
@@ -105,8 +111,21 @@ def parse_target(text: str, b: Baseline) -> Target:
     kind = m["kind"]
     basis = {"growth": "avg_growth", "share": "share", "change": "change_vs_2020", None: "level"}[kind]
     value = float(m["value"])
-    return Target("goal", region, text.strip(), variable, "GDP" if kind == "share" else "", basis, m["op"], year,
-                  value, "%" if m["pct"] else "", "goal", math.nan, "command line")
+    return Target(
+        "goal",
+        region,
+        text.strip(),
+        variable,
+        "GDP" if kind == "share" else "",
+        basis,
+        m["op"],
+        year,
+        value,
+        "%" if m["pct"] else "",
+        "goal",
+        math.nan,
+        "command line",
+    )
 
 
 @dataclass
@@ -123,9 +142,10 @@ class Solution:
     def summary(self) -> str:
         lo, hi = self.lever.bounds
         head = f"target: {self.target.indicator}\nlever: {self.lever.text} ({self.lever.path}) in [{lo:g}, {hi:g}]"
-        tail = (f"\nat the bounds: {self.at_bounds[0]:.4g} at {lo:g}, {self.at_bounds[1]:.4g} at {hi:g}")
+        tail = f"\nat the bounds: {self.at_bounds[0]:.4g} at {lo:g}, {self.at_bounds[1]:.4g} at {hi:g}"
         if self.found:
-            return f"{head}\nsolution: {self.lever.text} = {self.value:.6g} gives {self.achieved:.4g}\n{self.message}{tail}"
+            solution = f"{self.lever.text} = {self.value:.6g} gives {self.achieved:.4g}"
+            return f"{head}\nsolution: {solution}\n{self.message}{tail}"
         return f"{head}\nno solution: {self.message}{tail}"
 
     def write(self, path: str | os.PathLike) -> None:
@@ -142,18 +162,29 @@ class Solution:
             for part in parts[:-1]:
                 node = node.setdefault(int(part) if part.isdigit() else part, {})
             node[int(parts[-1]) if parts[-1].isdigit() else parts[-1]] = value
-        header = (f"# Solved by `simcore solve`: {self.lever.text} = {self.value:.6g} meets "
-                  f"'{self.target.indicator}' ({self.achieved:.4g}).\n")
-        body = {"extends": os.path.relpath(parent, path.parent.resolve()) if parent else None,
-                "name": f"{self.scenario.name}_solved",
-                "description": f"{self.scenario.name} with {self.lever.text} solved for {self.target.indicator}"}
+        header = (
+            f"# Solved by `simcore solve`: {self.lever.text} = {self.value:.6g} meets "
+            f"'{self.target.indicator}' ({self.achieved:.4g}).\n"
+        )
+        body = {
+            "extends": os.path.relpath(parent, path.parent.resolve()) if parent else None,
+            "name": f"{self.scenario.name}_solved",
+            "description": f"{self.scenario.name} with {self.lever.text} solved for {self.target.indicator}",
+        }
         body = {k: v for k, v in body.items() if v is not None} | tree
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(header + yaml.safe_dump(body, sort_keys=False))
 
 
-def solve(scenario, target: str | Target, lever: str | Lever, bounds: tuple[float, float] | None = None,
-          overrides=None, baseline: Baseline | None = None, xtol: float = 1e-7) -> Solution:
+def solve(
+    scenario,
+    target: str | Target,
+    lever: str | Lever,
+    bounds: tuple[float, float] | None = None,
+    overrides=None,
+    baseline: Baseline | None = None,
+    xtol: float = 1e-7,
+) -> Solution:
     """Find the lever value that meets the target exactly (the boundary value for >= and <=)."""
     b = baseline or load_baseline()
     if not isinstance(scenario, Scenario):
@@ -181,12 +212,21 @@ def solve(scenario, target: str | Target, lever: str | Lever, bounds: tuple[floa
         value = achieved(x)
         side = "or more" if (gap_hi > gap_lo) == (target.comparison == ">=") else "or less"
         note = "" if target.comparison == "=" else f" (the target holds for {lever.text} = {x:.6g} {side})"
-        return Solution(target, lever, True, float(x), value, (f_lo, f_hi),
-                        f"met exactly{note}", scenario)
+        return Solution(target, lever, True, float(x), value, (f_lo, f_hi), f"met exactly{note}", scenario)
     if ok_lo and ok_hi:
         message = "the target is met everywhere within the bounds: the lever is not binding"
-        return Solution(target, lever, True, float(lo if abs(gap_lo) <= abs(gap_hi) else hi),
-                        f_lo if abs(gap_lo) <= abs(gap_hi) else f_hi, (f_lo, f_hi), message, scenario)
-    message = (f"cannot be met within the lever's bounds: the indicator ranges from {min(f_lo, f_hi):.4g} to "
-               f"{max(f_lo, f_hi):.4g} against a target of {target.comparison} {target.value:g}")
+        return Solution(
+            target,
+            lever,
+            True,
+            float(lo if abs(gap_lo) <= abs(gap_hi) else hi),
+            f_lo if abs(gap_lo) <= abs(gap_hi) else f_hi,
+            (f_lo, f_hi),
+            message,
+            scenario,
+        )
+    message = (
+        f"cannot be met within the lever's bounds: the indicator ranges from {min(f_lo, f_hi):.4g} to "
+        f"{max(f_lo, f_hi):.4g} against a target of {target.comparison} {target.value:g}"
+    )
     return Solution(target, lever, False, None, None, (f_lo, f_hi), message, scenario)

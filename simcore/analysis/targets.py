@@ -22,7 +22,8 @@ Statuses, as a planner reads them:
 * ``not modelled``: with the reason.
 
 Where the published record has the indicator for the target's year, the report adds the ``outturn`` and
-whether the plan was met in reality (``outturn_status``).  Where the seed publishes the indicator's 2020 value (``value_2020``) and the model
+whether the plan was met in reality (``outturn_status``).  Where the seed publishes the indicator's 2020
+value (``value_2020``) and the model
 measures it with a proxy of another level (a share or a ratio), the projection is *bridged*: scaled by
 published 2020 / model 2020, so that the model's change is scored, not the proxy's level.
 """
@@ -30,8 +31,8 @@ published 2020 / model 2020, so that the model's change is scored, not the proxy
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -40,9 +41,30 @@ from simcore.scenario.schema import START, YEARS
 
 ABOUT = 0.05  # relative tolerance of "=" targets
 ABOUT_POINTS = 0.25  # ... at least this many points for a target stated in %
-REPORT_COLUMNS = ["target_id", "seed_region", "region", "indicator", "variable", "basis", "comparison", "year",
-                  "target", "target_high", "unit", "kind", "projected", "model_2020", "published_2020", "assessed",
-                  "gap", "met", "status", "outturn", "outturn_status", "source"]
+REPORT_COLUMNS = [
+    "target_id",
+    "seed_region",
+    "region",
+    "indicator",
+    "variable",
+    "basis",
+    "comparison",
+    "year",
+    "target",
+    "target_high",
+    "unit",
+    "kind",
+    "projected",
+    "model_2020",
+    "published_2020",
+    "assessed",
+    "gap",
+    "met",
+    "status",
+    "outturn",
+    "outturn_status",
+    "source",
+]
 
 
 @dataclass(frozen=True)
@@ -76,12 +98,26 @@ def modelled_targets(targets: pd.DataFrame) -> list[Target]:
     rows = targets[(targets["variable"].fillna("") != "") & targets["year"].between(START + 1, YEARS[-1])]
     out = []
     for r in rows.itertuples(index=False):
-        out.append(Target(r.target_id, r.region, r.indicator, r.variable,
-                          r.denominator if isinstance(r.denominator, str) else "", r.basis, r.comparison,
-                          int(r.year), float(r.value), r.unit, r.kind,
-                          float(r.value_2020) if not pd.isna(r.value_2020) else math.nan, r.source,
-                          float(getattr(r, "value_high", math.nan)) if not pd.isna(getattr(r, "value_high", math.nan))
-                          else math.nan))
+        out.append(
+            Target(
+                r.target_id,
+                r.region,
+                r.indicator,
+                r.variable,
+                r.denominator if isinstance(r.denominator, str) else "",
+                r.basis,
+                r.comparison,
+                int(r.year),
+                float(r.value),
+                r.unit,
+                r.kind,
+                float(r.value_2020) if not pd.isna(r.value_2020) else math.nan,
+                r.source,
+                float(getattr(r, "value_high", math.nan))
+                if not pd.isna(getattr(r, "value_high", math.nan))
+                else math.nan,
+            )
+        )
     return out
 
 
@@ -113,7 +149,7 @@ def metric(target: Target, get: Getter) -> tuple[np.ndarray, np.ndarray]:
         value = 100.0 * (num[..., t] / num[..., 0] - 1.0)
         return value, np.zeros_like(value)
     if basis == "cumulative_sum":
-        value = num[..., 1:t + 1].sum(axis=-1)
+        value = num[..., 1 : t + 1].sum(axis=-1)
         return value, np.zeros_like(value)
     if basis == "change_vs_2020":
         series = num if den is None else num / den
@@ -145,8 +181,9 @@ def status(target: Target, value: np.ndarray) -> np.ndarray:
     if target.comparison == "<=":
         return np.where(value <= target.value + eps, "met", "missed")
     if target.comparison == "range":
-        return np.where(value > target.value_high + eps, "exceeded",
-                        np.where(value >= target.value - eps, "met", "missed"))
+        return np.where(
+            value > target.value_high + eps, "exceeded", np.where(value >= target.value - eps, "met", "missed")
+        )
     tol = tolerance(target)
     reduction = target.value < 0
     beyond = value < target.value - tol if reduction else value > target.value + tol
@@ -165,8 +202,11 @@ def imposed_targets(targets: pd.DataFrame, scenario, b) -> set[str]:
     spec = scenario.spec
     invest = {r for r, v in spec.investment.regions.items() if v.path is not None}
     population = set(spec.population.regions)
-    shares = {(r, k) for r, ks in spec.industry_shares.targets.items() for k in ks} \
-        if spec.industry_shares.mode == "target" else set()
+    shares = (
+        {(r, k) for r, ks in spec.industry_shares.targets.items() for k in ks}
+        if spec.industry_shares.mode == "target"
+        else set()
+    )
     aggregates = {"Value Added|" + name: key for key, name in zip(b.sectors.aggregate_ids, b.sectors.aggregate_names)}
     aggregates.update({"Value Added|" + label: sid for sid, label in zip(b.sectors.ids, b.sectors.labels)})
     out = set()
@@ -190,8 +230,10 @@ def outturn(target: Target, history: pd.DataFrame | None) -> float:
         return math.nan
     h = history[history["region"] == target.region]
     if target.variable == "GDP" and target.basis == "avg_growth":
-        rates = [h[(h["variable"] == "GDP|Real Growth") & (h["year"] == y)]["value"] for y in
-                 range(START + 1, target.year + 1)]
+        rates = [
+            h[(h["variable"] == "GDP|Real Growth") & (h["year"] == y)]["value"]
+            for y in range(START + 1, target.year + 1)
+        ]
         if any(r.empty for r in rates):
             return math.nan
         growth = np.prod([1 + float(r.iloc[0]) / 100 for r in rates])
@@ -199,15 +241,23 @@ def outturn(target: Target, history: pd.DataFrame | None) -> float:
     if target.variable == "Population" and target.basis == "level":
         hit = h[(h["variable"] == "Population") & (h["year"] == target.year)]
         return float(hit["value"].iloc[0]) if not hit.empty else math.nan
-    if target.basis == "share" and target.denominator == "GDP" and target.variable in (
-            "Value Added|Secondary", "Value Added|Tertiary"):
+    if (
+        target.basis == "share"
+        and target.denominator == "GDP"
+        and target.variable in ("Value Added|Secondary", "Value Added|Tertiary")
+    ):
         hit = h[(h["variable"] == "Share|" + target.variable.split("|")[1]) & (h["year"] == target.year)]
         return float(hit["value"].iloc[0]) if not hit.empty else math.nan
     return math.nan
 
 
-def report(targets: pd.DataFrame, get: Getter, include_unmodelled: bool = True, imposed: set[str] | None = None,
-           history: pd.DataFrame | None = None) -> pd.DataFrame:
+def report(
+    targets: pd.DataFrame,
+    get: Getter,
+    include_unmodelled: bool = True,
+    imposed: set[str] | None = None,
+    history: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """One row per target: projection, assessed value, gap and status (met / exceeded / missed / imposed /
     not modelled), and the published outturn where the record has the target year.
 
@@ -223,31 +273,62 @@ def report(targets: pd.DataFrame, get: Getter, include_unmodelled: bool = True, 
         hit = state in ("met", "exceeded")
         actual = outturn(target, history)
         real = "" if math.isnan(actual) else str(status(target, actual))
-        rows.append({
-            "target_id": target.target_id, "seed_region": target.seed_region, "region": target.region,
-            "indicator": target.indicator, "variable": target.variable + (f" / {target.denominator}"
-                                                                          if target.denominator else ""),
-            "basis": target.basis, "comparison": target.comparison, "year": target.year, "target": target.value,
-            "target_high": target.value_high, "unit": target.unit, "kind": target.kind, "projected": float(raw),
-            "model_2020": float(model_2020) if target.bridged else math.nan,
-            "published_2020": target.value_2020 if target.bridged else math.nan, "assessed": float(value),
-            "gap": float(value - target.value),
-            "met": None if target.target_id in imposed else hit,
-            "status": "imposed" if target.target_id in imposed else state,
-            "outturn": actual, "outturn_status": real or ("not yet published" if history is not None else ""),
-            "source": target.source,
-        })
+        rows.append(
+            {
+                "target_id": target.target_id,
+                "seed_region": target.seed_region,
+                "region": target.region,
+                "indicator": target.indicator,
+                "variable": target.variable + (f" / {target.denominator}" if target.denominator else ""),
+                "basis": target.basis,
+                "comparison": target.comparison,
+                "year": target.year,
+                "target": target.value,
+                "target_high": target.value_high,
+                "unit": target.unit,
+                "kind": target.kind,
+                "projected": float(raw),
+                "model_2020": float(model_2020) if target.bridged else math.nan,
+                "published_2020": target.value_2020 if target.bridged else math.nan,
+                "assessed": float(value),
+                "gap": float(value - target.value),
+                "met": None if target.target_id in imposed else hit,
+                "status": "imposed" if target.target_id in imposed else state,
+                "outturn": actual,
+                "outturn_status": real or ("not yet published" if history is not None else ""),
+                "source": target.source,
+            }
+        )
     if include_unmodelled:
         done = {r["target_id"] for r in rows}
         for r in targets[~targets["target_id"].isin(done)].itertuples(index=False):
             reason = r.not_modelled if isinstance(r.not_modelled, str) and r.not_modelled else "outside 2021-2035"
-            rows.append({
-                "target_id": r.target_id, "seed_region": r.region, "region": r.region, "indicator": r.indicator,
-                "variable": "", "basis": r.basis, "comparison": r.comparison, "year": int(r.year),
-                "target": float(r.value), "target_high": math.nan, "unit": r.unit, "kind": r.kind,
-                "projected": math.nan, "model_2020": math.nan, "published_2020": math.nan, "assessed": math.nan,
-                "gap": math.nan, "met": None, "status": f"not modelled: {reason}", "outturn": math.nan,
-                "outturn_status": "", "source": r.source})
+            rows.append(
+                {
+                    "target_id": r.target_id,
+                    "seed_region": r.region,
+                    "region": r.region,
+                    "indicator": r.indicator,
+                    "variable": "",
+                    "basis": r.basis,
+                    "comparison": r.comparison,
+                    "year": int(r.year),
+                    "target": float(r.value),
+                    "target_high": math.nan,
+                    "unit": r.unit,
+                    "kind": r.kind,
+                    "projected": math.nan,
+                    "model_2020": math.nan,
+                    "published_2020": math.nan,
+                    "assessed": math.nan,
+                    "gap": math.nan,
+                    "met": None,
+                    "status": f"not modelled: {reason}",
+                    "outturn": math.nan,
+                    "outturn_status": "",
+                    "source": r.source,
+                }
+            )
     order = {r: i for i, r in enumerate(dict.fromkeys(targets["region"]))}
     table = pd.DataFrame(rows, columns=REPORT_COLUMNS)
     table["_order"] = table["seed_region"].map(order)
@@ -265,15 +346,25 @@ def attainment(targets: pd.DataFrame, get: Getter, imposed: set[str] | None = No
         hits = met(target, value)
         if target.target_id in imposed:
             hits = np.array([np.nan])
-        rows.append({
-            "target_id": target.target_id, "seed_region": target.seed_region, "region": target.region,
-            "indicator": target.indicator, "year": target.year, "comparison": target.comparison,
-            "target": target.value, "unit": target.unit, "kind": target.kind,
-            "median": float(np.median(value)), "p05": float(np.quantile(value, 0.05)),
-            "p95": float(np.quantile(value, 0.95)), "probability": float(np.mean(hits)),
-            "status": "imposed" if target.target_id in imposed else "projected",
-            "source": target.source,
-        })
+        rows.append(
+            {
+                "target_id": target.target_id,
+                "seed_region": target.seed_region,
+                "region": target.region,
+                "indicator": target.indicator,
+                "year": target.year,
+                "comparison": target.comparison,
+                "target": target.value,
+                "unit": target.unit,
+                "kind": target.kind,
+                "median": float(np.median(value)),
+                "p05": float(np.quantile(value, 0.05)),
+                "p95": float(np.quantile(value, 0.95)),
+                "probability": float(np.mean(hits)),
+                "status": "imposed" if target.target_id in imposed else "projected",
+                "source": target.source,
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -64,19 +64,37 @@ def check_structure(b: Baseline) -> Check:
     bad, parts = [], []
     tests = [
         ("binhai manufacturing share", _share(b, "binhai", "manufacturing"), p["binhai_manufacturing_share"]),
-        ("eco_city construction share", 100 * _leaf_sum(b, "eco_city", b.value_added[:, b.sectors.index("construction")])
-         / _leaf_sum(b, "eco_city", b.gdp), p["eco_city_construction_share"]),
-        ("eco_city real estate share", 100 * _leaf_sum(b, "eco_city", b.value_added[:, b.sectors.index("real_estate")])
-         / _leaf_sum(b, "eco_city", b.gdp), p["eco_city_real_estate_share"]),
-        ("eco_city modern services share",
-         _share(b, "eco_city", "tertiary") - 100 * _leaf_sum(b, "eco_city", b.value_added[:, b.sectors.index(
-             "real_estate")]) / _leaf_sum(b, "eco_city", b.gdp), p["eco_city_modern_services_share"]),
+        (
+            "eco_city construction share",
+            100
+            * _leaf_sum(b, "eco_city", b.value_added[:, b.sectors.index("construction")])
+            / _leaf_sum(b, "eco_city", b.gdp),
+            p["eco_city_construction_share"],
+        ),
+        (
+            "eco_city real estate share",
+            100
+            * _leaf_sum(b, "eco_city", b.value_added[:, b.sectors.index("real_estate")])
+            / _leaf_sum(b, "eco_city", b.gdp),
+            p["eco_city_real_estate_share"],
+        ),
+        (
+            "eco_city modern services share",
+            _share(b, "eco_city", "tertiary")
+            - 100
+            * _leaf_sum(b, "eco_city", b.value_added[:, b.sectors.index("real_estate")])
+            / _leaf_sum(b, "eco_city", b.gdp),
+            p["eco_city_modern_services_share"],
+        ),
         ("dongli manufacturing share", _share(b, "dongli", "manufacturing"), p["dongli_manufacturing_share"]),
     ]
     levels = [
         ("ziya GDP", _leaf_sum(b, "ziya", b.gdp), p["ziya_gdp"]),
-        ("ziya industrial value added", _leaf_sum(b, "ziya", b.value_added @ b.sectors.aggregate("industry")),
-         p["ziya_industry_va"]),
+        (
+            "ziya industrial value added",
+            _leaf_sum(b, "ziya", b.value_added @ b.sectors.aggregate("industry")),
+            p["ziya_industry_va"],
+        ),
     ]
     # "services value added 460, a share above 60%" (002:L13): the share is kept, the plan-time level is not
     # (it is inconsistent with Dongli's later published level, docs/data.md)
@@ -84,8 +102,10 @@ def check_structure(b: Baseline) -> Check:
     dongli_services = _share(b, "dongli", "tertiary")
     parts.append(f"dongli services share {dongli_services:.2f}% (above {floor:g}%)")
     if dongli_services < floor - 1e-9:
-        bad.append(f"dongli services share: {dongli_services:.2f}% vs published 'above {floor:g}%' "
-                   f"({p['dongli_services_share'].source})")
+        bad.append(
+            f"dongli services share: {dongli_services:.2f}% vs published 'above {floor:g}%' "
+            f"({p['dongli_services_share'].source})"
+        )
     for name, model, fact in tests:
         parts.append(f"{name} {model:.2f}% ({fact.value:g}%)")
         if abs(model - fact.value) > SHARE_TOLERANCE:
@@ -105,8 +125,9 @@ def check_later_evidence(b: Baseline) -> Check:
     bad, parts = [], []
     for region in ("binhai", "dongli", "jinnan"):
         # the leaves' ranges are not additive: Binhai's is the combined estimate's
-        combined = evidence[(evidence["region"] == region) & (evidence["kind"] == "combined")
-                            & (evidence["variable"] == "gdp")].iloc[0]
+        combined = evidence[
+            (evidence["region"] == region) & (evidence["kind"] == "combined") & (evidence["variable"] == "gdp")
+        ].iloc[0]
         low, high = float(combined["low"]), float(combined["high"])
         if region != "binhai":
             low, high = float(gdp.loc[region, "low"]), float(gdp.loc[region, "high"])
@@ -123,8 +144,15 @@ def balance_residuals(b: Baseline) -> pd.DataFrame:
     leaf = acc[acc["region"].isin(b.leaves) & acc["sector"].isin(b.sectors.ids)]
     wide = leaf.pivot_table(index=["region", "sector"], columns="variable", values="value", aggfunc="sum")
     supply = wide["gross_output"] + wide["imports_outside"] + wide["imports_other_districts"]
-    use = (wide["intermediate_use"] + wide["household_consumption"] + wide["government_consumption"]
-           + wide["gfcf"] + wide["inventory_change"] + wide["exports_outside"] + wide["exports_other_districts"])
+    use = (
+        wide["intermediate_use"]
+        + wide["household_consumption"]
+        + wide["government_consumption"]
+        + wide["gfcf"]
+        + wide["inventory_change"]
+        + wide["exports_outside"]
+        + wide["exports_other_districts"]
+    )
     residual = (supply - use) / np.maximum(wide["gross_output"].abs(), 1.0)
     return residual.rename("relative_residual").reset_index()
 
@@ -138,22 +166,32 @@ def check_balance(b: Baseline) -> Check:
     arrays = x - b.intermediate_sales().reshape(-1) - b.final_sales().reshape(-1) - b.exports.reshape(-1)
     arr_bad = np.flatnonzero(np.abs(arrays) > BALANCE_TOLERANCE * np.maximum(x, 1.0))
     offending = [f"{r.region}/{r.sector}: relative residual {r.relative_residual:.2e}" for r in bad.itertuples()]
-    offending += [f"{b.leaves[i // b.n_sector]}/{b.sectors.ids[i % b.n_sector]}: arrays do not close the row "
-                  f"({arrays[i]:.3e})" for i in arr_bad]
+    offending += [
+        f"{b.leaves[i // b.n_sector]}/{b.sectors.ids[i % b.n_sector]}: arrays do not close the row ({arrays[i]:.3e})"
+        for i in arr_bad
+    ]
     # column identity: inputs from inside + outside + value added = 1 per unit of output
     col = b.A.sum(axis=0) + b.M_out.sum(axis=0) + np.tile(b.va_ratio, b.n_region)
     col_bad = np.flatnonzero(np.abs(col - 1.0) > 1e-9)
-    offending += [f"{b.leaves[i // b.n_sector]}/{b.sectors.ids[i % b.n_sector]}: input coefficients + value-added "
-                  f"ratio = {col[i]:.12f}" for i in col_bad]
-    return Check("Region-sector balances (GO = intermediate + final - imports)", not offending,
-                 f"{len(res)} rows, worst {worst.region}/{worst.sector} {worst.relative_residual:.1e}; "
-                 f"columns sum to 1 within 1e-9", tuple(offending))
+    offending += [
+        f"{b.leaves[i // b.n_sector]}/{b.sectors.ids[i % b.n_sector]}: input coefficients + value-added "
+        f"ratio = {col[i]:.12f}"
+        for i in col_bad
+    ]
+    return Check(
+        "Region-sector balances (GO = intermediate + final - imports)",
+        not offending,
+        f"{len(res)} rows, worst {worst.region}/{worst.sector} {worst.relative_residual:.1e}; "
+        f"columns sum to 1 within 1e-9",
+        tuple(offending),
+    )
 
 
 def check_productive(b: Baseline) -> Check:
     rho = spectral_radius(b.A)
-    return Check("Spectral radius of A below 1", rho < 1.0, f"rho(A) = {rho:.4f}",
-                 () if rho < 1.0 else (f"rho(A) = {rho:.6f}",))
+    return Check(
+        "Spectral radius of A below 1", rho < 1.0, f"rho(A) = {rho:.4f}", () if rho < 1.0 else (f"rho(A) = {rho:.6f}",)
+    )
 
 
 def check_nonnegative(b: Baseline) -> Check:
@@ -171,8 +209,9 @@ def check_nonnegative(b: Baseline) -> Check:
         bad.append("final-demand purchase shares inside Tianjin exceed 1")
     flagged = b.accounts[(b.accounts["variable"] != "inventory_change") & (b.accounts["value"] < 0)]
     bad += [f"accounts: {r.region}/{r.sector}/{r.variable} = {r.value:.3e}" for r in flagged.itertuples()]
-    return Check("No negative flows (inventory change excepted)", not bad, "all flows, coefficients and shares >= 0",
-                 tuple(bad))
+    return Check(
+        "No negative flows (inventory change excepted)", not bad, "all flows, coefficients and shares >= 0", tuple(bad)
+    )
 
 
 def check_co2(b: Baseline) -> Check:
@@ -182,10 +221,10 @@ def check_co2(b: Baseline) -> Check:
     model_2020 = float(b.co2.sum())
     expected = ceads_2019 * (1 + growth)
     ok = abs(ceads_2019 - 158.47) < 0.005 and abs(model_2020 / expected - 1) < 1e-6
-    summary = (f"2020 CO2 {model_2020:.2f} Mt = CEADs 2019 {ceads_2019:.2f} Mt x (1 {growth:+.1%}) "
-               f"= {expected:.2f} Mt")
-    return Check("Tianjin 2020 CO2 consistent with CEADs 2019 and the 2020 energy change", ok, summary,
-                 () if ok else (summary,))
+    summary = f"2020 CO2 {model_2020:.2f} Mt = CEADs 2019 {ceads_2019:.2f} Mt x (1 {growth:+.1%}) = {expected:.2f} Mt"
+    return Check(
+        "Tianjin 2020 CO2 consistent with CEADs 2019 and the 2020 energy change", ok, summary, () if ok else (summary,)
+    )
 
 
 def check_population(b: Baseline) -> Check:
@@ -196,9 +235,12 @@ def check_population(b: Baseline) -> Check:
         model = _leaf_sum(b, region, b.population)
         if abs(model / control[region] - 1) > 1e-9:
             bad.append(f"{region}: leaves {model:.4f} vs census {control[region]:.4f} (10^4 persons)")
-    return Check("Population leaves sum to the census", not bad,
-                 f"tianjin {b.population.sum():.1f}, binhai {_leaf_sum(b, 'binhai', b.population):.2f} "
-                 "(10^4 persons)", tuple(bad))
+    return Check(
+        "Population leaves sum to the census",
+        not bad,
+        f"tianjin {b.population.sum():.1f}, binhai {_leaf_sum(b, 'binhai', b.population):.2f} (10^4 persons)",
+        tuple(bad),
+    )
 
 
 def check_provenance(b: Baseline) -> Check:
@@ -210,24 +252,43 @@ def check_provenance(b: Baseline) -> Check:
     bad += [f"{r.region}/{r.sector}/{r.variable}: quality {r.quality!r}" for r in wrong.itertuples()]
     est = acc[acc["quality"] == "estimated"]
     unranged = est[~((est["low"] <= est["value"] + 1e-12) & (est["value"] <= est["high"] + 1e-12))]
-    bad += [f"{r.region}/{r.sector}/{r.variable}: estimated {r.value:.4g} outside [{r.low}, {r.high}]"
-            for r in unranged.itertuples()]
-    return Check("Every account row has a source, a quality flag and a range if estimated", not bad,
-                 f"{len(acc)} rows: " + ", ".join(f"{q} {n}" for q, n in acc["quality"].value_counts().items()),
-                 tuple(bad))
+    bad += [
+        f"{r.region}/{r.sector}/{r.variable}: estimated {r.value:.4g} outside [{r.low}, {r.high}]"
+        for r in unranged.itertuples()
+    ]
+    return Check(
+        "Every account row has a source, a quality flag and a range if estimated",
+        not bad,
+        f"{len(acc)} rows: " + ", ".join(f"{q} {n}" for q, n in acc["quality"].value_counts().items()),
+        tuple(bad),
+    )
 
 
 def check_targets(b: Baseline) -> Check:
     t = b.targets
     seeds = set(t["source"].str.extract(r"^(\d{3})_", expand=False).dropna())
     ok = len(t) >= 60 and seeds == {"000", "001", "002", "003", "004"}
-    return Check("Plan targets cover all five seeds", ok,
-                 f"{len(t)} targets, {int((t['variable'].fillna('') != '').sum())} mapped to simcore variables, "
-                 f"seeds {sorted(seeds)}", () if ok else (f"{len(t)} targets from seeds {sorted(seeds)}",))
+    return Check(
+        "Plan targets cover all five seeds",
+        ok,
+        f"{len(t)} targets, {int((t['variable'].fillna('') != '').sum())} mapped to simcore variables, "
+        f"seeds {sorted(seeds)}",
+        () if ok else (f"{len(t)} targets from seeds {sorted(seeds)}",),
+    )
 
 
-CHECKS = (check_totals, check_structure, check_later_evidence, check_balance, check_productive, check_nonnegative, check_co2,
-          check_population, check_provenance, check_targets)
+CHECKS = (
+    check_totals,
+    check_structure,
+    check_later_evidence,
+    check_balance,
+    check_productive,
+    check_nonnegative,
+    check_co2,
+    check_population,
+    check_provenance,
+    check_targets,
+)
 
 
 def run_checks(b: Baseline) -> list[Check]:

@@ -30,8 +30,7 @@ def check_vintage(b: Baseline, vintage: int | None) -> int:
     if vintage is None:
         return last
     if isinstance(vintage, bool) or not isinstance(vintage, int) or not first <= vintage <= last:
-        raise VintageError(f"vintage {vintage!r} is outside the history ({first}-{last}, "
-                           f"{b.data_dir / 'history.csv'})")
+        raise VintageError(f"vintage {vintage!r} is outside the history ({first}-{last}, {b.data_dir / 'history.csv'})")
     return vintage
 
 
@@ -50,8 +49,10 @@ def load_history(b: Baseline, vintage: int | None = None, used_only: bool = True
     missing = table["source"].isna() | (table["source"].astype(str).str.strip() == "")
     if missing.any():
         row = table[missing].iloc[0]
-        raise VintageError(f"{b.data_dir / 'history.csv'} row {int(row.name) + 2}: "
-                           f"{row['region']} {row['variable']} {row['year']} has no source")
+        raise VintageError(
+            f"{b.data_dir / 'history.csv'} row {int(row.name) + 2}: "
+            f"{row['region']} {row['variable']} {row['year']} has no source"
+        )
     if used_only:
         table = table[table["status"] == "used"]
     return table.reset_index(drop=True)
@@ -86,5 +87,7 @@ def vintage_assumptions(hist: pd.DataFrame, vintage: int) -> dict[str, float]:
         pop_growth = (z["value"] / a["value"]) ** (1 / (z["year"] - a["year"])) - 1
     else:
         pop_growth = 0.0
-    return {"investment.default_growth": round(float(fai["value"].iloc[-1]) / 100, 6),
-            "population.default_growth": round(float(pop_growth), 6)}
+    return {
+        "investment.default_growth": round(float(fai["value"].iloc[-1]) / 100, 6),
+        "population.default_growth": round(float(pop_growth), 6),
+    }

@@ -55,7 +55,7 @@ class NationalIO:
         return self.VA.sum(axis=0) / self.GO
 
     @classmethod
-    def from_table(cls, path: Path, sectors: tuple[str, ...]) -> "NationalIO":
+    def from_table(cls, path: Path, sectors: tuple[str, ...]) -> NationalIO:
         """Read ``national_io_2020.csv`` (the derived table the calibration build writes)."""
         table = pd.read_csv(path)
         s_index = {s: i for i, s in enumerate(sectors)}
@@ -70,11 +70,19 @@ class NationalIO:
 
         va = table[table["block"] == "value_added"]
         VA = np.zeros((len(VA_NAMES), n))
-        VA[va["row"].map({v: i for i, v in enumerate(VA_NAMES)}).to_numpy(),
-           va["column"].map(s_index).to_numpy()] = va["value"]
+        VA[va["row"].map({v: i for i, v in enumerate(VA_NAMES)}).to_numpy(), va["column"].map(s_index).to_numpy()] = va[
+            "value"
+        ]
         go = table[table["block"] == "gross_output"].set_index("column")["value"].reindex(list(sectors)).to_numpy()
-        return cls(tuple(sectors), block("domestic", sectors), block("imports", sectors),
-                   block("domestic", FINAL_DEMAND), block("imports", FINAL_DEMAND), VA, go)
+        return cls(
+            tuple(sectors),
+            block("domestic", sectors),
+            block("imports", sectors),
+            block("domestic", FINAL_DEMAND),
+            block("imports", FINAL_DEMAND),
+            VA,
+            go,
+        )
 
 
 @dataclass(frozen=True)
@@ -118,8 +126,16 @@ def haversine_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return 2 * 6371.0 * np.arcsin(np.sqrt(h))
 
 
-def regionalise(io: NationalIO, regions: tuple[str, ...], va: np.ndarray, final_totals: np.ndarray,
-                distance_km: np.ndarray, delta: float, decay: float, min_distance_km: float = 10.0) -> Regional:
+def regionalise(
+    io: NationalIO,
+    regions: tuple[str, ...],
+    va: np.ndarray,
+    final_totals: np.ndarray,
+    distance_km: np.ndarray,
+    delta: float,
+    decay: float,
+    min_distance_km: float = 10.0,
+) -> Regional:
     """Build the 2020 multi-district system.
 
     Parameters
@@ -189,8 +205,7 @@ def regionalise(io: NationalIO, regions: tuple[str, ...], va: np.ndarray, final_
     if (M_out < -1e-12).any():
         raise ValueError("regionalisation bought more inside Tianjin than the national coefficient allows")
     M_out = np.maximum(M_out, 0.0)
-    return Regional(regions, io.sectors, GO, va, A2, M_out, F, F_share, exports, flq_tj, flq_r,
-                    scale.reshape(R, S))
+    return Regional(regions, io.sectors, GO, va, A2, M_out, F, F_share, exports, flq_tj, flq_r, scale.reshape(R, S))
 
 
 def accounts(reg: Regional) -> dict[str, np.ndarray]:
@@ -239,8 +254,15 @@ def accounts(reg: Regional) -> dict[str, np.ndarray]:
 def balance_residual(acc: dict[str, np.ndarray]) -> np.ndarray:
     """Relative residual of the product balance of every region-sector row."""
     supply = acc["gross_output"] + acc["imports_outside"] + acc["imports_other_districts"]
-    use = (acc["intermediate_use"] + acc["household_consumption"] + acc["government_consumption"]
-           + acc["gfcf"] + acc["inventory_change"] + acc["exports_outside"] + acc["exports_other_districts"])
+    use = (
+        acc["intermediate_use"]
+        + acc["household_consumption"]
+        + acc["government_consumption"]
+        + acc["gfcf"]
+        + acc["inventory_change"]
+        + acc["exports_outside"]
+        + acc["exports_other_districts"]
+    )
     return (supply - use) / np.maximum(np.abs(acc["gross_output"]), 1.0)
 
 

@@ -26,7 +26,7 @@ class RegionTree:
     kinds: tuple[str, ...]
 
     @classmethod
-    def load(cls, path: Path | None = None) -> "RegionTree":
+    def load(cls, path: Path | None = None) -> RegionTree:
         table = pd.read_csv(path or DATA / "regions.csv", dtype=str, keep_default_na=False)
         tree = cls(tuple(table["id"]), tuple(table["name"]), tuple(table["parent"]), tuple(table["kind"]))
         tree.validate()

@@ -29,7 +29,7 @@ class Sectors:
     weights: np.ndarray  # (n_aggregate, n_sector)
 
     @classmethod
-    def load(cls, weights_path: Path, path: Path | None = None, aggregates_path: Path | None = None) -> "Sectors":
+    def load(cls, weights_path: Path, path: Path | None = None, aggregates_path: Path | None = None) -> Sectors:
         sectors = pd.read_csv(path or DATA / "sectors.csv", dtype=str)
         aggregates = pd.read_csv(aggregates_path or DATA / "aggregates.csv", dtype=str)
         ids = tuple(sectors["id"])
@@ -56,8 +56,15 @@ class Sectors:
         labels = tuple(sectors["label"])
         if set(labels) & set(aggregates["name"]):
             raise ValueError(f"sector labels and aggregate names must differ: {set(labels) & set(aggregates['name'])}")
-        return cls(ids, tuple(sectors["name"]), labels, tuple(aggregates["id"]), tuple(aggregates["name"]),
-                   tuple(aggregates["kind"]), W)
+        return cls(
+            ids,
+            tuple(sectors["name"]),
+            labels,
+            tuple(aggregates["id"]),
+            tuple(aggregates["name"]),
+            tuple(aggregates["kind"]),
+            W,
+        )
 
     def weights_of(self, key: str) -> np.ndarray:
         """Sector weights of a sector id or an aggregate id."""

@@ -14,11 +14,11 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -33,12 +33,23 @@ FUELS = ("coal", "oil", "gas", "nonfossil", "electricity_inflow")
 FOSSIL_FUELS = ("coal", "oil", "gas")
 CO2_SOURCES = ("coal", "oil", "gas", "process")
 DATA_FILES = (
-    "accounts_2020.csv", "mrio_coefficients_2020.csv", "final_demand_shares_2020.csv", "national_io_2020.csv",
-    "energy_co2_tianjin.csv", "emission_factors.csv", "aggregate_weights.csv", "parameters.csv", "targets.csv",
-    "history.csv", "history_metrics.csv", "gdp_2020_evidence.csv",
+    "accounts_2020.csv",
+    "mrio_coefficients_2020.csv",
+    "final_demand_shares_2020.csv",
+    "national_io_2020.csv",
+    "energy_co2_tianjin.csv",
+    "emission_factors.csv",
+    "aggregate_weights.csv",
+    "parameters.csv",
+    "targets.csv",
+    "history.csv",
+    "history_metrics.csv",
+    "gdp_2020_evidence.csv",
 )
 _FLOW_VARIABLES = {
-    "household_consumption": "household", "government_consumption": "government", "gfcf": "gfcf",
+    "household_consumption": "household",
+    "government_consumption": "government",
+    "gfcf": "gfcf",
     "inventory_change": "inventory",
 }
 
@@ -151,17 +162,34 @@ def _read(path: Path) -> pd.DataFrame:
 
 #: bump when ``_parse`` changes what it computes from the same tables (the cache key holds it)
 BASELINE_CACHE_VERSION = "baseline-1"
-ARRAY_FIELDS = ("gdp", "population", "employment", "fixed_investment", "value_added", "gross_output", "capital",
-                "A", "M_out", "final_demand", "final_shares", "exports", "energy", "co2", "va_ratio",
-                "capital_share")
+ARRAY_FIELDS = (
+    "gdp",
+    "population",
+    "employment",
+    "fixed_investment",
+    "value_added",
+    "gross_output",
+    "capital",
+    "A",
+    "M_out",
+    "final_demand",
+    "final_shares",
+    "exports",
+    "energy",
+    "co2",
+    "va_ratio",
+    "capital_share",
+)
 
 
 @lru_cache(maxsize=4)
 def _load(folder: Path) -> Baseline:
     missing = [name for name in DATA_FILES if not (folder / name).is_file()]
     if missing:
-        raise BaselineError(f"baseline tables missing in {folder}: {', '.join(missing)} "
-                            "(run `python -m calibration.build` to regenerate them)")
+        raise BaselineError(
+            f"baseline tables missing in {folder}: {', '.join(missing)} "
+            "(run `python -m calibration.build` to regenerate them)"
+        )
     digest = hashlib.sha256()
     for name in DATA_FILES:
         digest.update(name.encode())
@@ -180,8 +208,14 @@ def _load(folder: Path) -> Baseline:
         cache_save("baseline", key, arrays | {"parameters": np.array(_parameters_to_json(parameters))})
     for array in arrays.values():
         array.flags.writeable = False
-    return Baseline(regions=regions, sectors=sectors, parameters=MappingProxyType(parameters), checksum=checksum,
-                    data_dir=folder, **arrays)
+    return Baseline(
+        regions=regions,
+        sectors=sectors,
+        parameters=MappingProxyType(parameters),
+        checksum=checksum,
+        data_dir=folder,
+        **arrays,
+    )
 
 
 def _parameters_to_json(parameters: dict[str, Parameter]) -> str:
@@ -234,21 +268,27 @@ def _parse(folder: Path, regions: RegionTree, sectors: Sectors) -> tuple[dict, d
     coef = pd.read_csv(folder / "mrio_coefficients_2020.csv")
     inside = coef[coef["from_region"] != "outside"]
     A = np.zeros((R * S, R * S))
-    A[inside["from_region"].map(r_index).to_numpy() * S + inside["from_sector"].map(s_index).to_numpy(),
-      inside["to_region"].map(r_index).to_numpy() * S + inside["to_sector"].map(s_index).to_numpy()] = inside["value"]
+    A[
+        inside["from_region"].map(r_index).to_numpy() * S + inside["from_sector"].map(s_index).to_numpy(),
+        inside["to_region"].map(r_index).to_numpy() * S + inside["to_sector"].map(s_index).to_numpy(),
+    ] = inside["value"]
     outside = coef[coef["from_region"] == "outside"]
     M_out = np.zeros((S, R * S))
-    M_out[outside["from_sector"].map(s_index).to_numpy(),
-          outside["to_region"].map(r_index).to_numpy() * S + outside["to_sector"].map(s_index).to_numpy()] = \
-        outside["value"]
+    M_out[
+        outside["from_sector"].map(s_index).to_numpy(),
+        outside["to_region"].map(r_index).to_numpy() * S + outside["to_sector"].map(s_index).to_numpy(),
+    ] = outside["value"]
 
     shares = pd.read_csv(folder / "final_demand_shares_2020.csv")
     shares = shares[shares["from_region"] != "outside"]
     final_shares = np.zeros((R, R, S, len(FINAL_DEMAND)))
     k_index = {k: i for i, k in enumerate(FINAL_DEMAND)}
-    final_shares[shares["from_region"].map(r_index).to_numpy(), shares["to_region"].map(r_index).to_numpy(),
-                 shares["sector"].map(s_index).to_numpy(), shares["category"].map(k_index).to_numpy()] = \
-        shares["share"].to_numpy()
+    final_shares[
+        shares["from_region"].map(r_index).to_numpy(),
+        shares["to_region"].map(r_index).to_numpy(),
+        shares["sector"].map(s_index).to_numpy(),
+        shares["category"].map(k_index).to_numpy(),
+    ] = shares["share"].to_numpy()
 
     energy = np.stack([matrix(f"energy_{fuel}", with_households=True) for fuel in FUELS], axis=2)
     co2 = np.stack([matrix(f"co2_{source}", with_households=True) for source in CO2_SOURCES], axis=2)
@@ -257,25 +297,46 @@ def _parse(folder: Path, regions: RegionTree, sectors: Sectors) -> tuple[dict, d
     go_n = national[national["block"] == "gross_output"].set_index("column")["value"]
     va_n = national[national["block"] == "value_added"].groupby("column")["value"].sum()
     va_ratio = (va_n / go_n).reindex(list(sectors.ids)).to_numpy()
-    va_parts = national[national["block"] == "value_added"].pivot_table(index="row", columns="column",
-                                                                         values="value", aggfunc="sum")
-    capital_share = ((va_parts.loc["depreciation"] + va_parts.loc["operating_surplus"])
-                     / va_parts.sum(axis=0)).reindex(list(sectors.ids)).to_numpy()
+    va_parts = national[national["block"] == "value_added"].pivot_table(
+        index="row", columns="column", values="value", aggfunc="sum"
+    )
+    capital_share = (
+        ((va_parts.loc["depreciation"] + va_parts.loc["operating_surplus"]) / va_parts.sum(axis=0))
+        .reindex(list(sectors.ids))
+        .to_numpy()
+    )
 
     params = pd.read_csv(folder / "parameters.csv", keep_default_na=False, na_values=[""])
     parameters = {
-        p.key: Parameter(p.key, float(p.value), p.unit, p.quality,
-                         float(p.low) if not _isnan(p.low) else math.nan,
-                         float(p.high) if not _isnan(p.high) else math.nan, p.source)
+        p.key: Parameter(
+            p.key,
+            float(p.value),
+            p.unit,
+            p.quality,
+            float(p.low) if not _isnan(p.low) else math.nan,
+            float(p.high) if not _isnan(p.high) else math.nan,
+            p.source,
+        )
         for p in params.itertuples(index=False)
     }
 
     arrays = dict(
-        gdp=per_region("gdp"), population=per_region("population"), employment=per_region("employment"),
-        fixed_investment=per_region("fixed_asset_investment"), value_added=matrix("value_added"),
-        gross_output=matrix("gross_output"), capital=matrix("capital_stock"), A=A, M_out=M_out,
-        final_demand=final_demand, final_shares=final_shares, exports=matrix("exports_outside"),
-        energy=energy, co2=co2, va_ratio=va_ratio, capital_share=capital_share,
+        gdp=per_region("gdp"),
+        population=per_region("population"),
+        employment=per_region("employment"),
+        fixed_investment=per_region("fixed_asset_investment"),
+        value_added=matrix("value_added"),
+        gross_output=matrix("gross_output"),
+        capital=matrix("capital_stock"),
+        A=A,
+        M_out=M_out,
+        final_demand=final_demand,
+        final_shares=final_shares,
+        exports=matrix("exports_outside"),
+        energy=energy,
+        co2=co2,
+        va_ratio=va_ratio,
+        capital_share=capital_share,
     )
     return arrays, parameters
 

@@ -41,5 +41,4 @@ def variant(b: Baseline, flegg_delta: float | None = None, gravity_decay: float 
     arrays = dict(A=reg.A, M_out=reg.M_out, final_shares=reg.F_share, exports=reg.exports, final_demand=reg.F)
     for array in arrays.values():
         array.flags.writeable = False
-    return dataclasses.replace(b, checksum=f"{b.checksum}+flegg_delta={delta!r}+gravity_decay={decay!r}",
-                               **arrays)
+    return dataclasses.replace(b, checksum=f"{b.checksum}+flegg_delta={delta!r}+gravity_decay={decay!r}", **arrays)

@@ -13,7 +13,8 @@ model has a counterpart for:
 * ``Energy Intensity|Industry`` (% change on the year before) against the change of industrial energy per
   unit of industrial value added.
 
-``error = projected - actual`` in points for rates and shares, ``100 (projected / actual - 1)`` for levels.  With ``draws``, the Monte Carlo of the same scenario gives each actual's
+``error = projected - actual`` in points for rates and shares, ``100 (projected / actual - 1)`` for levels.
+With ``draws``, the Monte Carlo of the same scenario gives each actual's
 position in the projection's distribution: the share of actuals inside the central 50% and 90% bands.
 """
 
@@ -32,15 +33,39 @@ from simcore.errors import NoActualsError
 from simcore.scenario.schema import YEARS
 
 DEFAULT_SCENARIO = Path("scenarios/baseline.yaml")
-BACKTEST_COLUMNS = ["region", "variable", "year", "horizon", "actual", "projected", "error", "error_unit", "unit",
-                    "confidence", "source"]
+BACKTEST_COLUMNS = [
+    "region",
+    "variable",
+    "year",
+    "horizon",
+    "actual",
+    "projected",
+    "error",
+    "error_unit",
+    "unit",
+    "confidence",
+    "source",
+]
 #: levels are compared in % of the actual, rates and shares in points
 RELATIVE = ("GDP|2020 prices", "Population")
 #: model variables each comparison needs from the Monte Carlo
-MC_VARIABLES = ("GDP", "GDP|Growth", "Value Added|Secondary", "Value Added|Tertiary", "Value Added|Industry",
-                "Energy Consumption|Industry", "Population")
-COMPARED = ("GDP|Real Growth", "GDP|2020 prices", "Share|Secondary", "Share|Tertiary", "Population",
-            "Energy Intensity|Industry")
+MC_VARIABLES = (
+    "GDP",
+    "GDP|Growth",
+    "Value Added|Secondary",
+    "Value Added|Tertiary",
+    "Value Added|Industry",
+    "Energy Consumption|Industry",
+    "Population",
+)
+COMPARED = (
+    "GDP|Real Growth",
+    "GDP|2020 prices",
+    "Share|Secondary",
+    "Share|Tertiary",
+    "Population",
+    "Energy Intensity|Industry",
+)
 
 
 def counterpart(variable: str, get) -> np.ndarray | None:
@@ -64,8 +89,12 @@ def counterpart(variable: str, get) -> np.ndarray | None:
 def actuals_after(b: Baseline, vintage: int) -> pd.DataFrame:
     """Published figures after ``vintage`` with a model counterpart, for regions the model has."""
     hist = load_history(b)
-    rows = hist[(hist["year"] > vintage) & hist["variable"].isin(COMPARED) & hist["region"].isin(b.regions.ids)
-                & hist["year"].between(YEARS[1], YEARS[-1])]
+    rows = hist[
+        (hist["year"] > vintage)
+        & hist["variable"].isin(COMPARED)
+        & hist["region"].isin(b.regions.ids)
+        & hist["year"].between(YEARS[1], YEARS[-1])
+    ]
     return rows.reset_index(drop=True)
 
 
@@ -104,16 +133,30 @@ def _summary(table: pd.DataFrame, draws: int) -> pd.DataFrame:
     rows = []
     for (variable, horizon), g in table.groupby(["variable", "horizon"], sort=True):
         e = g["error"].to_numpy(float)
-        row = {"variable": variable, "horizon": int(horizon), "n": len(e), "bias": float(e.mean()),
-               "rmse": float(np.sqrt((e ** 2).mean())), "mae": float(np.abs(e).mean()), "error_unit": g["error_unit"].iloc[0]}
+        row = {
+            "variable": variable,
+            "horizon": int(horizon),
+            "n": len(e),
+            "bias": float(e.mean()),
+            "rmse": float(np.sqrt((e**2).mean())),
+            "mae": float(np.abs(e).mean()),
+            "error_unit": g["error_unit"].iloc[0],
+        }
         if draws:
             row["in50"] = float(g["in50"].mean())
             row["in90"] = float(g["in90"].mean())
         rows.append(row)
     for variable, g in table.groupby("variable", sort=True):
         e = g["error"].to_numpy(float)
-        row = {"variable": variable, "horizon": 0, "n": len(e), "bias": float(e.mean()),
-               "rmse": float(np.sqrt((e ** 2).mean())), "mae": float(np.abs(e).mean()), "error_unit": g["error_unit"].iloc[0]}
+        row = {
+            "variable": variable,
+            "horizon": 0,
+            "n": len(e),
+            "bias": float(e.mean()),
+            "rmse": float(np.sqrt((e**2).mean())),
+            "mae": float(np.abs(e).mean()),
+            "error_unit": g["error_unit"].iloc[0],
+        }
         if draws:
             row["in50"] = float(g["in50"].mean())
             row["in90"] = float(g["in90"].mean())
@@ -126,9 +169,15 @@ def _summary(table: pd.DataFrame, draws: int) -> pd.DataFrame:
 ANNUAL_SHOCK = "uncertainty.parameters.export_growth_annual"
 
 
-def backtest(vintage: int = 2020, scenario=DEFAULT_SCENARIO, draws: int = 0, seed: int = 0,
-             baseline: Baseline | None = None, progress: bool = False,
-             uncertainty: dict | None = None) -> Backtest:
+def backtest(
+    vintage: int = 2020,
+    scenario=DEFAULT_SCENARIO,
+    draws: int = 0,
+    seed: int = 0,
+    baseline: Baseline | None = None,
+    progress: bool = False,
+    uncertainty: dict | None = None,
+) -> Backtest:
     """Calibrate at ``vintage``, project the trend and compare with every later published figure.
 
     Parameters
@@ -160,8 +209,10 @@ def backtest(vintage: int = 2020, scenario=DEFAULT_SCENARIO, draws: int = 0, see
     vintage = check_vintage(b, vintage)
     actual = actuals_after(b, vintage)
     if actual.empty:
-        raise NoActualsError(f"no published figure after the vintage {vintage} to compare with "
-                             f"({b.data_dir / 'history.csv'} ends {int(load_history(b)['year'].max())})")
+        raise NoActualsError(
+            f"no published figure after the vintage {vintage} to compare with "
+            f"({b.data_dir / 'history.csv'} ends {int(load_history(b)['year'].max())})"
+        )
     from simcore.analysis.calibrate import GENERATED_LAYER
 
     trend = load_scenario(scenario, baseline=b, skip=(GENERATED_LAYER,))  # the fit replaces that layer whole
@@ -169,8 +220,11 @@ def backtest(vintage: int = 2020, scenario=DEFAULT_SCENARIO, draws: int = 0, see
     fitted = with_overrides(trend, result.overrides(), baseline=b)
     if uncertainty is None:
         full = load_scenario(scenario, baseline=b).spec.uncertainty.parameters
-        uncertainty = ({ANNUAL_SHOCK: full["export_growth_annual"].model_dump(exclude_none=True)}
-                       if "export_growth_annual" in full else {})
+        uncertainty = (
+            {ANNUAL_SHOCK: full["export_growth_annual"].model_dump(exclude_none=True)}
+            if "export_growth_annual" in full
+            else {}
+        )
     if uncertainty:
         fitted = with_overrides(fitted, uncertainty, baseline=b)
     raw, paths = project_central(fitted, b)
@@ -182,10 +236,21 @@ def backtest(vintage: int = 2020, scenario=DEFAULT_SCENARIO, draws: int = 0, see
         projected = float(series[YEARS.index(int(r.year))])
         relative = r.variable in RELATIVE
         error = 100.0 * (projected / float(r.value) - 1.0) if relative else projected - float(r.value)
-        rows.append({"region": r.region, "variable": r.variable, "year": int(r.year),
-                     "horizon": int(r.year) - vintage, "actual": float(r.value), "projected": projected,
-                     "error": error, "error_unit": "% of actual" if relative else "points", "unit": r.unit,
-                     "confidence": r.confidence, "source": r.source})
+        rows.append(
+            {
+                "region": r.region,
+                "variable": r.variable,
+                "year": int(r.year),
+                "horizon": int(r.year) - vintage,
+                "actual": float(r.value),
+                "projected": projected,
+                "error": error,
+                "error_unit": "% of actual" if relative else "points",
+                "unit": r.unit,
+                "confidence": r.confidence,
+                "source": r.source,
+            }
+        )
     table = pd.DataFrame(rows, columns=BACKTEST_COLUMNS)
     quantiles = None
     if draws:
@@ -222,18 +287,27 @@ def _md(text: str) -> str:
 
 def summary_markdown(bt: Backtest) -> str:
     """The summary tables as Markdown (docs/validation.md carries the vintage-2020 run)."""
-    lines = [f"Vintage {bt.vintage}: {len(bt.table)} published figures after the vintage"
-             + (f"; Monte Carlo {bt.draws} draws" if bt.draws else "") + ".", "",
-             "| variable | region | year | actual | projected | error | grade |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Vintage {bt.vintage}: {len(bt.table)} published figures after the vintage"
+        + (f"; Monte Carlo {bt.draws} draws" if bt.draws else "")
+        + ".",
+        "",
+        "| variable | region | year | actual | projected | error | grade |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in bt.table.itertuples(index=False):
-        lines.append(f"| {_md(r.variable)} | {r.region} | {r.year} | {r.actual:.4g} | {r.projected:.4g} | "
-                     f"{r.error:+.3g} | {r.confidence} |")
-    head = "| variable | horizon | n | bias | RMSE | MAE | error in |" + (" in 50% band | in 90% band |"
-                                                                       if bt.draws else "")
+        lines.append(
+            f"| {_md(r.variable)} | {r.region} | {r.year} | {r.actual:.4g} | {r.projected:.4g} | "
+            f"{r.error:+.3g} | {r.confidence} |"
+        )
+    head = "| variable | horizon | n | bias | RMSE | MAE | error in |" + (
+        " in 50% band | in 90% band |" if bt.draws else ""
+    )
     lines += ["", head, "|---|---|---|---|---|---|---|" + ("---|---|" if bt.draws else "")]
     for r in bt.summary.itertuples(index=False):
-        line = (f"| {_md(r.variable)} | {r.horizon} | {r.n} | {r.bias:+.3g} | {r.rmse:.3g} | {r.mae:.3g} | "
-                f"{r.error_unit} |")
+        line = (
+            f"| {_md(r.variable)} | {r.horizon} | {r.n} | {r.bias:+.3g} | {r.rmse:.3g} | {r.mae:.3g} | {r.error_unit} |"
+        )
         if bt.draws:
             line += f" {r.in50:.0%} | {r.in90:.0%} |"
         lines.append(line)

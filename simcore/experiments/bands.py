@@ -45,10 +45,10 @@ def band_width(b: Baseline, scenario_path: Path, seed: int = 0) -> dict:
     rmse = float(np.sqrt((rows["error"] ** 2).mean()))
     s0 = _growth_spread(bt0, rows["year"])
     s1 = _growth_spread(run(UNIT_SD), rows["year"])
-    sd = UNIT_SD * math.sqrt(max(rmse ** 2 - s0 ** 2, 0.0) / max(s1 ** 2 - s0 ** 2, 1e-12))
+    sd = UNIT_SD * math.sqrt(max(rmse**2 - s0**2, 0.0) / max(s1**2 - s0**2, 1e-12))
     # centred: the kernel compounds log(1 + g + e), whose mean falls short of log(1 + g) by about sd^2 / 2,
     # so the shock's mean is sd^2 / 2 and the median draw stays on the central run
-    return {"sd": round(sd, 6), "mean": round(sd ** 2 / 2, 6), "rmse": rmse, "n": int(len(rows)), "s0": s0, "s1": s1}
+    return {"sd": round(sd, 6), "mean": round(sd**2 / 2, 6), "rmse": rmse, "n": int(len(rows)), "s0": s0, "s1": s1}
 
 
 def _growth_spread(bt, years) -> float:
@@ -60,8 +60,14 @@ def _growth_spread(bt, years) -> float:
     return float(((wide[0.95] - wide[0.05]) / 3.29).pow(2).mean() ** 0.5)
 
 
-def run_calibration(scenario_path: Path, out_dir: Path, scenario_out: Path, report_path: Path,
-                    b: Baseline | None = None, vintage: int | None = None) -> Fit:
+def run_calibration(
+    scenario_path: Path,
+    out_dir: Path,
+    scenario_out: Path,
+    report_path: Path,
+    b: Baseline | None = None,
+    vintage: int | None = None,
+) -> Fit:
     """Fit at ``vintage``, then write the scenario layer, the fit tables and the report."""
     b = b or load_baseline()
     result = fit(load_scenario(scenario_path, baseline=b, skip=(GENERATED_LAYER,)), b, vintage=vintage)

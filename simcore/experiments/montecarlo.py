@@ -23,11 +23,10 @@ import pandas as pd
 
 from simcore.analysis.targets import attainment
 from simcore.baseline.tables import Baseline, load_baseline
-from simcore.errors import SimcoreError
+from simcore.errors import ResultsError, SimcoreError
 from simcore.model.boundary import Draws, check_status, project
 from simcore.model.levers import compile_scenario
 from simcore.model.system import compile_system, system_for
-from simcore.errors import ResultsError
 from simcore.model.variables import CLOSURE_LEAF, batch_variables, defined_in, unit_of
 from simcore.progress import progress_bar
 from simcore.results.provenance import provenance
@@ -41,13 +40,32 @@ DEFAULT_QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
 LEVEL_STREAM = 100
 VARIANT_STREAM = 200
 KEY_VARIABLES = (
-    "GDP", "GDP|Growth", "Value Added|Primary", "Value Added|Secondary", "Value Added|Tertiary",
-    "Value Added|Industry", "Value Added|Manufacturing", "Value Added|Digital Economy Core",
-    "Value Added|High-tech Manufacturing", "Value Added|Strategic Emerging Industries",
-    "Value Added|High-tech Services", "Investment|Fixed Assets", "Capital Stock", "Population", "Employment",
-    "Labour Productivity", "Energy Consumption", "Energy Consumption|Coal", "Energy Consumption|Oil",
-    "Energy Consumption|Gas", "Energy Consumption|Non-fossil", "Energy Consumption|Electricity Inflow",
-    "Energy Consumption|Industry", "Energy Intensity|GDP", "Emissions|CO2", "Carbon Intensity|GDP",
+    "GDP",
+    "GDP|Growth",
+    "Value Added|Primary",
+    "Value Added|Secondary",
+    "Value Added|Tertiary",
+    "Value Added|Industry",
+    "Value Added|Manufacturing",
+    "Value Added|Digital Economy Core",
+    "Value Added|High-tech Manufacturing",
+    "Value Added|Strategic Emerging Industries",
+    "Value Added|High-tech Services",
+    "Investment|Fixed Assets",
+    "Capital Stock",
+    "Population",
+    "Employment",
+    "Labour Productivity",
+    "Energy Consumption",
+    "Energy Consumption|Coal",
+    "Energy Consumption|Oil",
+    "Energy Consumption|Gas",
+    "Energy Consumption|Non-fossil",
+    "Energy Consumption|Electricity Inflow",
+    "Energy Consumption|Industry",
+    "Energy Intensity|GDP",
+    "Emissions|CO2",
+    "Carbon Intensity|GDP",
 )
 
 
@@ -91,15 +109,18 @@ def sample_parameters(scenario: Scenario, b: Baseline, central: Draws, n: int, s
     p = unc.parameters
     R = b.n_region
     stream = {name: i for i, name in enumerate(UNCERTAIN_PARAMETERS)}
+
     def draw(name: str, width: int = 1) -> np.ndarray:
         values = sample(p[name], seed, stream[name], n, width)
         return values
 
     values = {}
-    values["depreciation"] = draw("depreciation")[:, 0] if "depreciation" in p else np.repeat(
-        central.depreciation[:1], n)
-    values["supply_elasticity"] = draw("supply_elasticity")[:, 0] if "supply_elasticity" in p else np.repeat(
-        central.supply_elasticity[:1], n)
+    values["depreciation"] = (
+        draw("depreciation")[:, 0] if "depreciation" in p else np.repeat(central.depreciation[:1], n)
+    )
+    values["supply_elasticity"] = (
+        draw("supply_elasticity")[:, 0] if "supply_elasticity" in p else np.repeat(central.supply_elasticity[:1], n)
+    )
     values["tfp_growth"] = draw("tfp_growth")[:, 0] if "tfp_growth" in p else np.zeros(n)
     T = len(YEARS)
     persistent = np.zeros((n, R))
@@ -121,10 +142,16 @@ def sample_parameters(scenario: Scenario, b: Baseline, central: Draws, n: int, s
         raise SimcoreError("uncertainty.parameters.supply_elasticity: negative draws; add clip: [0, hi]")
 
     n_variants = unc.variants if ("flegg_delta" in p or "gravity_decay" in p) else 1
-    deltas = (sample(p["flegg_delta"], seed, VARIANT_STREAM + stream["flegg_delta"], n_variants)[:, 0]
-              if "flegg_delta" in p else np.full(n_variants, b.parameter("flegg_delta")))
-    decays = (sample(p["gravity_decay"], seed, VARIANT_STREAM + stream["gravity_decay"], n_variants)[:, 0]
-              if "gravity_decay" in p else np.full(n_variants, b.parameter("gravity_decay")))
+    deltas = (
+        sample(p["flegg_delta"], seed, VARIANT_STREAM + stream["flegg_delta"], n_variants)[:, 0]
+        if "flegg_delta" in p
+        else np.full(n_variants, b.parameter("flegg_delta"))
+    )
+    decays = (
+        sample(p["gravity_decay"], seed, VARIANT_STREAM + stream["gravity_decay"], n_variants)[:, 0]
+        if "gravity_decay" in p
+        else np.full(n_variants, b.parameter("gravity_decay"))
+    )
     if (deltas <= 0).any():
         raise SimcoreError("uncertainty.parameters.flegg_delta: draws <= 0; add clip: [lo, hi]")
     variant_of = np.arange(n) % n_variants
@@ -137,14 +164,29 @@ def sample_parameters(scenario: Scenario, b: Baseline, central: Draws, n: int, s
             tri = Distribution(dist="triangular", low=low, mode=1.0, high=high)
             scale[:, b.leaves.index(leaf)] = sample(tri, seed, LEVEL_STREAM + b.leaves.index(leaf), n)[:, 0]
 
-    draws = Draws(values["depreciation"], values["supply_elasticity"], values["tfp_growth"],
-                  values["export_growth"], values["efficiency"], values["grid"], values["realisation"])
-    table = pd.DataFrame({"draw": np.arange(n), "variant": variant_of, "flegg_delta": deltas[variant_of],
-                          "gravity_decay": decays[variant_of], "depreciation": draws.depreciation,
-                          "supply_elasticity": draws.supply_elasticity, "tfp_shift": draws.tfp_shift,
-                          "efficiency_multiplier": draws.efficiency_multiplier,
-                          "grid_multiplier": draws.grid_multiplier,
-                          "realisation_multiplier": draws.realisation_multiplier})
+    draws = Draws(
+        values["depreciation"],
+        values["supply_elasticity"],
+        values["tfp_growth"],
+        values["export_growth"],
+        values["efficiency"],
+        values["grid"],
+        values["realisation"],
+    )
+    table = pd.DataFrame(
+        {
+            "draw": np.arange(n),
+            "variant": variant_of,
+            "flegg_delta": deltas[variant_of],
+            "gravity_decay": decays[variant_of],
+            "depreciation": draws.depreciation,
+            "supply_elasticity": draws.supply_elasticity,
+            "tfp_shift": draws.tfp_shift,
+            "efficiency_multiplier": draws.efficiency_multiplier,
+            "grid_multiplier": draws.grid_multiplier,
+            "realisation_multiplier": draws.realisation_multiplier,
+        }
+    )
     for r, leaf in enumerate(b.leaves):
         table[f"export_shift[{leaf}]"] = persistent[:, r]
         table[f"level_scale[{leaf}]"] = scale[:, r]
@@ -180,8 +222,9 @@ class MonteCarlo:
         """The long quantile table: model, scenario, region, variable, unit, year, quantile, value."""
         q = tuple(sorted(set(float(x) for x in q)))
         # one variable at a time: a float64 copy of every draw would double the memory of a 10^5-draw run
-        levels = np.stack([np.quantile(self.values[:, v].astype(float), q, axis=0)
-                           for v in range(self.values.shape[1])], axis=1)  # (Q, V, G, T)
+        levels = np.stack(
+            [np.quantile(self.values[:, v].astype(float), q, axis=0) for v in range(self.values.shape[1])], axis=1
+        )  # (Q, V, G, T)
         return self._long(levels, "quantile", np.array(q))
 
     def draws_frame(self) -> pd.DataFrame:
@@ -214,14 +257,23 @@ class MonteCarlo:
                     allowed = np.repeat([defined_in(variable, y) for y in YEARS], D)
                     if (~keep & allowed).any():  # the table builder's rule: undefined is skipped, NaN raises
                         first = int(np.flatnonzero(~keep & allowed)[0])
-                        raise ResultsError(f"non-finite value in draw {first % D}, {region}, {variable}, "
-                                           f"{YEARS[first // D]}: never written")
+                        raise ResultsError(
+                            f"non-finite value in draw {first % D}, {region}, {variable}, "
+                            f"{YEARS[first // D]}: never written"
+                        )
                     n = int(keep.sum())
-                    batch = pa.record_batch({
-                        "model": label(model, n), "scenario": label(self.scenario, n),
-                        "region": label(region, n), "variable": label(variable, n),
-                        "unit": label(unit_of(variable), n), "year": years[keep], "draw": draw_ids[keep],
-                        "value": block[keep]})
+                    batch = pa.record_batch(
+                        {
+                            "model": label(model, n),
+                            "scenario": label(self.scenario, n),
+                            "region": label(region, n),
+                            "variable": label(variable, n),
+                            "unit": label(unit_of(variable), n),
+                            "year": years[keep],
+                            "draw": draw_ids[keep],
+                            "value": block[keep],
+                        }
+                    )
                     if writer is None:
                         writer = pq.ParquetWriter(path, batch.schema)
                     writer.write_batch(batch)
@@ -230,8 +282,16 @@ class MonteCarlo:
                 writer.close()
 
     def _long(self, values: np.ndarray, column: str, labels: np.ndarray) -> pd.DataFrame:
-        return long_table(values, scenario=self.scenario, regions=self.regions, variables=self.variables,
-                          years=YEARS, key=column, labels=labels, model=model_label(self.provenance["version"]))
+        return long_table(
+            values,
+            scenario=self.scenario,
+            regions=self.regions,
+            variables=self.variables,
+            years=YEARS,
+            key=column,
+            labels=labels,
+            model=model_label(self.provenance["version"]),
+        )
 
     def attainment(self) -> pd.DataFrame:
         """Probability of meeting each modelled plan target."""
@@ -248,9 +308,18 @@ class MonteCarlo:
         return [out / name for name in names]
 
 
-def monte_carlo(scenario, draws: int | None = None, seed: int | None = None, *, chunk_size: int = 2000,
-                variables=KEY_VARIABLES, overrides=None, baseline: Baseline | None = None,
-                backend: str = "numba", progress: bool = False) -> MonteCarlo:
+def monte_carlo(
+    scenario,
+    draws: int | None = None,
+    seed: int | None = None,
+    *,
+    chunk_size: int = 2000,
+    variables=KEY_VARIABLES,
+    overrides=None,
+    baseline: Baseline | None = None,
+    backend: str = "numba",
+    progress: bool = False,
+) -> MonteCarlo:
     """Run every draw of a scenario's uncertainty block through the batched kernel.
 
     Parameters
@@ -291,9 +360,11 @@ def monte_carlo(scenario, draws: int | None = None, seed: int | None = None, *, 
     regions = b.regions.ids
     values = np.empty((n, len(variables), len(regions), len(YEARS)), dtype=np.float32)
     # draws grouped by variant, then chunked: each kernel call gets up to chunk_size draws of one system
-    batches = [members[start:start + chunk_size]
-               for members in (np.flatnonzero(sampled.variant_of == k) for k in range(len(systems)))
-               for start in range(0, members.size, chunk_size)]
+    batches = [
+        members[start : start + chunk_size]
+        for members in (np.flatnonzero(sampled.variant_of == k) for k in range(len(systems)))
+        for start in range(0, members.size, chunk_size)
+    ]
     bar = progress_bar(len(batches), progress, f"{scenario.name}: {n} draws")
     for sub in batches:
         vb, system, paths = systems[int(sampled.variant_of[sub[0]])]
@@ -304,11 +375,19 @@ def monte_carlo(scenario, draws: int | None = None, seed: int | None = None, *, 
             values[sub, v] = arrays[name]
         bar.update(1)
     bar.close()
-    prov = provenance(b, scenario, seed, {
-        "draws": n, "variants": len(sampled.variants), "chunk_size": chunk_size, "backend": backend,
-        "uncertainty": scenario.spec.uncertainty.model_dump(mode="json"),
-        "seeding": "numpy SeedSequence(seed, spawn_key=(stream, block of 1024 draws))",
-    })
+    prov = provenance(
+        b,
+        scenario,
+        seed,
+        {
+            "draws": n,
+            "variants": len(sampled.variants),
+            "chunk_size": chunk_size,
+            "backend": backend,
+            "uncertainty": scenario.spec.uncertainty.model_dump(mode="json"),
+            "seeding": "numpy SeedSequence(seed, spawn_key=(stream, block of 1024 draws))",
+        },
+    )
     return MonteCarlo(values, variables, regions, scenario.name, seed, sampled, prov, b.targets)
 
 

@@ -57,8 +57,14 @@ def design(sweep: Sweep, method: str, samples: int, seed: int) -> np.ndarray:
     raise SimcoreError(f"unknown method {method!r}; expected sobol or morris")
 
 
-def sensitivity(sweep_path: str | os.PathLike, method: str = "sobol", samples: int = 64, outputs=DEFAULT_OUTPUTS,
-                seed: int | None = None, baseline_dir: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def sensitivity(
+    sweep_path: str | os.PathLike,
+    method: str = "sobol",
+    samples: int = 64,
+    outputs=DEFAULT_OUTPUTS,
+    seed: int | None = None,
+    baseline_dir: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Indices of each output with respect to each lever, and the table of runs with their outputs.
 
     ``seed`` defaults to the sweep file's ``seed`` (0 when the file has none); the same seed gives the same
@@ -71,10 +77,17 @@ def sensitivity(sweep_path: str | os.PathLike, method: str = "sobol", samples: i
     names = list(sweep.spec.levers)
     runs = pd.DataFrame(X, columns=names)
     runs.insert(0, "run_id", np.arange(len(runs)))
-    spec = sweep.spec.model_copy(update={
-        "outputs": sweep.spec.outputs.model_copy(update={
-            "variables": sorted({v for _, v, _ in targets}), "regions": sorted({r for r, _, _ in targets}),
-            "years": sorted({y for _, _, y in targets})})})
+    spec = sweep.spec.model_copy(
+        update={
+            "outputs": sweep.spec.outputs.model_copy(
+                update={
+                    "variables": sorted({v for _, v, _ in targets}),
+                    "regions": sorted({r for r, _, _ in targets}),
+                    "years": sorted({y for _, _, y in targets}),
+                }
+            )
+        }
+    )
     sweep = dataclasses.replace(sweep, spec=spec, runs=runs)
     table = run_rows(sweep, runs)
     wide = table.pivot_table(index="run_id", columns=["region", "variable", "year"], values="value")
@@ -87,15 +100,32 @@ def sensitivity(sweep_path: str | os.PathLike, method: str = "sobol", samples: i
 
             res = sobol.analyze(spec_problem, Y, calc_second_order=False, seed=_salib_seed(seed))
             for i, name in enumerate(names):
-                rows.append({"output": text, "parameter": name, "S1": res["S1"][i], "S1_conf": res["S1_conf"][i],
-                             "ST": res["ST"][i], "ST_conf": res["ST_conf"][i]})
+                rows.append(
+                    {
+                        "output": text,
+                        "parameter": name,
+                        "S1": res["S1"][i],
+                        "S1_conf": res["S1_conf"][i],
+                        "ST": res["ST"][i],
+                        "ST_conf": res["ST_conf"][i],
+                    }
+                )
         else:
             from SALib.analyze import morris
 
             res = morris.analyze(spec_problem, X, Y, num_levels=4, seed=_salib_seed(seed))
             for i, name in enumerate(names):
-                rows.append({"output": text, "parameter": name, "mu": res["mu"][i], "mu_star": res["mu_star"][i],
-                             "sigma": res["sigma"][i], "mu_star_conf": res["mu_star_conf"][i]})
-    runs_out = runs.merge(wide.set_axis([f"{r}:{v}:{y}" for r, v, y in wide.columns], axis=1),
-                          left_on="run_id", right_index=True)
+                rows.append(
+                    {
+                        "output": text,
+                        "parameter": name,
+                        "mu": res["mu"][i],
+                        "mu_star": res["mu_star"][i],
+                        "sigma": res["sigma"][i],
+                        "mu_star_conf": res["mu_star_conf"][i],
+                    }
+                )
+    runs_out = runs.merge(
+        wide.set_axis([f"{r}:{v}:{y}" for r, v, y in wide.columns], axis=1), left_on="run_id", right_index=True
+    )
     return pd.DataFrame(rows), runs_out

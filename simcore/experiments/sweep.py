@@ -15,9 +15,10 @@ import hashlib
 import itertools
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -36,8 +37,14 @@ from simcore.scenario.loader import (
 )
 from simcore.scenario.schema import YEARS, Model, Number
 
-DEFAULT_OUTPUTS = ("GDP", "Value Added|Manufacturing", "Energy Consumption", "Energy Intensity|GDP",
-                   "Emissions|CO2", "Carbon Intensity|GDP")
+DEFAULT_OUTPUTS = (
+    "GDP",
+    "Value Added|Manufacturing",
+    "Energy Consumption",
+    "Energy Intensity|GDP",
+    "Emissions|CO2",
+    "Carbon Intensity|GDP",
+)
 
 
 class Lever(Model):
@@ -49,7 +56,7 @@ class Lever(Model):
     n: int | None = Field(default=None, ge=2)
 
     @model_validator(mode="after")
-    def _form(self) -> "Lever":
+    def _form(self) -> Lever:
         if self.values is not None and (self.low is not None or self.high is not None):
             raise ValueError("give values or low/high, not both")
         if self.values is None and (self.low is None or self.high is None):
@@ -59,8 +66,10 @@ class Lever(Model):
         if self.values is not None and not self.values:
             raise ValueError("values must not be empty")
         if self.values is not None and any(isinstance(v, (dict, list)) or v is None for v in self.values):
-            raise ValueError("lever values must be numbers, strings or booleans; point the lever's dotted path "
-                             "inside a time path to vary one of its numbers")
+            raise ValueError(
+                "lever values must be numbers, strings or booleans; point the lever's dotted path "
+                "inside a time path to vary one of its numbers"
+            )
         return self
 
     def grid(self) -> list:
@@ -89,7 +98,7 @@ class SweepSpec(Model):
     outputs: Outputs = Outputs()
 
     @model_validator(mode="after")
-    def _method(self) -> "SweepSpec":
+    def _method(self) -> SweepSpec:
         if not self.levers:
             raise ValueError("at least one lever is needed")
         if self.method == "lhs":
@@ -121,7 +130,7 @@ class Sweep:
 
     def chunk(self, k: int) -> pd.DataFrame:
         size = self.spec.chunk_size
-        return self.runs.iloc[k * size:(k + 1) * size]
+        return self.runs.iloc[k * size : (k + 1) * size]
 
     @property
     def scenario_path(self) -> Path:
@@ -162,8 +171,18 @@ def load_sweep(path: str | os.PathLike, baseline_dir: str | None = None) -> Swee
     scenario_path = (path.parent / spec.scenario).resolve()
     if not scenario_path.is_file():
         name, line = _mark(marks, ("scenario",), str(path))
-        raise ScenarioError([Issue(name, line, "scenario", "base scenario not found", spec.scenario,
-                                   "a path to a scenario file, relative to the sweep file")])
+        raise ScenarioError(
+            [
+                Issue(
+                    name,
+                    line,
+                    "scenario",
+                    "base scenario not found",
+                    spec.scenario,
+                    "a path to a scenario file, relative to the sweep file",
+                )
+            ]
+        )
     names = list(spec.levers)
     if spec.method == "grid":
         values = list(itertools.product(*(spec.levers[k].grid() for k in names)))
@@ -190,8 +209,12 @@ def _check_levers(sweep: Sweep, marks) -> None:
             with_overrides(base, _overrides(sweep, row), baseline=b)
         except ScenarioError as exc:
             name, line = _mark(marks, ("levers",), str(sweep.path))
-            raise ScenarioError([Issue(name, line, f"levers ({issue.path})", issue.problem, issue.got,
-                                       issue.expected) for issue in exc.issues]) from None
+            raise ScenarioError(
+                [
+                    Issue(name, line, f"levers ({issue.path})", issue.problem, issue.got, issue.expected)
+                    for issue in exc.issues
+                ]
+            ) from None
 
 
 def _overrides(sweep: Sweep, row) -> dict:
@@ -232,8 +255,15 @@ def run_rows(sweep: Sweep, chunk: pd.DataFrame) -> pd.DataFrame:
         arrays = batch_variables(b, raw, paths.pop)
         for v, variable in enumerate(outputs.variables):
             values[n, v] = arrays[variable][0][np.ix_(r_idx, t_idx)]
-    return long_table(values, scenario=base.name, regions=regions, variables=outputs.variables, years=years,
-                      key="run_id", labels=chunk["run_id"].to_numpy())
+    return long_table(
+        values,
+        scenario=base.name,
+        regions=regions,
+        variables=outputs.variables,
+        years=years,
+        key="run_id",
+        labels=chunk["run_id"].to_numpy(),
+    )
 
 
 def _check_outputs(sweep: Sweep) -> None:
@@ -243,8 +273,10 @@ def _check_outputs(sweep: Sweep) -> None:
     known = set(variable_names(b))
     for variable in sweep.spec.outputs.variables:
         if variable not in known:
-            raise SimcoreError(f"{sweep.path}: outputs.variables: unknown variable {variable!r} (see the "
-                               "variable column of `simcore run --out`)")
+            raise SimcoreError(
+                f"{sweep.path}: outputs.variables: unknown variable {variable!r} (see the "
+                "variable column of `simcore run --out`)"
+            )
     for region in sweep.spec.outputs.regions or []:
         if region not in b.regions.ids:
             raise SimcoreError(f"{sweep.path}: outputs.regions: unknown region {region!r}")
@@ -274,15 +306,23 @@ class Store:
         if manifest_path.is_file():
             manifest = json.loads(manifest_path.read_text())
             if manifest.get("sweep_hash") != digest:
-                raise SimcoreError(f"{self.out} holds a different sweep (or the scenario or simcore changed); "
-                                   "use another --out folder")
+                raise SimcoreError(
+                    f"{self.out} holds a different sweep (or the scenario or simcore changed); use another --out folder"
+                )
         else:
             self.chunks.mkdir(parents=True, exist_ok=True)
             _atomic_parquet(self.sweep.runs, self.out / "runs.parquet")
-            manifest = {"sweep": self.sweep.spec.name, "sweep_hash": digest, "simcore": __version__,
-                        "n_runs": self.sweep.n_runs, "chunk_size": self.sweep.spec.chunk_size,
-                        "n_chunks": self.sweep.n_chunks, "scenario": str(self.sweep.spec.scenario),
-                        "levers": list(self.sweep.spec.levers), "method": self.sweep.spec.method}
+            manifest = {
+                "sweep": self.sweep.spec.name,
+                "sweep_hash": digest,
+                "simcore": __version__,
+                "n_runs": self.sweep.n_runs,
+                "chunk_size": self.sweep.spec.chunk_size,
+                "n_chunks": self.sweep.n_chunks,
+                "scenario": str(self.sweep.spec.scenario),
+                "levers": list(self.sweep.spec.levers),
+                "method": self.sweep.spec.method,
+            }
             _atomic_text(json.dumps(manifest, indent=2) + "\n", manifest_path)
         for leftover in self.chunks.glob(".part-*"):
             leftover.unlink()
@@ -316,8 +356,15 @@ def _atomic_text(text: str, path: Path) -> None:
 # --------------------------------------------------------------------------- engines
 
 
-def run_sweep(path: str | os.PathLike, out: str | os.PathLike, engine: str = "local", workers: int = 1,
-              scheduler: str | None = None, progress: bool = False, baseline_dir: str | None = None) -> Store:
+def run_sweep(
+    path: str | os.PathLike,
+    out: str | os.PathLike,
+    engine: str = "local",
+    workers: int = 1,
+    scheduler: str | None = None,
+    progress: bool = False,
+    baseline_dir: str | None = None,
+) -> Store:
     """Run (or resume) a sweep into ``out``.  Returns the store; ``store.read()`` gives the dataset.
 
     ``baseline_dir``: a folder of baseline tables instead of the bundled ones (every worker loads it).
@@ -352,8 +399,12 @@ def _run_local(sweep: Sweep, sweep_path: str, missing: Iterable[int], store: Sto
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     context = multiprocessing.get_context("spawn")  # fork after numba's OpenMP threads is unsafe
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_warm_worker,
-                             initargs=(str(sweep.scenario_path), sweep.baseline_dir)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_warm_worker,
+        initargs=(str(sweep.scenario_path), sweep.baseline_dir),
+    ) as pool:
         futures = {pool.submit(run_chunk, sweep_path, k, sweep.baseline_dir): k for k in missing}
         for future in as_completed(futures):
             store.write(futures[future], future.result())
@@ -368,21 +419,23 @@ def _warm_worker(scenario_path: str, baseline_dir: str | None) -> None:
     project_central(load_scenario(scenario_path, baseline=b), b)
 
 
-def _run_dask(sweep: Sweep, sweep_path: str, missing: list[int], store: Store, workers: int, scheduler: str | None,
-              bar) -> None:
+def _run_dask(
+    sweep: Sweep, sweep_path: str, missing: list[int], store: Store, workers: int, scheduler: str | None, bar
+) -> None:
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
     if scheduler:
         client = Client(scheduler)
     else:
-        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     try:
         client.run(_warm_worker, str(sweep.scenario_path), sweep.baseline_dir)  # kernels loaded once per worker
-        futures = [client.submit(run_chunk, sweep_path, k, sweep.baseline_dir, key=f"sweep-chunk-{k}", pure=False)
-                   for k in missing]
+        futures = [
+            client.submit(run_chunk, sweep_path, k, sweep.baseline_dir, key=f"sweep-chunk-{k}", pure=False)
+            for k in missing
+        ]
         index = {f.key: k for f, k in zip(futures, missing)}
         for future in as_completed(futures):
             store.write(index[future.key], future.result())

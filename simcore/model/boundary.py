@@ -13,8 +13,8 @@ the twin and the table name the same fields.  :func:`project` runs the kernel an
 from __future__ import annotations
 
 from collections import namedtuple
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -44,14 +44,17 @@ def _fields(group: str, rows: str) -> list[Field]:
     for line in rows.strip().splitlines():
         name, shape, dtype, unit, meaning = (part.strip() for part in line.split("|"))
         dims = tuple(int(d) if d.isdigit() else d for d in shape.split(",") if d.strip()) if shape != "-" else ()
-        out.append(Field(group, name, tuple(d.strip() if isinstance(d, str) else d for d in dims), dtype, unit,
-                         meaning))
+        out.append(
+            Field(group, name, tuple(d.strip() if isinstance(d, str) else d for d in dims), dtype, unit, meaning)
+        )
     return out
 
 
 CNY = "10^8 CNY_2020"
 BOUNDARY: tuple[Field, ...] = tuple(
-    _fields("sy", f"""
+    _fields(
+        "sy",
+        f"""
 LU          | n,n     | f8  | 1            | LU factors of M = I - A - H (LAPACK layout)
 piv         | n       | i8  | -            | row interchanges of the factorisation
 v           | n       | f8  | 1            | value added per unit of gross output
@@ -81,7 +84,11 @@ e_h0        | R,3     | f8  | 10^4 tce     | 2020 household coal, oil, gas
 ef_h        | 3       | f8  | Mt/10^4 tce  | household CO2 per unit of coal, oil, gas
 inflow_h0   | R       | f8  | 10^4 tce     | 2020 household electricity from outside Tianjin
 C0          | R       | f8  | {CNY}        | 2020 household consumption (C0 / gdp0 is the consumption rate)
-""") + _fields("pa", f"""
+""",
+    )
+    + _fields(
+        "pa",
+        f"""
 t_num       | m,n     | f8  | 1            | share target numerator weights (targeted value added)
 t_den       | m,n     | f8  | 1            | share target denominator weights (the region's value added)
 t_resp      | m,n     | f8  | {CNY}        | output response to each target's export pattern
@@ -102,7 +109,11 @@ phi         | -       | f8  | 1            | capital formation per unit of fixed
 r_e         | -       | f8  | 1            | electricity per unit of fossil energy given up
 eps_h       | -       | f8  | 1            | income elasticity of residential energy
 fuel_offset | -       | f8  | 1            | share of the power shift taken from fuel sectors
-""") + _fields("dr", """
+""",
+    )
+    + _fields(
+        "dr",
+        """
 depreciation            | D     | f8 | 1/year | depreciation rate
 supply_elasticity       | D     | f8 | 1      | elasticity of market share to capacity
 tfp_shift               | D     | f8 | 1/year | shift of the productivity growth path
@@ -110,7 +121,11 @@ export_shift            | D,R,T | f8 | 1/year | shift of each region's export gr
 efficiency_multiplier   | D     | f8 | 1      | multiplier on efficiency gains
 grid_multiplier         | D     | f8 | 1      | multiplier on the grid index's reduction (index clipped to [0, 1])
 realisation_multiplier  | D     | f8 | 1      | multiplier on investment realisation
-""") + _fields("out", f"""
+""",
+    )
+    + _fields(
+        "out",
+        f"""
 va          | D,T,n   | f8  | {CNY}        | value added by cell
 capital     | D,T,n   | f8  | {CNY}        | capital stock by cell
 energy_cell | D,T,R,S1 | f8 | 10^4 tce     | energy by sector (households last)
@@ -120,7 +135,9 @@ co2_cell    | D,T,R,S1 | f8 | Mt CO2       | CO2 by sector (households last)
 fai         | D,T,R   | f8  | {CNY}        | realised fixed-asset investment
 status      | D       | i8  | -            | worst status code of the draw (kernels.OK ...)
 fail_year   | D       | i8  | -            | year index where the first non-OK status appeared, -1 if none
-"""))
+""",
+    )
+)
 
 GROUPS = ("sy", "pa", "dr", "out")
 SystemArgs = namedtuple("SystemArgs", [f.name for f in BOUNDARY if f.group == "sy"])
@@ -148,10 +165,17 @@ class Draws:
     realisation_multiplier: np.ndarray
 
     @classmethod
-    def central(cls, paths: Paths, n_region: int) -> "Draws":
+    def central(cls, paths: Paths, n_region: int) -> Draws:
         """The one draw at the scenario's central values."""
-        return cls(np.array([paths.depreciation]), np.array([paths.supply_elasticity]), np.zeros(1),
-                   np.zeros((1, n_region, len(YEARS))), np.ones(1), np.ones(1), np.ones(1))
+        return cls(
+            np.array([paths.depreciation]),
+            np.array([paths.supply_elasticity]),
+            np.zeros(1),
+            np.zeros((1, n_region, len(YEARS))),
+            np.ones(1),
+            np.ones(1),
+            np.ones(1),
+        )
 
     def __len__(self) -> int:
         return len(self.depreciation)
@@ -180,8 +204,9 @@ def allocate(D: int, b: Baseline) -> Raw:
 def allocate_for(D: int, R: int, S: int, T: int) -> Raw:
     """Zeroed kernel outputs for ``D`` draws, ``R`` regions, ``S`` sectors and ``T`` years."""
     dims = {"D": D, "T": T, "R": R, "S": S, "S1": S + 1, "n": R * S}
-    arrays = {f.name: np.zeros(tuple(dims.get(d, d) for d in f.shape), DTYPES[f.dtype])
-              for f in BOUNDARY if f.group == "out"}
+    arrays = {
+        f.name: np.zeros(tuple(dims.get(d, d) for d in f.shape), DTYPES[f.dtype]) for f in BOUNDARY if f.group == "out"
+    }
     return Raw(**arrays)
 
 
@@ -198,8 +223,15 @@ def kernel_args(system: System, paths: Paths, draws: Draws, out: Raw) -> tuple:
     """
     sources = {"sy": system, "pa": paths, "dr": draws, "out": out}
     R, S = system.pop0.shape[0], system.v.shape[0] // system.pop0.shape[0]
-    dims = {"n": R * S, "R": R, "S": S, "S1": S + 1, "m": paths.t_num.shape[0], "T": paths.fai.shape[1],
-            "D": len(draws.depreciation)}
+    dims = {
+        "n": R * S,
+        "R": R,
+        "S": S,
+        "S1": S + 1,
+        "m": paths.t_num.shape[0],
+        "T": paths.fai.shape[1],
+        "D": len(draws.depreciation),
+    }
     groups = {}
     for group in GROUPS:
         values = {}
@@ -225,8 +257,10 @@ def _checked(f: Field, value, dims: dict):
     expected = tuple(dims.get(d, d) for d in f.shape)
     if not isinstance(value, np.ndarray) or value.shape != expected or value.dtype != DTYPES[f.dtype]:
         got = (getattr(value, "shape", None), getattr(value, "dtype", type(value).__name__))
-        raise SimcoreError(f"{where}: expected shape {expected} ({','.join(map(str, f.shape))}) of {f.dtype}, "
-                           f"got shape {got[0]} of {got[1]}")
+        raise SimcoreError(
+            f"{where}: expected shape {expected} ({','.join(map(str, f.shape))}) of {f.dtype}, "
+            f"got shape {got[0]} of {got[1]}"
+        )
     if f.group == "out":
         if not value.flags.c_contiguous or not value.flags.writeable:
             raise SimcoreError(f"{where}: outputs must be writeable C-contiguous arrays")
@@ -238,7 +272,7 @@ def _checked(f: Field, value, dims: dict):
 
 STATUS_MESSAGES = {
     K.TARGET_UNREACHABLE: "a share target needs exports of the targeted sectors cut below zero "
-                          "(target unreachable by demand)",
+    "(target unreachable by demand)",
     K.NEGATIVE_OUTPUT: "gross output turned negative",
     K.NEGATIVE_ENERGY: "energy use turned negative",
     K.NEGATIVE_CO2: "CO2 emissions turned negative",
@@ -246,8 +280,7 @@ STATUS_MESSAGES = {
 }
 
 
-def project(system: System, paths: Paths, draws: Draws, b: Baseline, backend: str = "numba",
-            check: bool = True) -> Raw:
+def project(system: System, paths: Paths, draws: Draws, b: Baseline, backend: str = "numba", check: bool = True) -> Raw:
     """Run the batch kernel (``backend='numba'``) or its NumPy twin (``'numpy'``).
 
     With ``check`` (the default) a failed draw raises :class:`~simcore.errors.ProjectionError` (see
@@ -293,8 +326,10 @@ def check_status(raw: Raw, paths: Paths, b: Baseline | None = None, draw_ids: np
     elif where:
         region, variable, value = where
         detail = f" in {region}, {variable} = {value:.6g}"
-    raise ProjectionError(f"{bad.size} draw(s) failed, first draw {d} in {year}: {STATUS_MESSAGES[code]}{detail}",
-                          [(d, year) + tuple(where)] if where else [(d, year)])
+    raise ProjectionError(
+        f"{bad.size} draw(s) failed, first draw {d} in {year}: {STATUS_MESSAGES[code]}{detail}",
+        [(d, year) + tuple(where)] if where else [(d, year)],
+    )
 
 
 def _locate(raw: Raw, d: int, t: int, code: int, b: Baseline | None) -> tuple | None:
@@ -309,9 +344,12 @@ def _locate(raw: Raw, d: int, t: int, code: int, b: Baseline | None) -> tuple | 
         K.NEGATIVE_CO2: [("CO2", raw.co2[d, t], list(CO2_SOURCES))],
     }.get(code)
     if code == K.NON_FINITE:
-        candidates = [("value added", raw.va[d, t].reshape(R, S), sectors),
-                      ("capital", raw.capital[d, t].reshape(R, S), sectors),
-                      ("energy", raw.energy[d, t], list(FUELS)), ("CO2", raw.co2[d, t], list(CO2_SOURCES))]
+        candidates = [
+            ("value added", raw.va[d, t].reshape(R, S), sectors),
+            ("capital", raw.capital[d, t].reshape(R, S), sectors),
+            ("energy", raw.energy[d, t], list(FUELS)),
+            ("CO2", raw.co2[d, t], list(CO2_SOURCES)),
+        ]
         for what, values, labels in candidates:
             bad = np.argwhere(~np.isfinite(values))
             if bad.size:

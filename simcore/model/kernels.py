@@ -146,8 +146,9 @@ def capacity_and_shares(sy, pa, dr, d, t, invest, K, log_x_cum, log_tfp, rho):
             K[c] = (1.0 - dr.depreciation[d]) * K[c] + pa.phi * invest[r] * pa.theta[r, i]
             log_x_cum[c] += np.log(1.0 + pa.gx[r, i, t] + dr.export_shift[d, r, t])
             if sy.K0[c] > 0.0 and sy.x0[c] > 0.0:
-                log_capacity = (log_tfp[0] + sy.alpha[c] * (np.log(K[c]) - sy.log_K0[c])
-                                + (1.0 - sy.alpha[c]) * log_labour)
+                log_capacity = (
+                    log_tfp[0] + sy.alpha[c] * (np.log(K[c]) - sy.log_K0[c]) + (1.0 - sy.alpha[c]) * log_labour
+                )
                 rho[c] = np.exp(eta * (log_capacity - log_x_cum[c]))
             else:
                 rho[c] = 1.0
@@ -206,8 +207,11 @@ def substitution(sy, pa, t, eff_cum, x_prev, gdp_prev, sv, f):
                 c = r * S + i
                 fossil = sy.e0[c, COAL] + sy.e0[c, OIL] + sy.e0[c, GAS]
                 extra += pa.elec[i, t] * fossil * eff_cum[i] * x_prev[c]
-        residential = (sy.e_h0[r, COAL] + sy.e_h0[r, OIL] + sy.e_h0[r, GAS]) * household_factor(
-            gdp_prev[r], pa.pop[r, t], sy.pop0[r], sy.C0[r], sy.gdp0[r], pa.eps_h) * eff_cum[S]
+        residential = (
+            (sy.e_h0[r, COAL] + sy.e_h0[r, OIL] + sy.e_h0[r, GAS])
+            * household_factor(gdp_prev[r], pa.pop[r, t], sy.pop0[r], sy.C0[r], sy.gdp0[r], pa.eps_h)
+            * eff_cum[S]
+        )
         extra += pa.elec[S, t] * residential
         sv[r] = extra * pa.r_e / sy.eps_p
     for q in range(R):

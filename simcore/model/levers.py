@@ -58,8 +58,10 @@ class _Issues:
 
 def _ordered_keys(keys, b: Baseline) -> list[str]:
     """Aggregates (largest first) before sectors, so that the more specific key wins."""
+
     def size(key: str) -> float:
         return float(b.sectors.weights_of(key).sum()) if key != "households" else 0.0
+
     return sorted(keys, key=lambda k: (k in b.sectors.ids or k == "households", -size(k)))
 
 
@@ -80,8 +82,9 @@ def compile_scenario(scenario: Scenario, b: Baseline, system: System | None = No
             try:
                 path.evaluate(1.0 if path.kind == "level" else None)
             except ValueError as err:
-                issues.add(loc, str(err), path.model_dump(exclude_none=True),
-                           "a path that can be evaluated over 2020-2035")
+                issues.add(
+                    loc, str(err), path.model_dump(exclude_none=True), "a path that can be evaluated over 2020-2035"
+                )
         if not issues.items:
             raise
         issues.raise_if_any()
@@ -108,23 +111,32 @@ def _compile(scenario: Scenario, b: Baseline, system: System) -> Paths:
             r = leaves.index(region)
             fai[r] = regional[region].path.evaluate(b.fixed_investment[r])
             own[r] = True
-    aggregates = sorted([k for k in regional if k not in leaves and regional[k].path is not None],
-                        key=lambda a: len(tree.members(a)))
+    aggregates = sorted(
+        [k for k in regional if k not in leaves and regional[k].path is not None], key=lambda a: len(tree.members(a))
+    )
     for region in aggregates:
         members = [leaves.index(leaf) for leaf in tree.members(region)]
         free = [r for r in members if not own[r]]
         loc = ("investment", "regions", region, "path")
         if not free:
-            issues.add(loc, "every leaf of this aggregate has its own path", region,
-                       "an aggregate path with at least one leaf left to share it")
+            issues.add(
+                loc,
+                "every leaf of this aggregate has its own path",
+                region,
+                "an aggregate path with at least one leaf left to share it",
+            )
             continue
         base = b.fixed_investment[members].sum()
         total = regional[region].path.evaluate(base)
         rest = total - fai[[r for r in members if own[r]]].sum(axis=0)
         if (rest[1:] < 0).any():
             year = YEARS[int(np.argmax(rest < 0))]
-            issues.add(loc, f"the aggregate path is below its leaves' own paths in {year}",
-                       round(float(total[YEARS.index(year)]), 2), "an aggregate path at least the sum of its leaves")
+            issues.add(
+                loc,
+                f"the aggregate path is below its leaves' own paths in {year}",
+                round(float(total[YEARS.index(year)]), 2),
+                "an aggregate path at least the sum of its leaves",
+            )
             continue
         weights = b.fixed_investment[free] / b.fixed_investment[free].sum()
         for w, r in zip(weights, free):
@@ -181,8 +193,12 @@ def _compile(scenario: Scenario, b: Baseline, system: System) -> Paths:
         r = leaves.index(region)
         pop[r] = path.evaluate(b.population[r])
         if (pop[r] <= 0).any():
-            issues.add(("population", "regions", region), "population must stay positive",
-                       float(pop[r].min()), "a path above zero")
+            issues.add(
+                ("population", "regions", region),
+                "population must stay positive",
+                float(pop[r].min()),
+                "a path above zero",
+            )
 
     def by_sector(levers: dict, what: str, base: float | None) -> np.ndarray:
         out = np.zeros((S + 1, T))
@@ -191,10 +207,16 @@ def _compile(scenario: Scenario, b: Baseline, system: System) -> Paths:
             if key == "households":
                 out[S] = values
                 continue
-            if key in b.sectors.aggregate_ids and \
-                    b.sectors.aggregate_kinds[b.sectors.aggregate_ids.index(key)] == "proxy":
-                issues.add(("energy", what, key), "proxy aggregates cannot carry energy levers", key,
-                           "a sector id, an exact aggregate or households")
+            if (
+                key in b.sectors.aggregate_ids
+                and b.sectors.aggregate_kinds[b.sectors.aggregate_ids.index(key)] == "proxy"
+            ):
+                issues.add(
+                    ("energy", what, key),
+                    "proxy aggregates cannot carry energy levers",
+                    key,
+                    "a sector id, an exact aggregate or households",
+                )
                 continue
             out[:S][b.sectors.weights_of(key) > 0] = values
         return out
@@ -212,21 +234,37 @@ def _compile(scenario: Scenario, b: Baseline, system: System) -> Paths:
     targets = _targets(scenario, b, system, issues)
     issues.raise_if_any()
     params = spec.parameters
-    return Paths(*targets[:6], fai=np.ascontiguousarray(fai), theta=np.ascontiguousarray(theta),
-                 gx=np.ascontiguousarray(gx), pop=pop, tfp=params.tfp_growth.evaluate(), eff=eff, elec=elec,
-                 c2g=c2g, grid=grid, realisation=realisation, phi=b.parameter("gfcf_to_fai"),
-                 r_e=float(params.electric_substitution), eps_h=float(params.residential_income_elasticity),
-                 fuel_offset=float(params.fuel_offset),
-                 depreciation=float(params.depreciation), supply_elasticity=float(params.supply_elasticity),
-                 target_labels=targets[6])
+    return Paths(
+        *targets[:6],
+        fai=np.ascontiguousarray(fai),
+        theta=np.ascontiguousarray(theta),
+        gx=np.ascontiguousarray(gx),
+        pop=pop,
+        tfp=params.tfp_growth.evaluate(),
+        eff=eff,
+        elec=elec,
+        c2g=c2g,
+        grid=grid,
+        realisation=realisation,
+        phi=b.parameter("gfcf_to_fai"),
+        r_e=float(params.electric_substitution),
+        eps_h=float(params.residential_income_elasticity),
+        fuel_offset=float(params.fuel_offset),
+        depreciation=float(params.depreciation),
+        supply_elasticity=float(params.supply_elasticity),
+        target_labels=targets[6],
+    )
 
 
 def _targets(scenario: Scenario, b: Baseline, system: System, issues: _Issues):
     """Share targets: weights, responses to each target's export pattern, and the target paths."""
     R, S, T = b.n_region, b.n_sector, len(YEARS)
     n = R * S
-    rows = [(region, key, path) for region, targets in scenario.spec.industry_shares.targets.items()
-            for key, path in targets.items()]
+    rows = [
+        (region, key, path)
+        for region, targets in scenario.spec.industry_shares.targets.items()
+        for key, path in targets.items()
+    ]
     m = len(rows)
     t_num, t_den, t_resp = np.zeros((m, n)), np.zeros((m, n)), np.zeros((m, n))
     t_path = np.zeros((m, T))
@@ -241,8 +279,12 @@ def _targets(scenario: Scenario, b: Baseline, system: System, issues: _Issues):
         t_path[l] = path.evaluate(base_share)
         labels.append(f"{region}:{key}")
         if pattern.sum() <= 0:
-            issues.add(("industry_shares", "targets", region, key), "no exports to adjust for this target", key,
-                       "an aggregate the region exports in 2020")
+            issues.add(
+                ("industry_shares", "targets", region, key),
+                "no exports to adjust for this target",
+                key,
+                "an aggregate the region exports in 2020",
+            )
             continue
         t_resp[l] = pattern
     if m:
@@ -254,8 +296,12 @@ def _targets(scenario: Scenario, b: Baseline, system: System, issues: _Issues):
     if m:
         A = t_tn[None, :, :] - t_path.T[:, :, None] * t_td[None, :, :]
         if (np.abs(np.linalg.det(A)) < 1e-12 * np.abs(A).max() ** m).any():
-            issues.add(("industry_shares", "targets"), "the share targets are not independent", labels,
-                       "targets on different aggregates or regions")
+            issues.add(
+                ("industry_shares", "targets"),
+                "the share targets are not independent",
+                labels,
+                "targets on different aggregates or regions",
+            )
     return t_num, t_den, t_resp, t_tn, t_td, t_path, tuple(labels)
 
 

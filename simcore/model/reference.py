@@ -62,10 +62,12 @@ def capacity_and_shares(sy, pa, dr, d, t, invest, K, log_x_cum, log_tfp, rho):
     valid = (sy.K0 > 0.0) & (sy.x0 > 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):  # a NaN is a status (NON_FINITE), not a warning
         log_x_cum += np.log(1.0 + pa.gx[region_of, sector_of, t][None, :] + dr.export_shift[d][:, region_of, t])
-        log_capacity = (log_tfp + sy.alpha[None, :] * (np.log(K) - sy.log_K0[None, :])
-                        + (1.0 - sy.alpha[None, :]) * log_labour[None, :])
-        rho[...] = np.where(valid[None, :], np.exp(dr.supply_elasticity[d][:, None] * (log_capacity - log_x_cum)),
-                            1.0)
+        log_capacity = (
+            log_tfp
+            + sy.alpha[None, :] * (np.log(K) - sy.log_K0[None, :])
+            + (1.0 - sy.alpha[None, :]) * log_labour[None, :]
+        )
+        rho[...] = np.where(valid[None, :], np.exp(dr.supply_elasticity[d][:, None] * (log_capacity - log_x_cum)), 1.0)
 
 
 def outside_demand(sy, log_x_cum, rho, f):
@@ -102,9 +104,11 @@ def substitution(sy, pa, t, eff_cum, x_prev, gdp_prev, sv, f):
     not_power = sector_of != sy.power
     extra_cells = pa.elec[sector_of, t][None, :] * fossil[None, :] * eff_cum[:, sector_of] * x_prev * not_power
     extra = extra_cells.reshape(D, R, S).sum(axis=2)
-    residential = (sy.e_h0[:, COAL] + sy.e_h0[:, OIL] + sy.e_h0[:, GAS])[None, :] * household_factor(
-        gdp_prev, pa.pop[None, :, t], sy.pop0[None, :], sy.C0[None, :], sy.gdp0[None, :], pa.eps_h) \
+    residential = (
+        (sy.e_h0[:, COAL] + sy.e_h0[:, OIL] + sy.e_h0[:, GAS])[None, :]
+        * household_factor(gdp_prev, pa.pop[None, :, t], sy.pop0[None, :], sy.C0[None, :], sy.gdp0[None, :], pa.eps_h)
         * eff_cum[:, S][:, None]
+    )
     sv[...] = (extra + pa.elec[S, t] * residential) * pa.r_e / sy.eps_p
     f[:, np.arange(R) * S + sy.power] += sv @ sy.power_w.T
     for k in range(N_FOSSIL):
@@ -151,15 +155,18 @@ def accounting(sy, pa, d, t, x, K, eff_cum, grid_t, gdp, sv, out):
     process = sy.proc0[None, :] * x
     cell_co2 = fuels * sy.ef[None, :, :]
 
-    h = household_factor(gdp, pa.pop[None, :, t], sy.pop0[None, :], sy.C0[None, :], sy.gdp0[None, :], pa.eps_h) \
-        * eff_cum[:, S][:, None]  # (D, R)
+    h = (
+        household_factor(gdp, pa.pop[None, :, t], sy.pop0[None, :], sy.C0[None, :], sy.gdp0[None, :], pa.eps_h)
+        * eff_cum[:, S][:, None]
+    )  # (D, R)
     hh = sy.e_h0[None, :, :] * h[:, :, None] * (1.0 - pa.elec[S, t])  # (D, R, 3)
     switched = hh[:, :, COAL] * pa.c2g[S, t]
     hh[:, :, COAL] -= switched
     hh[:, :, GAS] += switched
     outside = 1.0 - sy.power_w.sum(axis=0)  # (R,)
-    inflow_h = (sy.inflow_h0[None, :] * gdp / sy.gdp0[None, :] + sv * outside[None, :] * sy.eps_p) \
-        * eff_cum[:, sy.power][:, None]
+    inflow_h = (sy.inflow_h0[None, :] * gdp / sy.gdp0[None, :] + sv * outside[None, :] * sy.eps_p) * eff_cum[
+        :, sy.power
+    ][:, None]
     hh_co2 = hh * sy.ef_h[None, None, :]
 
     by_region = lambda a: a.reshape(D, R, S).sum(axis=2)  # noqa: E731
@@ -181,9 +188,15 @@ def accounting(sy, pa, d, t, x, K, eff_cum, grid_t, gdp, sv, out):
     code = np.where(energy_min < -tol, np.maximum(code, NEGATIVE_ENERGY), code)
     co2_min = np.minimum(np.minimum(cell_co2.min(axis=(1, 2)), process.min(axis=1)), hh_co2.min(axis=(1, 2)))
     code = np.where(co2_min < -tol, np.maximum(code, NEGATIVE_CO2), code)
-    finite = (np.isfinite(x).all(axis=1) & np.isfinite(K).all(axis=1) & np.isfinite(fuels).all(axis=(1, 2))
-              & np.isfinite(cell_co2).all(axis=(1, 2)) & np.isfinite(inflow).all(axis=1)
-              & np.isfinite(hh).all(axis=(1, 2)) & np.isfinite(inflow_h).all(axis=1))
+    finite = (
+        np.isfinite(x).all(axis=1)
+        & np.isfinite(K).all(axis=1)
+        & np.isfinite(fuels).all(axis=(1, 2))
+        & np.isfinite(cell_co2).all(axis=(1, 2))
+        & np.isfinite(inflow).all(axis=1)
+        & np.isfinite(hh).all(axis=(1, 2))
+        & np.isfinite(inflow_h).all(axis=1)
+    )
     return np.where(finite, code, NON_FINITE)
 
 

@@ -72,7 +72,7 @@ def compile_system(b: Baseline) -> System:
         for q in range(R):
             for r in range(R):
                 coef = b.final_shares[q, r, :, k] * mix[r] * rate[r]  # (S,) per unit of r's GDP
-                H[q * S:(q + 1) * S, r * S:(r + 1) * S] += np.outer(coef, b.va_ratio)
+                H[q * S : (q + 1) * S, r * S : (r + 1) * S] += np.outer(coef, b.va_ratio)
     try:
         lu, piv = LeontiefSolver(b.A + H).factors
     except SolverError:
@@ -106,18 +106,28 @@ def compile_system(b: Baseline) -> System:
     eps_p = float(power_energy / x0[power_cells].sum())
     households = energy[:, S, :]
     return System(
-        LU=np.ascontiguousarray(lu), piv=piv.astype(np.int64), v=v, x0=x0,
+        LU=np.ascontiguousarray(lu),
+        piv=piv.astype(np.int64),
+        v=v,
+        x0=x0,
         K0=b.capital.reshape(-1).copy(),
-        log_K0=np.log(np.where(b.capital.reshape(-1) > 0, b.capital.reshape(-1), 1.0)), alpha=np.tile(np.clip(b.capital_share, *ALPHA_RANGE), R),
+        log_K0=np.log(np.where(b.capital.reshape(-1) > 0, b.capital.reshape(-1), 1.0)),
+        alpha=np.tile(np.clip(b.capital_share, *ALPHA_RANGE), R),
         E0=b.exports.reshape(-1).copy(),
         gfcf_mix=_share(F0[:, :, k_gfcf], F0[:, :, k_gfcf].sum(axis=1, keepdims=True)),
         gfcf_share=np.ascontiguousarray(b.final_shares[:, :, :, k_gfcf]),
         inv_mix=_share(F0[:, :, k_inv], F0[:, :, k_inv].sum(axis=1, keepdims=True)),
         inv_share=np.ascontiguousarray(b.final_shares[:, :, :, k_inv]),
-        inv0=F0[:, :, k_inv].sum(axis=1), gdp0=b.gdp.copy(),
+        inv0=F0[:, :, k_inv].sum(axis=1),
+        gdp0=b.gdp.copy(),
         pop0=b.population.copy(),
-        power=power, fuel_sectors=fuels, power_w=power_w, fuel_w=fuel_w, eps_p=eps_p,
-        e0=np.ascontiguousarray(e0), ef=np.ascontiguousarray(ef),
+        power=power,
+        fuel_sectors=fuels,
+        power_w=power_w,
+        fuel_w=fuel_w,
+        eps_p=eps_p,
+        e0=np.ascontiguousarray(e0),
+        ef=np.ascontiguousarray(ef),
         nf0=_share(e_cells[:, FUELS.index("nonfossil")], x0),
         inflow0=_share(e_cells[:, FUELS.index("electricity_inflow")], x0),
         proc0=_share(co2_cells[:, CO2_SOURCES.index("process")], x0),

@@ -25,8 +25,11 @@ CNY = "100 million CNY_2020"
 ENERGY_FUELS = ("Coal", "Oil", "Gas", "Non-fossil", "Electricity Inflow")
 CO2_PARTS = ("Coal", "Oil", "Gas", "Process")
 #: published 2020 GDP growth (%) where a source gives it (the model starts in 2020)
-GROWTH_2020 = {"tianjin": "tianjin_gdp_growth_2020", "binhai": "binhai_gdp_growth_2020",
-               "dongli": "dongli_gdp_growth_2020"}
+GROWTH_2020 = {
+    "tianjin": "tianjin_gdp_growth_2020",
+    "binhai": "binhai_gdp_growth_2020",
+    "dongli": "dongli_gdp_growth_2020",
+}
 
 
 CLOSURE_LEAF = "rest_of_tianjin"
@@ -42,8 +45,9 @@ def scale_levels(values: np.ndarray, scale: np.ndarray, closure: int) -> np.ndar
     return values * factor[:, None, :]
 
 
-def batch_variables(b: Baseline, raw, pop: np.ndarray, draws: slice = slice(None),
-                    level_scale: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def batch_variables(
+    b: Baseline, raw, pop: np.ndarray, draws: slice = slice(None), level_scale: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """Every region-level variable for a batch of draws: name -> (D, n_region_all, T).
 
     ``pop`` is the residents path (R, T) of the scenario (deterministic).  ``level_scale`` (D, R), when
@@ -113,8 +117,13 @@ class Variable:
 
 REGISTRY: tuple[Variable, ...] = (
     Variable("GDP", CNY, "value added summed over sectors: sum_i v_i x_i", "sum"),
-    Variable("GDP|Growth", "%", "100 (GDP_t / GDP_t-1 - 1)", "growth",
-             base_year="published where a source gives it (parameters tianjin/binhai/dongli_gdp_growth_2020)"),
+    Variable(
+        "GDP|Growth",
+        "%",
+        "100 (GDP_t / GDP_t-1 - 1)",
+        "growth",
+        base_year="published where a source gives it (parameters tianjin/binhai/dongli_gdp_growth_2020)",
+    ),
     Variable("Value Added|{sector}", CNY, "v_i x_i", "sum"),
     Variable("Value Added|{aggregate}", CNY, "value added weighted by the aggregate's sector weights", "sum"),
     Variable("Gross Output", CNY, "x summed over sectors", "sum"),
@@ -172,5 +181,3 @@ def unit_of(name: str) -> str:
 def defined_in(name: str, year: int) -> bool:
     """False where a variable has no modelled value by definition (GDP growth in the base year)."""
     return not (year == YEARS[0] and variable(name).base_year != "modelled")
-
-

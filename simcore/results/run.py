@@ -45,8 +45,9 @@ def run(scenario, *, overrides=None, backend: str = "numba", baseline: Baseline 
         scenario = with_overrides(scenario, overrides, baseline=b)
     raw, paths = project_central(scenario, b, backend)
     table = deterministic_frame(b, raw, paths, scenario.name)
-    prov = provenance(b, scenario, scenario.seed, {"backend": backend, "draws": 1,
-                                                   "share_targets": list(paths.target_labels)})
+    prov = provenance(
+        b, scenario, scenario.seed, {"backend": backend, "draws": 1, "share_targets": list(paths.target_labels)}
+    )
     return Results(table=table, provenance=prov, raw=raw)
 
 

@@ -24,8 +24,17 @@ def model_label(version: str = __version__) -> str:
     return f"{MODEL} {version}"
 
 
-def long_table(values: np.ndarray, *, scenario, regions, variables, years, key: str | None = None,
-               labels=None, model: str | None = None):
+def long_table(
+    values: np.ndarray,
+    *,
+    scenario,
+    regions,
+    variables,
+    years,
+    key: str | None = None,
+    labels=None,
+    model: str | None = None,
+):
     """The canonical long table of ``values`` (N, V, G, T): N row sets (draws, quantiles or runs; N = 1 and
     ``key=None`` for one run), V variables, G regions, T years.
 
@@ -38,27 +47,36 @@ def long_table(values: np.ndarray, *, scenario, regions, variables, years, key: 
     N, V, G, T = values.shape
     regions, variables, years = list(regions), list(variables), [int(y) for y in years]
     if (V, G, T) != (len(variables), len(regions), len(years)):
-        raise ResultsError(f"values of shape {values.shape} do not match {len(variables)} variables, "
-                           f"{len(regions)} regions and {len(years)} years")
+        raise ResultsError(
+            f"values of shape {values.shape} do not match {len(variables)} variables, "
+            f"{len(regions)} regions and {len(years)} years"
+        )
     allowed = np.array([[defined_in(v, y) for y in years] for v in variables])  # (V, T)
     finite = np.isfinite(values)
     bad = ~finite & np.broadcast_to(allowed[None, :, None, :], values.shape)
     if bad.any():
-        rows = [f"{(key + ' ' + str(labels[n]) + ', ') if key else ''}{regions[g]}, {variables[v]}, {years[t]}: "
-                f"{values[n, v, g, t]}" for n, v, g, t in np.argwhere(bad)[:5]]
-        raise ResultsError(f"{int(bad.sum())} non-finite value(s) in the result table (never written):\n  "
-                           + "\n  ".join(rows))
+        rows = [
+            f"{(key + ' ' + str(labels[n]) + ', ') if key else ''}{regions[g]}, {variables[v]}, {years[t]}: "
+            f"{values[n, v, g, t]}"
+            for n, v, g, t in np.argwhere(bad)[:5]
+        ]
+        raise ResultsError(
+            f"{int(bad.sum())} non-finite value(s) in the result table (never written):\n  " + "\n  ".join(rows)
+        )
     keep = finite.reshape(-1)
     names = np.array(variables, dtype=object)
-    table = pd.DataFrame({
-        "model": model or model_label(),
-        "scenario": np.repeat(np.asarray(scenario, dtype=object), V * G * T) if not isinstance(scenario, str)
-        else scenario,
-        "region": np.tile(np.repeat(np.array(regions, dtype=object), T), N * V),
-        "variable": np.tile(np.repeat(names, G * T), N),
-        "unit": np.tile(np.repeat(np.array([unit_of(v) for v in variables], dtype=object), G * T), N),
-        "year": np.tile(np.array(years, dtype=np.int64), N * V * G),
-    })
+    table = pd.DataFrame(
+        {
+            "model": model or model_label(),
+            "scenario": np.repeat(np.asarray(scenario, dtype=object), V * G * T)
+            if not isinstance(scenario, str)
+            else scenario,
+            "region": np.tile(np.repeat(np.array(regions, dtype=object), T), N * V),
+            "variable": np.tile(np.repeat(names, G * T), N),
+            "unit": np.tile(np.repeat(np.array([unit_of(v) for v in variables], dtype=object), G * T), N),
+            "year": np.tile(np.array(years, dtype=np.int64), N * V * G),
+        }
+    )
     if key is not None:
         table[key] = np.repeat(np.asarray(labels), V * G * T)
     table["value"] = values.reshape(-1)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import yaml
@@ -62,8 +63,9 @@ def _read_yaml(path: Path, issues: list[Issue], expand_dots: bool = True) -> tup
         issues.append(Issue(name, 0, "", "file not found", str(path), "an existing YAML file"))
         return {}, {}
     except (OSError, UnicodeDecodeError) as exc:
-        issues.append(Issue(name, 0, "", f"cannot read the file ({exc.__class__.__name__})", str(path),
-                            "a UTF-8 text file"))
+        issues.append(
+            Issue(name, 0, "", f"cannot read the file ({exc.__class__.__name__})", str(path), "a UTF-8 text file")
+        )
         return {}, {}
     try:
         node = yaml.compose(text, Loader=_Loader)
@@ -74,8 +76,16 @@ def _read_yaml(path: Path, issues: list[Issue], expand_dots: bool = True) -> tup
         context = getattr(exc, "context_mark", None)
         if context is not None and context.line + 1 != line:
             problem += f"; {getattr(exc, 'context', None) or 'in a block'} that starts at line {context.line + 1}"
-        issues.append(Issue(name, line, "", f"malformed YAML ({problem})", text.splitlines()[line - 1].strip()
-                            if 0 < line <= len(text.splitlines()) else "", "valid YAML"))
+        issues.append(
+            Issue(
+                name,
+                line,
+                "",
+                f"malformed YAML ({problem})",
+                text.splitlines()[line - 1].strip() if 0 < line <= len(text.splitlines()) else "",
+                "valid YAML",
+            )
+        )
         return {}, {}
     if node is None:
         issues.append(Issue(name, 1, "", "empty file", None, "a mapping with at least `name`"))
@@ -84,13 +94,16 @@ def _read_yaml(path: Path, issues: list[Issue], expand_dots: bool = True) -> tup
     loader = _Loader("")
     value = _to_python(node, (), name, marks, issues, loader, expand_dots)
     if not isinstance(value, dict):
-        issues.append(Issue(name, node.start_mark.line + 1, "", "the file is not a mapping", value,
-                            "a mapping of scenario keys"))
+        issues.append(
+            Issue(name, node.start_mark.line + 1, "", "the file is not a mapping", value, "a mapping of scenario keys")
+        )
         return {}, {}
     return value, marks
 
 
-def _to_python(node, path: tuple, name: str, marks: Marks, issues: list[Issue], loader, expand_dots: bool = True) -> Any:
+def _to_python(
+    node, path: tuple, name: str, marks: Marks, issues: list[Issue], loader, expand_dots: bool = True
+) -> Any:
     marks.setdefault(path, (name, node.start_mark.line + 1))
     if isinstance(node, yaml.MappingNode):
         out: dict = {}
@@ -107,29 +120,43 @@ def _to_python(node, path: tuple, name: str, marks: Marks, issues: list[Issue], 
                 if existing is None:
                     existing = target[part] = Dotted()
                 elif not isinstance(existing, dict):
-                    issues.append(Issue(name, line, _dotted(sub_path), "dotted key conflicts with a value",
-                                        existing, "a mapping"))
+                    issues.append(
+                        Issue(name, line, _dotted(sub_path), "dotted key conflicts with a value", existing, "a mapping")
+                    )
                     break
                 target = existing
             else:
                 last = parts[-1]
                 full = path + parts
                 if last in target:
-                    issues.append(Issue(name, line, _dotted(full), "key given twice in this file", last,
-                                        "each key once per mapping"))
+                    issues.append(
+                        Issue(
+                            name, line, _dotted(full), "key given twice in this file", last, "each key once per mapping"
+                        )
+                    )
                     continue
                 marks[full] = (name, line)
                 value = _to_python(value_node, full, name, marks, issues, loader, expand_dots)
                 marks[full] = (name, line)
                 if value is None:
-                    issues.append(Issue(name, line, _dotted(full), "null is not allowed", None,
-                                        "a value (delete the key to use the default)"))
+                    issues.append(
+                        Issue(
+                            name,
+                            line,
+                            _dotted(full),
+                            "null is not allowed",
+                            None,
+                            "a value (delete the key to use the default)",
+                        )
+                    )
                     continue
                 target[last] = value
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_to_python(child, path + (i,), name, marks, issues, loader, expand_dots)
-                for i, child in enumerate(node.value)]
+        return [
+            _to_python(child, path + (i,), name, marks, issues, loader, expand_dots)
+            for i, child in enumerate(node.value)
+        ]
     return loader.construct_object(node, deep=True)
 
 
@@ -165,8 +192,16 @@ def _chain(path: Path, issues: list[Issue]) -> list[tuple[Path, dict, Marks]]:
                 issues.append(Issue(_display(current), 0, "", "file not found", str(current), "an existing YAML file"))
             else:
                 name, line = origin
-                issues.append(Issue(name, line, "extends", "parent scenario not found", _display(current),
-                                    "a path to an existing YAML file, relative to this file"))
+                issues.append(
+                    Issue(
+                        name,
+                        line,
+                        "extends",
+                        "parent scenario not found",
+                        _display(current),
+                        "a path to an existing YAML file, relative to this file",
+                    )
+                )
             break
         data, marks = _read_yaml(current, issues)
         chain.append((current, data, marks))
@@ -202,8 +237,11 @@ def deep_merge(base: dict, override: dict) -> dict:
         old = out.get(key)
         if isinstance(value, dict) and isinstance(old, dict):
             if not isinstance(value, Dotted) and _is_path(value) and _is_path(old):
-                old = {form: spec for form, spec in old.items()
-                       if form in value or (form == "growth" and "cumulative" in value)}
+                old = {
+                    form: spec
+                    for form, spec in old.items()
+                    if form in value or (form == "growth" and "cumulative" in value)
+                }
             out[key] = deep_merge(old, value)
         else:
             out[key] = value
@@ -315,11 +353,11 @@ _PATH_KEYS = {"constant", "values", "growth", "cumulative"}
 def _pydantic_issues(exc: ValidationError, data: dict, marks: Marks, fallback: str) -> list[Issue]:
     issues = []
     for error in exc.errors():
-        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and (p.startswith("function-")
-                                                                           or p == "[key]")))
+        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p == "[key]")))
         # errors inside a union of a number and a time path: report once, at the path
-        loc = tuple(p for p in loc if p not in ("constrained-float", "constrained-int", "float", "int", "dict[str,"
-                                                                                                         "any]"))
+        loc = tuple(
+            p for p in loc if p not in ("constrained-float", "constrained-int", "float", "int", "dict[str,any]")
+        )
         name, line = _mark(marks, loc, fallback)
         got = loc[-1] if "[key]" in error["loc"] else _lookup(data, loc)
         path = _dotted(loc)
@@ -328,22 +366,50 @@ def _pydantic_issues(exc: ValidationError, data: dict, marks: Marks, fallback: s
             allowed = sorted(_PATH_KEYS) if loc[-1] == "kind" else _allowed_fields(loc)
             close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
             hint = f" (did you mean `{_dotted(loc[:-1] + (close[0],))}`?)" if close else ""
-            issues.append(Issue(name, line, path, f"unknown key{hint}", loc[-1],
-                                f"one of: {', '.join(allowed)}" if allowed else "no extra keys"))
+            issues.append(
+                Issue(
+                    name,
+                    line,
+                    path,
+                    f"unknown key{hint}",
+                    loc[-1],
+                    f"one of: {', '.join(allowed)}" if allowed else "no extra keys",
+                )
+            )
         elif kind == "missing":
             issues.append(Issue(name, line, path, "required key missing", None, f"`{loc[-1]}` to be set"))
-        elif kind in ("float_type", "int_type", "string_type", "dict_type", "model_type", "bool_type",
-                      "int_parsing", "float_parsing", "literal_error", "model_attributes_type"):
-            expected = {"float_type": "a number", "int_type": "an integer", "string_type": "a string",
-                        "dict_type": "a mapping", "model_type": "a mapping", "model_attributes_type": "a mapping",
-                        "bool_type": "true or false", "int_parsing": "an integer (a year)",
-                        "float_parsing": "a number"}.get(kind, error["msg"])
+        elif kind in (
+            "float_type",
+            "int_type",
+            "string_type",
+            "dict_type",
+            "model_type",
+            "bool_type",
+            "int_parsing",
+            "float_parsing",
+            "literal_error",
+            "model_attributes_type",
+        ):
+            expected = {
+                "float_type": "a number",
+                "int_type": "an integer",
+                "string_type": "a string",
+                "dict_type": "a mapping",
+                "model_type": "a mapping",
+                "model_attributes_type": "a mapping",
+                "bool_type": "true or false",
+                "int_parsing": "an integer (a year)",
+                "float_parsing": "a number",
+            }.get(kind, error["msg"])
             if kind == "literal_error":
                 expected = error["msg"].replace("Input should be ", "")
             elif _model_at(loc) is TimePath:
-                expected = "a number or a time path ({constant: x}, {values: {year: x}}, {growth: r}, {cumulative: ...})"
-            issues.append(Issue(name, line, path, "wrong type" if kind != "literal_error" else "unknown option",
-                                got, expected))
+                expected = (
+                    "a number or a time path ({constant: x}, {values: {year: x}}, {growth: r}, {cumulative: ...})"
+                )
+            issues.append(
+                Issue(name, line, path, "wrong type" if kind != "literal_error" else "unknown option", got, expected)
+            )
         elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
             issues.append(Issue(name, line, path, "out of range", got, error["msg"].replace("Input should be ", "")))
         elif kind == "string_too_short":
@@ -422,13 +488,21 @@ def _code_issues(data: dict, marks: Marks, fallback: str, regions, sectors) -> l
             if abs(total - 1.0) > 1e-6:
                 issue(loc + ("mix",), "shares do not sum to 1", round(total, 6), "investment shares summing to 1")
             if _overlaps(keys, sectors):
-                issue(loc + ("mix",), "overlapping sectors or aggregates", keys,
-                      "non-overlapping sector or aggregate keys")
-            proxies = [k for k in keys if k in sectors.aggregate_ids
-                       and sectors.aggregate_kinds[sectors.aggregate_ids.index(k)] == "proxy"]
+                issue(
+                    loc + ("mix",),
+                    "overlapping sectors or aggregates",
+                    keys,
+                    "non-overlapping sector or aggregate keys",
+                )
+            proxies = [
+                k
+                for k in keys
+                if k in sectors.aggregate_ids and sectors.aggregate_kinds[sectors.aggregate_ids.index(k)] == "proxy"
+            ]
             if proxies:
-                issue(loc + ("mix",), "proxy aggregates cannot take investment", proxies,
-                      "sector ids or exact aggregates")
+                issue(
+                    loc + ("mix",), "proxy aggregates cannot take investment", proxies, "sector ids or exact aggregates"
+                )
     for region in mapping(("exports", "by_region")):
         check_code(("exports", "by_region", region), region, all_regions, "region", region_rule)
     for block in ("gdp_growth", "shifts"):
@@ -444,12 +518,22 @@ def _code_issues(data: dict, marks: Marks, fallback: str, regions, sectors) -> l
             for key in targets:
                 check_code(loc + (key,), key, codes, "sector or aggregate", sector_rule)
     for region in mapping(("population", "regions")):
-        check_code(("population", "regions", region), region, leaves, "region",
-                   f"a leaf region (population is set per leaf): {', '.join(leaves)}")
+        check_code(
+            ("population", "regions", region),
+            region,
+            leaves,
+            "region",
+            f"a leaf region (population is set per leaf): {', '.join(leaves)}",
+        )
     for group in ("efficiency", "electrification", "coal_to_gas"):
         for key in mapping(("energy", group)):
-            check_code(("energy", group, key), key, codes + ["households"], "sector or aggregate",
-                       sector_rule + " or households")
+            check_code(
+                ("energy", group, key),
+                key,
+                codes + ["households"],
+                "sector or aggregate",
+                sector_rule + " or households",
+            )
     return issues
 
 
@@ -462,9 +546,16 @@ def _target_issues(spec: ScenarioSpec, marks: Marks, fallback: str, sectors) -> 
         total = sum(path.evaluate(None) for path in targets.values())
         if float(np.max(total)) > 1.0 + 1e-9:
             name, line = _mark(marks, ("industry_shares", "targets", region), fallback)
-            issues.append(Issue(name, line, f"industry_shares.targets.{region}",
-                                "target shares add up to more than 1", round(float(np.max(total)), 4),
-                                "shares of GDP summing to at most 1"))
+            issues.append(
+                Issue(
+                    name,
+                    line,
+                    f"industry_shares.targets.{region}",
+                    "target shares add up to more than 1",
+                    round(float(np.max(total)), 4),
+                    "shares of GDP summing to at most 1",
+                )
+            )
     return issues
 
 
@@ -484,8 +575,9 @@ def _all_paths(model, loc: tuple = ()):
             yield from _all_paths(value, loc + (key,))
 
 
-def load_scenario(path: str | os.PathLike, overrides: Mapping[str, Any] | None = None, baseline=None,
-                  skip: tuple[str, ...] = ()) -> Scenario:
+def load_scenario(
+    path: str | os.PathLike, overrides: Mapping[str, Any] | None = None, baseline=None, skip: tuple[str, ...] = ()
+) -> Scenario:
     """Load, merge and validate a scenario file.
 
     Parameters
@@ -533,8 +625,9 @@ def _load(path: Path, overrides, regions, sectors, skip: tuple[str, ...] = ()) -
     return _validated(merged, marks, _display(path), layers, regions, sectors)
 
 
-def _validated(merged: dict, marks: Marks, fallback: str, layers: tuple[str, ...], regions, sectors,
-               evaluate: bool = True) -> Scenario:
+def _validated(
+    merged: dict, marks: Marks, fallback: str, layers: tuple[str, ...], regions, sectors, evaluate: bool = True
+) -> Scenario:
     issues: list[Issue] = []
     spec = None
     try:
@@ -564,8 +657,15 @@ def with_overrides(scenario: Scenario, overrides: Mapping[str, Any], baseline=No
     if issues:
         raise ScenarioError(issues)
     layers = scenario.layers + tuple(f"override: {k}={v}" for k, v in overrides.items())
-    return _validated(merged, marks, scenario.layers[-1] if scenario.layers else "<scenario>", layers,
-                      b.regions, b.sectors, evaluate=False)
+    return _validated(
+        merged,
+        marks,
+        scenario.layers[-1] if scenario.layers else "<scenario>",
+        layers,
+        b.regions,
+        b.sectors,
+        evaluate=False,
+    )
 
 
 def _thaw(value: Any) -> Any:
@@ -584,10 +684,26 @@ def _evaluation_issues(spec: ScenarioSpec, marks: Marks, fallback: str) -> list[
             path.evaluate(1.0 if path.kind == "level" else None)
         except ValueError as exc:
             name, line = _mark(marks, loc, fallback)
-            issues.append(Issue(name, line, _dotted(loc), str(exc), path.model_dump(exclude_none=True),
-                                "a path that can be evaluated over 2020-2035"))
+            issues.append(
+                Issue(
+                    name,
+                    line,
+                    _dotted(loc),
+                    str(exc),
+                    path.model_dump(exclude_none=True),
+                    "a path that can be evaluated over 2020-2035",
+                )
+            )
     return issues
 
 
-__all__ = ["Issue", "Scenario", "ScenarioError", "deep_merge", "load_scenario", "parse_override", "parse_period",
-           "with_overrides"]
+__all__ = [
+    "Issue",
+    "Scenario",
+    "ScenarioError",
+    "deep_merge",
+    "load_scenario",
+    "parse_override",
+    "parse_period",
+    "with_overrides",
+]

@@ -75,15 +75,17 @@ class TimePath(Model):
     kind: Literal["level", "rate", "share", "index"] = Field(default="level", exclude=True)
 
     @model_validator(mode="after")
-    def _one_form(self) -> "TimePath":
+    def _one_form(self) -> TimePath:
         forms = [name for name in ("constant", "values", "growth", "cumulative") if getattr(self, name) is not None]
         if self.cumulative is not None:
             forms = [f for f in forms if f != "growth"]
         if len(forms) != 1:
-            raise ValueError("give exactly one of constant, values, growth or cumulative (growth may accompany "
-                             f"cumulative); got {forms or 'none'}")
+            raise ValueError(
+                "give exactly one of constant, values, growth or cumulative (growth may accompany "
+                f"cumulative); got {forms or 'none'}"
+            )
         for name in ("values",):
-            for year in (getattr(self, name) or {}):
+            for year in getattr(self, name) or {}:
                 if not START <= year <= END:
                     raise ValueError(f"year {year} outside the horizon {START}-{END}")
         for name in ("growth", "cumulative"):
@@ -186,6 +188,7 @@ def _grow(rates: np.ndarray, base: float) -> np.ndarray:
 def _solve_growth(start: float, total: float, n: int) -> float:
     """Constant growth rate g with sum_{k=1..n} start (1+g)^k = total."""
     from scipy.optimize import brentq  # imported here: most runs never need it
+
     if start <= 0:
         raise ValueError("a cumulative total needs a positive level in the year before the period")
     if total <= 0:
@@ -193,7 +196,7 @@ def _solve_growth(start: float, total: float, n: int) -> float:
 
     def gap(g: float) -> float:
         growth = 1.0 + g
-        series = n if abs(g) < 1e-12 else growth * (growth ** n - 1.0) / g
+        series = n if abs(g) < 1e-12 else growth * (growth**n - 1.0) / g
         return start * series - total
 
     return float(brentq(gap, -0.99, 20.0, xtol=1e-14, rtol=1e-14))
@@ -270,7 +273,8 @@ class Convergence(Model):
     half_life: Annotated[Number, Field(gt=0.0, le=50.0)] = 3.0
     since: Annotated[int, Field(ge=START, le=END - 1)] = START
     premium: dict[str, Annotated[Number, Field(ge=-0.5, le=0.5)]] = Field(
-        default_factory=dict, description="region -> export growth premium in the year after `since`")
+        default_factory=dict, description="region -> export growth premium in the year after `since`"
+    )
 
     def factor(self) -> np.ndarray:
         """Weight of the premium in each year 2020..2035."""
@@ -287,11 +291,12 @@ class Exports(Model):
 
 class IndustryShares(Model):
     mode: Literal["emergent", "target"] = "emergent"
-    targets: dict[str, dict[str, SharePath]] = Field(default_factory=dict,
-                                                     description="region -> aggregate -> share of GDP")
+    targets: dict[str, dict[str, SharePath]] = Field(
+        default_factory=dict, description="region -> aggregate -> share of GDP"
+    )
 
     @model_validator(mode="after")
-    def _explicit(self) -> "IndustryShares":
+    def _explicit(self) -> IndustryShares:
         if self.mode == "emergent" and self.targets:
             raise ValueError("targets are given but mode is 'emergent'; set mode: target")
         if self.mode == "target" and not self.targets:
@@ -305,10 +310,12 @@ class Population(Model):
 
 
 class Energy(Model):
-    efficiency: dict[str, RatePath] = Field(default_factory=dict,
-                                            description="annual fall of energy per unit of output")
-    electrification: dict[str, SharePath] = Field(default_factory=dict,
-                                                  description="share of fossil end use switched to electricity")
+    efficiency: dict[str, RatePath] = Field(
+        default_factory=dict, description="annual fall of energy per unit of output"
+    )
+    electrification: dict[str, SharePath] = Field(
+        default_factory=dict, description="share of fossil end use switched to electricity"
+    )
     coal_to_gas: dict[str, SharePath] = Field(default_factory=dict, description="share of coal switched to gas")
     grid_emission_factor: IndexPath = Field(default=1.0, description="power-sector fossil share, 2020 = 1")
 
@@ -340,7 +347,7 @@ class Nowcast(Model):
     shifts: dict[str, YearShifts] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _years(self) -> "Nowcast":
+    def _years(self) -> Nowcast:
         for block in (self.gdp_growth, self.shifts):
             for region, years in block.items():
                 for year in years:
@@ -349,8 +356,18 @@ class Nowcast(Model):
         return self
 
 
-UNCERTAIN_PARAMETERS = ("depreciation", "supply_elasticity", "tfp_growth", "export_growth", "efficiency", "grid",
-                        "realisation", "flegg_delta", "gravity_decay", "export_growth_annual")
+UNCERTAIN_PARAMETERS = (
+    "depreciation",
+    "supply_elasticity",
+    "tfp_growth",
+    "export_growth",
+    "efficiency",
+    "grid",
+    "realisation",
+    "flegg_delta",
+    "gravity_decay",
+    "export_growth_annual",
+)
 
 
 class Distribution(Model):
@@ -369,18 +386,28 @@ class Distribution(Model):
     per_region: bool = False
 
     @model_validator(mode="after")
-    def _complete(self) -> "Distribution":
-        needed = {"normal": ("mean", "sd"), "lognormal": ("median", "sigma"), "uniform": ("low", "high"),
-                  "triangular": ("low", "mode", "high")}[self.dist]
+    def _complete(self) -> Distribution:
+        needed = {
+            "normal": ("mean", "sd"),
+            "lognormal": ("median", "sigma"),
+            "uniform": ("low", "high"),
+            "triangular": ("low", "mode", "high"),
+        }[self.dist]
         missing = [name for name in needed if getattr(self, name) is None]
         if missing:
-            raise ValueError(f"missing {', '.join(missing)} for a {self.dist} distribution; "
-                             f"{self.dist} takes {', '.join(needed)}")
-        extra = [name for name in ("mean", "sd", "median", "sigma", "low", "mode", "high")
-                 if name not in needed and getattr(self, name) is not None]
+            raise ValueError(
+                f"missing {', '.join(missing)} for a {self.dist} distribution; {self.dist} takes {', '.join(needed)}"
+            )
+        extra = [
+            name
+            for name in ("mean", "sd", "median", "sigma", "low", "mode", "high")
+            if name not in needed and getattr(self, name) is not None
+        ]
         if extra:
-            raise ValueError(f"{', '.join(extra)} does not apply to a {self.dist} distribution; "
-                             f"{self.dist} takes {', '.join(needed)}")
+            raise ValueError(
+                f"{', '.join(extra)} does not apply to a {self.dist} distribution; "
+                f"{self.dist} takes {', '.join(needed)}"
+            )
         if self.low is not None and self.high is not None and not self.low < self.high:
             raise ValueError(f"low {self.low:g} must be below high {self.high:g}")
         if self.mode is not None and not self.low <= self.mode <= self.high:
@@ -410,7 +437,7 @@ class Uncertainty(Model):
     parameters: dict[Literal[UNCERTAIN_PARAMETERS], Distribution] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _per_region(self) -> "Uncertainty":
+    def _per_region(self) -> Uncertainty:
         for name, dist in self.parameters.items():
             if dist.per_region and name != "export_growth":
                 raise ValueError(f"per_region applies to export_growth only, not {name}")
