@@ -27,6 +27,19 @@ def shared_folder() -> Path | None:
     return folder if (folder / "data" / "nbs_io").is_dir() else None
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _run_from_the_repository():
+    """Tests name files relative to the repository (``scenarios/baseline.yaml``), as the README does, so the
+    suite runs in the repository root whatever folder pytest was started from (``pytest /path/to/simcore``)."""
+    before = Path.cwd()
+    os.chdir(REPO)
+    yield
+    os.chdir(before)
+
+
+_SKIPPED_BUILD: list[str] = []
+
+
 @pytest.fixture(scope="session")
 def baseline():
     from simcore import load_baseline
@@ -38,8 +51,23 @@ def baseline():
 def shared():
     folder = shared_folder()
     if folder is None:
-        pytest.skip("raw shared inputs not found (set SIMCORE_SHARED); the calibration build cannot run here")
+        message = f"raw shared inputs not found at {REPO.parent / 'shared'} (set SIMCORE_SHARED)"
+        if os.environ.get("SIMCORE_REQUIRE_SHARED"):
+            pytest.fail(f"{message}; SIMCORE_REQUIRE_SHARED is set, so the calibration build tests must run")
+        _SKIPPED_BUILD.append(message)
+        pytest.skip(f"{message}: the calibration build cannot run here")
     return folder
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say loudly, at the end, that the calibration build was not tested (a skip is easy to miss)."""
+    if _SKIPPED_BUILD:
+        terminalreporter.write_sep("!", "CALIBRATION BUILD NOT TESTED", red=True, bold=True)
+        terminalreporter.write_line(f"{_SKIPPED_BUILD[0]}: the tests that rebuild calibration/data from the raw")
+        terminalreporter.write_line("inputs were skipped.  Put the shared folder next to the repository (or set")
+        terminalreporter.write_line(
+            "SIMCORE_SHARED) to run them; SIMCORE_REQUIRE_SHARED=1 turns the skip into a failure."
+        )
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ def poisoned(tmp_path_factory, baseline):
     return load_baseline(folder)
 
 
+@pytest.mark.slow
 def test_a_calibration_at_vintage_2020_never_reads_later_rows(baseline, poisoned, repo_path):
     scenario = load_scenario(repo_path / SCENARIO, baseline=baseline)
     clean = fit(scenario, baseline, vintage=2020)
@@ -77,6 +78,7 @@ def test_backtest_after_the_last_year_says_there_is_nothing_to_compare(baseline,
         backtest(2024, repo_path / SCENARIO, baseline=baseline)
 
 
+@pytest.mark.slow
 def test_backtest_cli_writes_its_tables_and_fans(tmp_path, repo_path):
     from simcore.cli import main
 
@@ -168,6 +170,7 @@ def test_growth_anchors_are_used_only_from_the_vintage_they_were_published(basel
         assert rate == pytest.approx(r.value, abs=0.25)
 
 
+@pytest.mark.slow
 def test_band_width_brings_the_growth_spread_to_the_backtest_rmse(baseline, repo_path):
     from simcore.experiments.bands import band_width
 

@@ -18,6 +18,7 @@ def _build_into(folder, shared):
     return folder
 
 
+@pytest.mark.slow
 def test_build_is_deterministic_and_matches_the_committed_tables(tmp_path, shared):
     first = _build_into(tmp_path / "a", shared)
     second = _build_into(tmp_path / "b", shared)

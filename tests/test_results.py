@@ -101,6 +101,7 @@ def test_variable_names_list_what_batch_variables_computes(baseline):
     assert variable_names(baseline) == list(batch_variables(baseline, raw, paths.pop))
 
 
+@pytest.mark.slow
 def test_streamed_draws_file_equals_the_in_memory_long_table(tmp_path):
     from simcore.experiments.montecarlo import monte_carlo
 

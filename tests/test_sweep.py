@@ -113,6 +113,7 @@ def test_bad_lever_is_reported_with_its_line(tmp_path):
     assert "exports.grwth" in str(info.value) and "did you mean" in str(info.value)
 
 
+@pytest.mark.slow
 def test_local_pool_and_dask_give_the_same_dataset(tmp_path):
     path = small_sweep(tmp_path)
     local = run_sweep(path, tmp_path / "local").read()
