@@ -160,3 +160,38 @@ def test_every_result_table_has_the_same_columns(baseline):
     )
     assert list(one.columns) == ["model", "scenario", "region", "variable", "unit", "year", "value"]
     assert list(runs.columns) == ["model", "scenario", "region", "variable", "unit", "year", "run_id", "value"]
+
+
+def test_the_writer_repairs_what_a_crash_left(tmp_path, monkeypatch):
+    """A crash after the set was complete (commit folder present) is rolled forward; a staging folder of a
+    process that is gone is removed; the writer refuses a file where the folder should be."""
+    from simcore.errors import OutputError
+    from simcore.results import writer
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".simcore-stage-999999999-x").mkdir()  # no such process: an incomplete set
+    (out / ".simcore-stage-999999999-x" / "half.csv").write_text("partial")
+    (out / ".simcore-commit-1-y").mkdir()  # a complete set whose move was interrupted
+    (out / ".simcore-commit-1-y" / "done.csv").write_text("whole")
+    calls = []
+    real = writer._move_all
+    monkeypatch.setattr(writer, "_move_all", lambda folder, dest: (calls.append(folder.name), real(folder, dest)))
+    with writer.atomic_files(out) as path_for:
+        path_for("new.csv").write_text("new")
+    assert sorted(p.name for p in out.iterdir()) == ["done.csv", "new.csv"]
+    assert calls[0] == ".simcore-commit-1-y"
+
+    def crash(folder, dest):
+        raise KeyboardInterrupt  # the process dies between the commit rename and the move
+
+    monkeypatch.setattr(writer, "_move_all", crash)
+    with pytest.raises(KeyboardInterrupt), writer.atomic_files(out) as path_for:
+        path_for("later.csv").write_text("later")
+    assert not (out / "later.csv").exists() and list(out.glob(".simcore-commit-*"))
+    monkeypatch.setattr(writer, "_move_all", real)
+    writer.recover(out)
+    assert (out / "later.csv").read_text() == "later" and not list(out.glob(".simcore-*"))
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OutputError, match="is a file, expected a folder"), writer.atomic_files(tmp_path / "file"):
+        pass

@@ -28,6 +28,7 @@ from simcore import __version__
 from simcore.baseline.tables import load_baseline
 from simcore.errors import Issue, ScenarioError, SimcoreError
 from simcore.progress import progress_bar
+from simcore.results.writer import atomic_file
 from simcore.scenario.loader import (
     _mark,
     _pydantic_issues,
@@ -342,15 +343,13 @@ class Store:
 
 
 def _atomic_parquet(table: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    table.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    with atomic_file(path) as tmp:
+        table.to_parquet(tmp, index=False)
 
 
 def _atomic_text(text: str, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    with atomic_file(path) as tmp:
+        tmp.write_text(text)
 
 
 # --------------------------------------------------------------------------- engines
