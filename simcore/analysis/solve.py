@@ -37,6 +37,7 @@ from simcore.baseline.tables import Baseline, load_baseline
 from simcore.errors import SimcoreError
 from simcore.model.boundary import project_central
 from simcore.model.variables import batch_variables
+from simcore.scenario import dotted
 from simcore.scenario.loader import Scenario, load_scenario, with_overrides
 
 _TARGET = re.compile(
@@ -155,13 +156,7 @@ class Solution:
         path = Path(path)
         parent = Path(self.scenario.layers[-1]).resolve() if self.scenario.layers else None
         overrides = self.lever.override(self.value)
-        tree: dict = {}
-        for dotted, value in overrides.items():
-            node = tree
-            parts = dotted.split(".")
-            for part in parts[:-1]:
-                node = node.setdefault(int(part) if part.isdigit() else part, {})
-            node[int(parts[-1]) if parts[-1].isdigit() else parts[-1]] = value
+        tree = dotted.tree(overrides)
         header = (
             f"# Solved by `simcore solve`: {self.lever.text} = {self.value:.6g} meets "
             f"'{self.target.indicator}' ({self.achieved:.4g}).\n"

@@ -24,6 +24,7 @@ import yaml
 from pydantic import ValidationError
 
 from simcore.errors import Issue, ScenarioError
+from simcore.scenario import dotted as dotted_path
 from simcore.scenario.schema import END, START, ScenarioSpec, TimePath, parse_period
 
 Marks = dict[tuple, tuple[str, int]]
@@ -160,8 +161,7 @@ def _to_python(
     return loader.construct_object(node, deep=True)
 
 
-def _dotted(path: tuple) -> str:
-    return ".".join(str(p) for p in path)
+_dotted = dotted_path.join
 
 
 def _display(path: Path) -> str:
@@ -256,7 +256,7 @@ def _apply_overrides(data: dict, marks: Marks, overrides: Mapping[str, Any] | No
     if not overrides:
         return data
     for dotted, value in overrides.items():
-        parts = tuple(_key(p) for p in str(dotted).split("."))
+        parts = dotted_path.split(dotted)
         if value is None:
             issues.append(Issue("<override>", 0, dotted, "null is not allowed", None, "a value"))
             continue
@@ -269,8 +269,7 @@ def _apply_overrides(data: dict, marks: Marks, overrides: Mapping[str, Any] | No
     return data
 
 
-def _key(part: str) -> Any:
-    return int(part) if part.isdigit() else part
+_key = dotted_path.key
 
 
 def parse_override(text: str) -> tuple[str, Any]:
