@@ -6,14 +6,13 @@ import argparse
 import os
 import sys
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from simcore import __version__
-from simcore.baseline.checks import run_checks
-from simcore.baseline.tables import baseline_summary, load_baseline
 from simcore.errors import ScenarioError, SimcoreError
-from simcore.scenario.loader import parse_override
+
+if TYPE_CHECKING:  # pandas is imported by the commands that need it: `simcore --help` stays fast
+    import pandas as pd
 
 SUMMARY_YEARS = (2020, 2025, 2035)
 COMPARE_VARIABLES = (
@@ -57,6 +56,8 @@ def _print_baseline(table) -> None:
 
 def summary_table(table: pd.DataFrame, regions: list[str] | None = None) -> pd.DataFrame:
     """GDP, energy intensity and CO2 in 2020 / 2025 / 2035 by region, with growth and changes."""
+    import pandas as pd
+
     wide = table[table["year"].isin(SUMMARY_YEARS)].pivot_table(
         index=["region", "variable"], columns="year", values="value"
     )
@@ -101,6 +102,8 @@ def _print_summary(summary: pd.DataFrame) -> None:
 
 
 def _overrides(args: argparse.Namespace) -> dict:
+    from simcore.scenario.loader import parse_override
+
     return dict(parse_override(text) for text in (args.set or []))
 
 
@@ -109,6 +112,7 @@ def _baseline_dir(args: argparse.Namespace) -> str | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from simcore.baseline.tables import load_baseline
     from simcore.results.run import run
 
     results = run(
@@ -140,6 +144,7 @@ def _write_csv(table: pd.DataFrame, path: Path) -> Path:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from simcore.baseline.tables import load_baseline
     from simcore.model.levers import validate
 
     baseline = load_baseline(args.baseline)
@@ -157,6 +162,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from simcore.baseline.tables import load_baseline
     from simcore.results.run import run
 
     baseline = load_baseline(args.baseline)
@@ -186,6 +194,7 @@ def compare_tables(a: pd.DataFrame, b: pd.DataFrame, years=(2025, 2035), variabl
 
 
 def _monte_carlo(args: argparse.Namespace):
+    from simcore.baseline.tables import load_baseline
     from simcore.experiments.montecarlo import monte_carlo
 
     return monte_carlo(
@@ -200,6 +209,8 @@ def _monte_carlo(args: argparse.Namespace):
 
 
 def cmd_mc(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from simcore.experiments.montecarlo import DEFAULT_QUANTILES
 
     mc = _monte_carlo(args)
@@ -221,6 +232,8 @@ def cmd_mc(args: argparse.Namespace) -> int:
 
 def cmd_fan(args: argparse.Namespace) -> int:
     import matplotlib
+
+    from simcore.baseline.tables import load_baseline
 
     matplotlib.use("Agg")
     from simcore.experiments.montecarlo import DEFAULT_QUANTILES, KEY_VARIABLES
@@ -269,6 +282,10 @@ def _target_report(args: argparse.Namespace, results, baseline) -> pd.DataFrame:
 
 
 def cmd_targets(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from simcore.baseline.tables import load_baseline
+
     baseline = load_baseline(args.baseline)
     if args.draws:
         mc = _monte_carlo(args)
@@ -336,6 +353,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     import matplotlib
+    import pandas as pd
 
     matplotlib.use("Agg")
     from simcore.experiments.sensitivity import DEFAULT_OUTPUTS, sensitivity
@@ -364,6 +382,9 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from simcore.baseline.tables import load_baseline
     from simcore.experiments.bands import run_calibration
 
     result = run_calibration(
@@ -388,6 +409,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from simcore.baseline.tables import load_baseline
     from simcore.experiments.backtest import backtest
 
     bt = backtest(
@@ -409,6 +433,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     from simcore.analysis.solve import solve
+    from simcore.baseline.tables import load_baseline
 
     solution = solve(
         args.scenario,
@@ -429,6 +454,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
 def cmd_decompose(args: argparse.Namespace) -> int:
     import matplotlib
+    import pandas as pd
+
+    from simcore.baseline.tables import load_baseline
 
     matplotlib.use("Agg")
     from simcore.analysis.decompose import decompose_run
@@ -462,6 +490,9 @@ def cmd_decompose(args: argparse.Namespace) -> int:
 
 
 def cmd_baseline_check(args: argparse.Namespace) -> int:
+    from simcore.baseline.checks import run_checks
+    from simcore.baseline.tables import load_baseline
+
     baseline = load_baseline(args.baseline)
     failed = 0
     for check in run_checks(baseline):
@@ -477,6 +508,8 @@ def cmd_baseline_check(args: argparse.Namespace) -> int:
 
 
 def cmd_baseline_show(args: argparse.Namespace) -> int:
+    from simcore.baseline.tables import baseline_summary, load_baseline
+
     baseline = load_baseline(args.baseline)
     print(f"simcore {__version__} - 2020 baseline {baseline.checksum[:12]} ({baseline.data_dir})")
     _print_baseline(baseline_summary(baseline))

@@ -210,7 +210,7 @@ def waterfall(table: pd.DataFrame, region: str, end: int, ax=None):
     """Waterfall of a CO2 decomposition (``simcore.decompose`` table) for one region and period."""
     import matplotlib.pyplot as plt
 
-    from simcore.analysis.decompose import TERMS
+    from simcore.model.variables import DECOMPOSITION_TERMS as TERMS
 
     part = table[(table["region"] == region) & (table["end"] == end)].set_index("term")["value"]
     if part.empty:

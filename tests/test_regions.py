@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from simcore.baseline.regions import DATA, RegionTree
+from simcore.errors import CodelistError
 
 
 def test_tree_matches_the_design():
@@ -61,5 +62,5 @@ def test_bad_region_rows_are_rejected(tmp_path, edit, message):
         table.loc[table["id"] == "dongli", column] = value
     path = tmp_path / "regions.csv"
     table.to_csv(path, index=False)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(CodelistError, match=message):
         RegionTree.load(path)

@@ -19,9 +19,8 @@ import numpy as np
 import pandas as pd
 
 from simcore.baseline.tables import Baseline
+from simcore.model.variables import DECOMPOSITION_TERMS as TERMS
 from simcore.scenario.schema import YEARS
-
-TERMS = ("Population", "GDP per Capita", "Structure", "Energy Intensity", "Carbon per Energy")
 
 
 def log_mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:

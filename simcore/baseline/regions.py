@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simcore.errors import CodelistError
+
 DATA = Path(__file__).resolve().parents[1] / "data"  # simcore/data: the codelists
 
 
@@ -34,20 +36,20 @@ class RegionTree:
 
     def validate(self) -> None:
         if len(set(self.ids)) != len(self.ids):
-            raise ValueError("regions.csv: duplicate region id")
+            raise CodelistError("regions.csv: duplicate region id")
         roots = [r for r, p in zip(self.ids, self.parents) if not p]
         if len(roots) != 1:
-            raise ValueError(f"regions.csv: exactly one root region expected, got {roots}")
+            raise CodelistError(f"regions.csv: exactly one root region expected, got {roots}")
         for region, parent, kind in zip(self.ids, self.parents, self.kinds):
             if parent and parent not in self.ids:
-                raise ValueError(f"regions.csv: {region} has unknown parent {parent}")
+                raise CodelistError(f"regions.csv: {region} has unknown parent {parent}")
             if kind not in ("leaf", "aggregate"):
-                raise ValueError(f"regions.csv: {region} has kind {kind!r}, expected leaf or aggregate")
+                raise CodelistError(f"regions.csv: {region} has kind {kind!r}, expected leaf or aggregate")
             if kind == "leaf" and region in self.parents:
-                raise ValueError(f"regions.csv: leaf {region} has children")
+                raise CodelistError(f"regions.csv: leaf {region} has children")
         for region, kind in zip(self.ids, self.kinds):
             if kind == "aggregate" and not self.members(region):
-                raise ValueError(f"regions.csv: aggregate {region} has no leaves")
+                raise CodelistError(f"regions.csv: aggregate {region} has no leaves")
 
     @property
     def root(self) -> str:

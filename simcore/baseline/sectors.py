@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simcore.errors import CodelistError
+
 DATA = Path(__file__).resolve().parents[1] / "data"  # simcore/data: the codelists
 
 
@@ -34,28 +36,30 @@ class Sectors:
         aggregates = pd.read_csv(aggregates_path or DATA / "aggregates.csv", dtype=str)
         ids = tuple(sectors["id"])
         if len(set(ids)) != len(ids):
-            raise ValueError("sectors.csv: duplicate sector id")
+            raise CodelistError("sectors.csv: duplicate sector id")
         proxy = pd.read_csv(weights_path)
         W = np.zeros((len(aggregates), len(ids)))
         for a, row in enumerate(aggregates.itertuples(index=False)):
             if row.kind == "exact":
                 for member in row.members.split(";"):
                     if member not in ids:
-                        raise ValueError(f"aggregates.csv: {row.id} names unknown sector {member}")
+                        raise CodelistError(f"aggregates.csv: {row.id} names unknown sector {member}")
                     W[a, ids.index(member)] = 1.0
             elif row.kind == "proxy":
                 part = proxy[proxy["aggregate"] == row.id]
                 if part.empty:
-                    raise ValueError(f"aggregate_weights.csv has no weights for proxy {row.id}")
+                    raise CodelistError(f"aggregate_weights.csv has no weights for proxy {row.id}")
                 for member, weight in zip(part["sector"], part["weight"]):
                     W[a, ids.index(member)] = weight
             else:
-                raise ValueError(f"aggregates.csv: {row.id} has kind {row.kind!r}, expected exact or proxy")
+                raise CodelistError(f"aggregates.csv: {row.id} has kind {row.kind!r}, expected exact or proxy")
         if ((W < 0) | (W > 1)).any():
-            raise ValueError("aggregate weights must lie in [0, 1]")
+            raise CodelistError("aggregate weights must lie in [0, 1]")
         labels = tuple(sectors["label"])
         if set(labels) & set(aggregates["name"]):
-            raise ValueError(f"sector labels and aggregate names must differ: {set(labels) & set(aggregates['name'])}")
+            raise CodelistError(
+                f"sector labels and aggregate names must differ: {set(labels) & set(aggregates['name'])}"
+            )
         return cls(
             ids,
             tuple(sectors["name"]),

@@ -32,6 +32,9 @@ GROWTH_2020 = {
 }
 
 
+#: the Kaya-LMDI terms of CO2 change (simcore.analysis.decompose), in order
+DECOMPOSITION_TERMS = ("Population", "GDP per Capita", "Structure", "Energy Intensity", "Carbon per Energy")
+
 CLOSURE_LEAF = "rest_of_tianjin"
 
 

@@ -1,0 +1,88 @@
+"""The house rules of the layout: imports run one way, kernels import only numpy and numba, plotting runs no
+model, every error derives from SimcoreError, and the command line starts without the numerical stack."""
+
+import ast
+import inspect
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import simcore
+from simcore import errors
+
+PACKAGE = Path(simcore.__file__).resolve().parent
+LAYERS = ("errors", "baseline", "scenario", "model", "results", "plotting", "analysis", "experiments", "cli")
+FOUNDATION = {"simcore", "simcore.errors", "simcore.progress"}  # the version string, errors, progress bars
+
+
+def _modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
+        yield name, path
+
+
+def _imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):  # lazy imports inside functions count too
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names if node.module == "simcore")
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def _layer(module: str) -> int | None:
+    parts = module.split(".")
+    if len(parts) < 2 or parts[0] != "simcore":
+        return None
+    return LAYERS.index(parts[1]) if parts[1] in LAYERS else None
+
+
+@pytest.mark.parametrize("name, path", list(_modules()), ids=[n for n, _ in _modules()])
+def test_imports_run_one_way(name, path):
+    own = _layer(name)
+    for module in _imports(path):
+        if module in FOUNDATION or _layer(module) is None:
+            continue
+        assert _layer(module) <= own, f"{name} imports {module}: a later package"
+
+
+def test_kernels_import_only_numpy_and_numba():
+    imports = _imports(PACKAGE / "model" / "kernels.py")
+    assert {m.split(".")[0] for m in imports} <= {"numpy", "numba"}, imports
+
+
+def test_plotting_imports_nothing_that_runs_the_model():
+    simcore_imports = {m for m in _imports(PACKAGE / "plotting.py") if m.startswith("simcore")}
+    assert simcore_imports <= {"simcore.errors", "simcore.model.variables", "simcore.scenario.schema"}, simcore_imports
+
+
+def test_every_error_type_lives_in_errors_and_derives_from_simcore_error():
+    for name, obj in vars(errors).items():
+        if inspect.isclass(obj) and issubclass(obj, Exception):
+            assert issubclass(obj, errors.SimcoreError), name
+    for name, path in _modules():
+        if name == "simcore.errors":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                bases = {getattr(b, "id", getattr(b, "attr", "")) for b in node.bases}
+                assert not any(b.endswith(("Error", "Exception")) for b in bases), f"{name}.{node.name}"
+
+
+def test_the_command_line_starts_without_pandas_numba_or_scipy():
+    heavy = "('pandas', 'numba', 'scipy', 'matplotlib')"
+    code = f"import sys, simcore.cli; print(sorted(m for m in {heavy} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_version_is_written_once():
+    from importlib.metadata import version
+
+    assert version("simcore") == simcore.__version__
+    text = (PACKAGE.parent / "pyproject.toml").read_text()
+    assert 'dynamic = ["version"]' in text and simcore.__version__ not in text.split("[tool.setuptools.dynamic]")[0]
