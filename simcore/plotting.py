@@ -207,7 +207,7 @@ def sensitivity_bars(indices: pd.DataFrame, value: str = "ST", error: str | None
 
 
 def waterfall(table: pd.DataFrame, region: str, end: int, ax=None):
-    """Waterfall of a CO2 decomposition (``simcore.decompose`` table) for one region and period."""
+    """Waterfall of a CO2 decomposition (``simcore.analysis.decompose`` table) for one region and period."""
     import matplotlib.pyplot as plt
 
     from simcore.model.variables import DECOMPOSITION_TERMS as TERMS

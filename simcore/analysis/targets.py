@@ -262,7 +262,7 @@ def report(
     not modelled), and the published outturn where the record has the target year.
 
     ``imposed``: ids of targets the scenario sets (:func:`imposed_targets`); ``history``: the used rows of
-    the published record (:func:`simcore.history.load_history`).
+    the published record (:func:`simcore.baseline.history.load_history`).
     """
     imposed = imposed or set()
     rows = []

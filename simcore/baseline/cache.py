@@ -1,4 +1,9 @@
-"""Cache (moved from simcore/baseline.py)."""
+"""The npz cache of derived arrays (parsed baseline, compiled system), keyed by content.
+
+In ``$SIMCORE_CACHE_DIR`` (default ``~/.cache/simcore``; an empty value disables it).  Best effort: a
+cache that cannot be read or written is skipped, never an error; each file is written under a temporary
+name and moved into place in one step.
+"""
 
 from __future__ import annotations
 

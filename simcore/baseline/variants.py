@@ -5,7 +5,7 @@ A variant keeps every region's value added, final demand totals, energy and CO2 
 electricity received from outside included, stay as calibrated); it rebuilds the inside-Tianjin
 coefficients, the purchase shares and the exports that close each row.  It is built from the committed
 derived tables alone (``national_io_2020.csv`` and the baseline arrays), by the same code the
-calibration build uses (:mod:`simcore.regionalise`).
+calibration build uses (:mod:`simcore.baseline.regionalise`).
 """
 
 from __future__ import annotations

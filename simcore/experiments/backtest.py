@@ -1,7 +1,7 @@
 """Backtest: calibrate at a vintage, project, and compare with every published figure after it.
 
-``backtest(vintage=2020)`` fits the trend on the record up to the vintage only (:func:`simcore.calibrate.fit`,
-which reads the history through :func:`simcore.history.load_history`), projects the trend scenario with the
+``backtest(vintage=2020)`` fits the trend on the record up to the vintage only (:func:`simcore.analysis.calibrate.fit`,
+which reads the history through :func:`simcore.baseline.history.load_history`), projects the trend scenario with the
 fitted values, and lines the projection up against every ``used`` history row after the vintage that the
 model has a counterpart for:
 
@@ -183,7 +183,7 @@ def backtest(
     Parameters
     ----------
     vintage : int
-        Last year of statistics the calibration may read (enforced by :func:`simcore.history.load_history`).
+        Last year of statistics the calibration may read (enforced by :func:`simcore.baseline.history.load_history`).
     scenario : path-like
         The trend scenario whose free parameters are fitted (default ``scenarios/baseline.yaml``).
     draws : int

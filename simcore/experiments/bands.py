@@ -1,4 +1,10 @@
-"""Bands (moved from simcore/calibrate.py)."""
+"""Monte Carlo widths from the backtest's errors, and ``run_calibration`` (what ``simcore calibrate`` runs).
+
+:func:`band_width` sets the standard deviation of the annual export-growth shock so that the spread of
+Tianjin's annual growth across draws matches the backtest's RMSE at :data:`BAND_VINTAGE`;
+:func:`run_calibration` fits the trend (:func:`simcore.analysis.calibrate.fit`), adds the widths and
+writes the generated scenario layer, the fit tables and ``docs/calibration.md``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,12 @@
-"""Levers (moved from simcore/engine.py)."""
+"""What each lever does: a scenario's time paths evaluated into the yearly arrays the kernel reads.
+
+:func:`compile_scenario` turns a validated :class:`~simcore.scenario.loader.Scenario` into
+:class:`Paths`: investment levels (leaves' own paths, then aggregates sharing out the rest) and mix,
+export growth (base, by region, sector premiums, convergence, nowcast shifts), residents, energy levers
+by sector (efficiency, electrification, coal-to-gas; households last), the grid index, investment
+realisation, and the share targets with their export responses.  Problems found here come back with the
+file and line of the key, all at once (:func:`validate` collects them for ``simcore validate``).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,11 @@
-"""System (moved from simcore/engine.py)."""
+"""The 2020 system: the scenario-independent arrays every projection shares.
+
+:func:`compile_system` builds them from the baseline: the factorised ``M = I - A - H`` (technical
+coefficients inside Tianjin plus the household and government consumption closed in proportion to each
+region's GDP, a Type II closure), energy and CO2 intensities by cell and fuel, the sourcing shares of
+capital formation, inventories, power and fuels.  :func:`system_for` caches it in memory and on disk,
+keyed by the baseline's checksum and :data:`SYSTEM_CACHE_VERSION`.
+"""
 
 from __future__ import annotations
 

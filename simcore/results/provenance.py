@@ -1,4 +1,5 @@
-"""Provenance (moved from simcore/results.py)."""
+"""The provenance record written next to every result: model, version, scenario layers, seed, baseline
+checksum, years and library versions."""
 
 from __future__ import annotations
 

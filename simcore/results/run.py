@@ -1,8 +1,7 @@
-"""Kernel arrays -> the canonical long table, provenance and atomic writers.
+"""``run``: one scenario projected deterministically and wrapped into :class:`Results`.
 
-The table has the columns ``model, scenario, region, variable, unit, year, value`` (plus ``draw`` or
-``quantile`` for Monte Carlo), every leaf and aggregate region and every year 2020-2035, sorted, with no
-missing keys and no duplicates.  Variable names follow the IAMC ``|`` hierarchy.
+:class:`Results` holds the canonical long table (:mod:`simcore.results.table`), the provenance record
+and the raw kernel arrays; :meth:`Results.write` writes CSV, Parquet and provenance as one atomic set.
 """
 
 from __future__ import annotations
