@@ -30,10 +30,10 @@ from simcore.errors import Issue, ScenarioError, SimcoreError
 from simcore.progress import progress_bar
 from simcore.results.writer import atomic_file
 from simcore.scenario.loader import (
-    _mark,
-    _pydantic_issues,
-    _read_yaml,
     load_scenario,
+    location_of,
+    pydantic_issues,
+    read_yaml,
     with_overrides,
 )
 from simcore.scenario.schema import YEARS, Model, Number
@@ -162,16 +162,16 @@ def load_sweep(path: str | os.PathLike, baseline_dir: str | None = None) -> Swee
     """Read and validate a sweep file; the runs are generated deterministically."""
     path = Path(path)
     issues: list[Issue] = []
-    data, marks = _read_yaml(path, issues, expand_dots=False)
+    data, marks = read_yaml(path, issues, expand_dots=False)
     if issues:
         raise ScenarioError(issues)
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_pydantic_issues(exc, data, marks, str(path))) from None
+        raise ScenarioError(pydantic_issues(exc, data, marks, str(path))) from None
     scenario_path = (path.parent / spec.scenario).resolve()
     if not scenario_path.is_file():
-        name, line = _mark(marks, ("scenario",), str(path))
+        name, line = location_of(marks, ("scenario",), str(path))
         raise ScenarioError(
             [
                 Issue(
@@ -209,7 +209,7 @@ def _check_levers(sweep: Sweep, marks) -> None:
         try:
             with_overrides(base, _overrides(sweep, row), baseline=b)
         except ScenarioError as exc:
-            name, line = _mark(marks, ("levers",), str(sweep.path))
+            name, line = location_of(marks, ("levers",), str(sweep.path))
             raise ScenarioError(
                 [
                     Issue(name, line, f"levers ({issue.path})", issue.problem, issue.got, issue.expected)

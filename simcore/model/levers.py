@@ -17,7 +17,8 @@ import numpy as np
 from simcore.baseline.tables import Baseline
 from simcore.errors import Issue, ScenarioError
 from simcore.model.system import System, system_for
-from simcore.scenario.loader import Scenario, _all_paths, _dotted, _mark
+from simcore.scenario.dotted import join as _dotted
+from simcore.scenario.loader import Scenario, all_paths, location_of
 from simcore.scenario.schema import YEARS
 
 
@@ -56,7 +57,7 @@ class _Issues:
         self.items: list[Issue] = []
 
     def add(self, loc: tuple, problem: str, got, expected: str) -> None:
-        name, line = _mark(self.scenario.marks, loc, self.scenario.layers[-1] if self.scenario.layers else "")
+        name, line = location_of(self.scenario.marks, loc, self.scenario.layers[-1] if self.scenario.layers else "")
         self.items.append(Issue(name, line, _dotted(loc), problem, got, expected))
 
     def raise_if_any(self) -> None:
@@ -86,7 +87,7 @@ def compile_scenario(scenario: Scenario, b: Baseline, system: System | None = No
         return _compile(scenario, b, system or system_for(b))
     except ValueError:
         issues = _Issues(scenario)
-        for loc, path in _all_paths(scenario.spec):
+        for loc, path in all_paths(scenario.spec):
             try:
                 path.evaluate(1.0 if path.kind == "level" else None)
             except ValueError as err:

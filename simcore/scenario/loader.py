@@ -56,7 +56,7 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     pass
 
 
-def _read_yaml(path: Path, issues: list[Issue], expand_dots: bool = True) -> tuple[dict, Marks]:
+def read_yaml(path: Path, issues: list[Issue], expand_dots: bool = True) -> tuple[dict, Marks]:
     name = _display(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -203,7 +203,7 @@ def _chain(path: Path, issues: list[Issue]) -> list[tuple[Path, dict, Marks]]:
                     )
                 )
             break
-        data, marks = _read_yaml(current, issues)
+        data, marks = read_yaml(current, issues)
         chain.append((current, data, marks))
         parent = data.get("extends")
         if parent is None:
@@ -298,7 +298,7 @@ def _lookup(data: Any, loc: tuple) -> Any:
     return data
 
 
-def _mark(marks: Marks, loc: tuple, fallback: str) -> tuple[str, int]:
+def location_of(marks: Marks, loc: tuple, fallback: str) -> tuple[str, int]:
     for depth in range(len(loc), -1, -1):
         key = tuple(loc[:depth])
         if key in marks:
@@ -349,7 +349,7 @@ def _allowed_fields(loc: tuple) -> list[str]:
 _PATH_KEYS = {"constant", "values", "growth", "cumulative"}
 
 
-def _pydantic_issues(exc: ValidationError, data: dict, marks: Marks, fallback: str) -> list[Issue]:
+def pydantic_issues(exc: ValidationError, data: dict, marks: Marks, fallback: str) -> list[Issue]:
     issues = []
     for error in exc.errors():
         loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p == "[key]")))
@@ -357,7 +357,7 @@ def _pydantic_issues(exc: ValidationError, data: dict, marks: Marks, fallback: s
         loc = tuple(
             p for p in loc if p not in ("constrained-float", "constrained-int", "float", "int", "dict[str,any]")
         )
-        name, line = _mark(marks, loc, fallback)
+        name, line = location_of(marks, loc, fallback)
         got = loc[-1] if "[key]" in error["loc"] else _lookup(data, loc)
         path = _dotted(loc)
         kind = error["type"]
@@ -452,7 +452,7 @@ def _code_issues(data: dict, marks: Marks, fallback: str, regions, sectors) -> l
     issues: list[Issue] = []
 
     def issue(loc: tuple, problem: str, got: Any, expected: str) -> None:
-        name, line = _mark(marks, loc, fallback)
+        name, line = location_of(marks, loc, fallback)
         issues.append(Issue(name, line, _dotted(loc), problem, got, expected))
 
     def mapping(loc: tuple) -> dict:
@@ -544,7 +544,7 @@ def _target_issues(spec: ScenarioSpec, marks: Marks, fallback: str, sectors) -> 
             continue
         total = sum(path.evaluate(None) for path in targets.values())
         if float(np.max(total)) > 1.0 + 1e-9:
-            name, line = _mark(marks, ("industry_shares", "targets", region), fallback)
+            name, line = location_of(marks, ("industry_shares", "targets", region), fallback)
             issues.append(
                 Issue(
                     name,
@@ -563,15 +563,15 @@ def _overlaps(keys: list[str], sectors) -> bool:
     return bool((weights.sum(axis=0) > 1 + 1e-9).any())
 
 
-def _all_paths(model, loc: tuple = ()):
+def all_paths(model, loc: tuple = ()):
     if isinstance(model, TimePath):
         yield loc, model
     elif hasattr(type(model), "model_fields"):
         for name in type(model).model_fields:
-            yield from _all_paths(getattr(model, name), loc + (name,))
+            yield from all_paths(getattr(model, name), loc + (name,))
     elif isinstance(model, dict):
         for key, value in model.items():
-            yield from _all_paths(value, loc + (key,))
+            yield from all_paths(value, loc + (key,))
 
 
 def load_scenario(
@@ -632,7 +632,7 @@ def _validated(
     try:
         spec = ScenarioSpec.model_validate(merged)
     except ValidationError as exc:
-        issues += _pydantic_issues(exc, merged, marks, fallback)
+        issues += pydantic_issues(exc, merged, marks, fallback)
     issues += _code_issues(merged, marks, fallback, regions, sectors)
     if spec is not None and not issues:
         issues += _target_issues(spec, marks, fallback, sectors)
@@ -678,11 +678,11 @@ def _thaw(value: Any) -> Any:
 def _evaluation_issues(spec: ScenarioSpec, marks: Marks, fallback: str) -> list[Issue]:
     """Paths that validate but cannot be evaluated (overlapping periods, unsolvable totals)."""
     issues = []
-    for loc, path in _all_paths(spec):
+    for loc, path in all_paths(spec):
         try:
             path.evaluate(1.0 if path.kind == "level" else None)
         except ValueError as exc:
-            name, line = _mark(marks, loc, fallback)
+            name, line = location_of(marks, loc, fallback)
             issues.append(
                 Issue(
                     name,
