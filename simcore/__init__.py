@@ -6,7 +6,8 @@ The public API (imported lazily, so that ``import simcore`` and ``simcore --help
 * :func:`leontief_solve` - solve ``(I - A) x = f`` for one or many final-demand vectors;
 * :func:`load_scenario` - load, merge and validate a scenario YAML file;
 * :func:`run` - project a scenario to 2035 and return :class:`Results` (``.to_frame()``);
-* :func:`monte_carlo`, :func:`run_sweep`, :func:`sensitivity`, :func:`backtest` - the experiments.
+* :func:`monte_carlo`, :func:`run_sweep`, :func:`sensitivity`, :func:`backtest` - the experiments;
+* :func:`multipliers` - Type I/II multipliers, spillovers and linkages of the 2020 system.
 
 The packages follow the data flow (docs/model.md, "Where the code lives"): ``baseline`` -> ``scenario``
 -> ``model`` -> ``results`` -> ``analysis`` -> ``experiments`` -> ``cli``; each imports only those before it.
@@ -33,6 +34,7 @@ _EXPORTS = {
     "run_sweep": "simcore.experiments.sweep",
     "sensitivity": "simcore.experiments.sensitivity",
     "backtest": "simcore.experiments.backtest",
+    "multipliers": "simcore.analysis.multipliers",
     "SimcoreError": "simcore.errors",
     "BaselineError": "simcore.errors",
     "ScenarioError": "simcore.errors",

@@ -489,6 +489,35 @@ def cmd_decompose(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_multipliers(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from simcore.analysis.multipliers import multipliers
+    from simcore.baseline.tables import load_baseline
+
+    baseline = load_baseline(args.baseline)
+    kinds = args.type or ["I", "II"]
+    results = [multipliers(baseline, kind, tuple(args.region or ())) for kind in kinds]
+    summary = pd.concat([m.summary for m in results], ignore_index=True)
+    with pd.option_context("display.width", 200, "display.float_format", "{:,.3f}".format):
+        print("Output multipliers of the 2020 system (output inside Tianjin per unit of final demand bought there)")
+        print(summary.to_string(index=False))
+    if args.out is not None:
+        from simcore.results.writer import atomic_files
+
+        tables = {
+            "multipliers.csv": pd.concat([m.by_sector for m in results], ignore_index=True),
+            "spillovers.csv": pd.concat([m.spillovers for m in results], ignore_index=True),
+            "linkages.csv": pd.concat([m.linkages for m in results], ignore_index=True),
+            "multipliers_summary.csv": summary,
+        }
+        with atomic_files(args.out) as path_for:
+            for name, table in tables.items():
+                table.to_csv(path_for(name), index=False, float_format="%.10g", lineterminator="\n")
+        print("wrote " + ", ".join(str(args.out / name) for name in tables))
+    return 0
+
+
 def cmd_baseline_check(args: argparse.Namespace) -> int:
     from simcore.baseline.checks import run_checks
     from simcore.baseline.tables import load_baseline
@@ -656,6 +685,20 @@ def build_parser() -> argparse.ArgumentParser:
     dec.add_argument("--out", type=Path, default=None, help="write decomposition.csv and decomposition.png")
     scenario_options(dec)
     dec.set_defaults(func=cmd_decompose)
+
+    mult = sub.add_parser(
+        "multipliers",
+        help="Type I/II output, value-added, employment, energy and CO2 multipliers, spillovers and linkages",
+    )
+    mult.add_argument("--region", nargs="+", default=None, help="districts (leaves) to report; default all")
+    mult.add_argument("--type", nargs="+", choices=["I", "II"], default=None, help="default both")
+    mult.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="write multipliers.csv, spillovers.csv, linkages.csv, multipliers_summary.csv",
+    )
+    mult.set_defaults(func=cmd_multipliers)
 
     base = sub.add_parser("baseline", help="inspect and check the 2020 baseline")
     base_sub = base.add_subparsers(dest="baseline_command", required=True)

@@ -61,17 +61,17 @@ def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.zeros(np.broadcast(num, den).shape), where=den != 0)
 
 
-def compile_system(b: Baseline) -> System:
-    """Arrays of the 2020 system shared by every scenario and draw."""
+def consumption_closure(b: Baseline) -> np.ndarray:
+    """The Type II closure ``H`` (n, n): household and government consumption bought per unit of output.
+
+    Each region's consumption is a fixed share of its GDP (its 2020 rate), spent in its 2020 mix and
+    sourced by the 2020 final-demand shares; ``H[q*S+i, r*S+j]`` is what one unit of output of cell
+    ``(r, j)`` induces of sector ``i`` from region ``q`` through the value added it pays.
+    """
     R, S = b.n_region, b.n_sector
     n = R * S
     k_hh, k_gov = FINAL_DEMAND.index("household"), FINAL_DEMAND.index("government")
-    k_gfcf, k_inv = FINAL_DEMAND.index("gfcf"), FINAL_DEMAND.index("inventory")
     F0 = b.final_demand
-    v = np.tile(b.va_ratio, R)
-    x0 = b.gross_output.reshape(-1).copy()
-
-    # household and government consumption closed in proportion to each region's GDP (Type II)
     H = np.zeros((n, n))
     for k in (k_hh, k_gov):
         rate = F0[:, :, k].sum(axis=1) / b.gdp  # (R,)
@@ -80,6 +80,20 @@ def compile_system(b: Baseline) -> System:
             for r in range(R):
                 coef = b.final_shares[q, r, :, k] * mix[r] * rate[r]  # (S,) per unit of r's GDP
                 H[q * S : (q + 1) * S, r * S : (r + 1) * S] += np.outer(coef, b.va_ratio)
+    return H
+
+
+def compile_system(b: Baseline) -> System:
+    """Arrays of the 2020 system shared by every scenario and draw."""
+    R, S = b.n_region, b.n_sector
+    n = R * S
+    k_hh = FINAL_DEMAND.index("household")
+    k_gfcf, k_inv = FINAL_DEMAND.index("gfcf"), FINAL_DEMAND.index("inventory")
+    F0 = b.final_demand
+    v = np.tile(b.va_ratio, R)
+    x0 = b.gross_output.reshape(-1).copy()
+
+    H = consumption_closure(b)
     try:
         lu, piv = LeontiefSolver(b.A + H).factors
     except SolverError:
