@@ -268,17 +268,18 @@ def cmd_fan(args: argparse.Namespace) -> int:
 
 def _target_report(args: argparse.Namespace, results, baseline) -> pd.DataFrame:
     """The target report of a deterministic run: imposed targets marked, outturns where published."""
-    from simcore.analysis.targets import imposed_targets, report, table_getter
+    from simcore.analysis.targets import imposed_targets, report, table_getter, with_demand_shifts
     from simcore.baseline.history import load_history
     from simcore.scenario.loader import load_scenario
 
     scenario = load_scenario(args.scenario, overrides=_overrides(args), baseline=baseline)
-    return report(
+    table = report(
         baseline.targets,
         table_getter(results.table),
         imposed=imposed_targets(baseline.targets, scenario, baseline),
         history=load_history(baseline),
     )
+    return with_demand_shifts(table, results.target_shifts, baseline)
 
 
 def cmd_targets(args: argparse.Namespace) -> int:

@@ -93,13 +93,13 @@ def test_kernel_args_names_a_misshaped_field(baseline, plan):
     draws = Draws.central(paths, baseline.n_region)
     bad = dataclasses.replace(paths, theta=paths.theta.T.copy())
     with pytest.raises(SimcoreError, match=r"pa\.theta: expected shape \(\d+, \d+\) \(R,S\)"):
-        kernel_args(system, bad, draws, allocate(1, baseline))
+        kernel_args(system, bad, draws, allocate(1, baseline, paths.t_resp.shape[0]))
     ints = dataclasses.replace(draws, depreciation=np.array([1]))
     with pytest.raises(SimcoreError, match=r"dr\.depreciation: .* of f8, got .* int64"):
-        kernel_args(system, paths, ints, allocate(1, baseline))
+        kernel_args(system, paths, ints, allocate(1, baseline, paths.t_resp.shape[0]))
     nan = dataclasses.replace(draws, grid_multiplier=np.array([np.nan]))
     with pytest.raises(SimcoreError, match=r"dr\.grid_multiplier: 1 non-finite"):
-        kernel_args(system, paths, nan, allocate(1, baseline))
+        kernel_args(system, paths, nan, allocate(1, baseline, paths.t_resp.shape[0]))
 
 
 def _state(baseline, system, D, seed):
@@ -135,7 +135,9 @@ def _per_draw(kernel_step, state, names, D, *fixed_before, d_arg=False, **kw):
 def test_demand_steps_match_their_twins(baseline, plan, step):
     system, paths = plan
     D, t = 5, 4
-    sy, pa, dr, _ = kernel_args(system, paths, _draw_set(paths, baseline.n_region, D), allocate(D, baseline))
+    sy, pa, dr, _ = kernel_args(
+        system, paths, _draw_set(paths, baseline.n_region, D), allocate(D, baseline, paths.t_resp.shape[0])
+    )
     state = _state(baseline, system, D, seed=3)
     k_state = {k: v.copy() for k, v in state.items()}
     w_state = {k: v.copy() for k, v in state.items()}
@@ -165,14 +167,29 @@ def test_demand_steps_match_their_twins(baseline, plan, step):
 def test_share_targets_match_their_twin_and_meet_the_targets(baseline, plan):
     system, paths = plan
     D, t = 4, 10
-    _, pa, _, _ = kernel_args(system, paths, _draw_set(paths, baseline.n_region, D), allocate(D, baseline))
+    sy, pa, _, _ = kernel_args(
+        system, paths, _draw_set(paths, baseline.n_region, D), allocate(D, baseline, paths.t_resp.shape[0])
+    )
     x = _state(baseline, system, D, seed=5)["x"]
     m = paths.t_num.shape[0]
     xk = x.copy()
-    codes = [kernels.share_targets(pa, t, xk[d], np.empty((m, m)), np.empty(m)) for d in range(D)]
+    k = paths.t_resp.shape[0]
+    assert k == 2 * m  # GDP-neutral by default: a cut of the rest per target
+    lam_k, lam_w = np.zeros((D, k)), np.zeros((D, k))
+    st = _state(baseline, system, D, seed=6)
+    codes = [
+        kernels.share_targets(
+            sy, pa, t, xk[d], np.empty((k, k)), np.empty(k), lam_k[d], st["log_x_cum"][d], st["rho"][d]
+        )
+        for d in range(D)
+    ]
     xw = x.copy()
-    np.testing.assert_array_equal(codes, reference.share_targets(pa, t, xw, None, None))
+    twin_codes = reference.share_targets(sy, pa, t, xw, None, None, lam_w, st["log_x_cum"], st["rho"])
+    np.testing.assert_array_equal(codes, twin_codes)
     np.testing.assert_allclose(xk, xw, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(lam_k, lam_w, rtol=1e-10, atol=1e-12)
+    # GDP-neutral (the default): every targeted region's GDP is what it was before the shift
+    np.testing.assert_allclose(xk @ paths.t_den.T, x @ paths.t_den.T, rtol=1e-10)
     share = (xk @ paths.t_num.T) / (xk @ paths.t_den.T)  # the targets hold after the step
     np.testing.assert_allclose(share, np.broadcast_to(paths.t_path[:, t], share.shape), rtol=1e-9)
 
@@ -181,7 +198,7 @@ def test_accounting_matches_its_twin(baseline, plan):
     system, paths = plan
     D, t = 4, 7
     st = _state(baseline, system, D, seed=9)
-    ok, tw = allocate(D, baseline), allocate(D, baseline)
+    ok, tw = allocate(D, baseline, paths.t_resp.shape[0]), allocate(D, baseline, paths.t_resp.shape[0])
     sy, pa, _, out_k = kernel_args(system, paths, _draw_set(paths, baseline.n_region, D), ok)
     codes = [
         kernels.accounting(

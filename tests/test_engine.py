@@ -212,3 +212,28 @@ def test_run_applies_overrides_to_a_loaded_scenario(baseline, trend):
     from_file = run("scenarios/baseline.yaml", overrides={"energy.grid_emission_factor": 0.5}, baseline=baseline)
     assert cleaner.value("tianjin", "Emissions|CO2", 2035) < trend.value("tianjin", "Emissions|CO2", 2035)
     assert cleaner.value("tianjin", "Emissions|CO2", 2035) == from_file.value("tianjin", "Emissions|CO2", 2035)
+
+
+def test_share_targets_move_demand_gdp_neutrally_by_default(baseline, plan):
+    """The default shift takes from the rest of the region what the targeted sectors gain: the plan's
+    GDP is below the additive variant's, and each target is still met."""
+    additive = run("scenarios/plan_14th_fyp.yaml", overrides={"industry_shares.shift": "additive"}, baseline=baseline)
+    assert plan.provenance["share_shift"] == "neutral" and additive.provenance["share_shift"] == "additive"
+    for region in ("binhai", "dongli", "jinnan"):
+        assert plan.value(region, "GDP", 2025) < additive.value(region, "GDP", 2025)
+        for results in (plan, additive):
+            share = results.value(region, "Value Added|Manufacturing", 2025) / results.value(region, "GDP", 2025)
+            assert share == pytest.approx({"binhai": 0.25, "dongli": 0.32, "jinnan": 0.30}[region], rel=1e-9)
+
+
+def test_the_demand_shift_of_each_target_is_reported_and_flagged(baseline, plan):
+    shifts = plan.target_shifts
+    assert set(shifts["target"]) == {"binhai:manufacturing", "dongli:manufacturing", "jinnan:manufacturing"}
+    assert (shifts[shifts["year"] == 2020]["shift"] == 0).all()
+    grown = shifts[shifts["year"] == 2025].set_index("target")["shift_share_of_gdp"]
+    assert (grown > 0).all()  # manufacturing shares rise: outside demand moved towards manufacturing
+    bound = 0.05
+    assert (shifts["plausible"] == (shifts["shift_share_of_gdp"].abs() <= bound)).all()
+    loose = run("scenarios/plan_14th_fyp.yaml", overrides={"industry_shares.plausible_shift": 1.0}, baseline=baseline)
+    assert loose.target_shifts["plausible"].all()
+    assert run("scenarios/baseline.yaml", baseline=baseline).target_shifts.empty

@@ -118,7 +118,10 @@ def test_simulate_matches_its_twin(name, baseline):
     paths = compile_scenario(load_scenario(f"scenarios/{name}.yaml"), baseline, system)
     n_draws = 2 * kernels.BLOCK + kernels.BLOCK // 3  # spans three blocks, the last partial
     draws = _draws(paths, baseline.n_region, n_draws, seed=11)
-    fast, slow = allocate(len(draws), baseline), allocate(len(draws), baseline)
+    fast, slow = (
+        allocate(len(draws), baseline, paths.t_resp.shape[0]),
+        allocate(len(draws), baseline, paths.t_resp.shape[0]),
+    )
     kernels.simulate(*kernel_args(system, paths, draws, fast))
     reference.simulate(*kernel_args(system, paths, draws, slow))
     for field in ("va", "capital", "energy_cell", "energy", "co2", "co2_cell", "fai"):
@@ -130,7 +133,7 @@ def test_per_draw_loop_twin_matches(baseline):
     system = system_for(baseline)
     paths = compile_scenario(load_scenario("scenarios/baseline.yaml"), baseline, system)
     draws = _draws(paths, baseline.n_region, 3, seed=5)
-    a, b = allocate(3, baseline), allocate(3, baseline)
+    a, b = allocate(3, baseline, paths.t_resp.shape[0]), allocate(3, baseline, paths.t_resp.shape[0])
     reference.simulate(*kernel_args(system, paths, draws, a))
     reference.simulate_loop(*kernel_args(system, paths, draws, b))
     np.testing.assert_allclose(a.va, b.va, rtol=1e-12)
@@ -144,7 +147,7 @@ def test_results_do_not_depend_on_thread_count(baseline, numba_threads):
     outs = []
     for threads in (1, 2):
         with numba_threads(threads):
-            out = allocate(len(draws), baseline)
+            out = allocate(len(draws), baseline, paths.t_resp.shape[0])
             kernels.simulate(*kernel_args(system, paths, draws, out))
         outs.append(out)
     for field in ("va", "capital", "energy_cell", "energy", "co2", "co2_cell", "fai", "status"):

@@ -224,6 +224,29 @@ def imposed_targets(targets: pd.DataFrame, scenario, b) -> set[str]:
     return out
 
 
+def with_demand_shifts(table: pd.DataFrame, shifts: pd.DataFrame | None, b) -> pd.DataFrame:
+    """The target report with, for each imposed share target, the largest outside-demand shift it needed
+    (``demand_shift_max_pct_gdp``, % of the region's GDP, over the projection) and whether that stayed
+    within the scenario's plausibility bound (``demand_shift_plausible``)."""
+    table = table.copy()
+    table["demand_shift_max_pct_gdp"] = float("nan")
+    table["demand_shift_plausible"] = None
+    if shifts is None or len(shifts) == 0:
+        return table
+    names = {"Value Added|" + name: key for key, name in zip(b.sectors.aggregate_ids, b.sectors.aggregate_names)}
+    names.update({"Value Added|" + label: sid for sid, label in zip(b.sectors.ids, b.sectors.labels)})
+    worst = shifts.assign(size=shifts["shift_share_of_gdp"].abs()).groupby("target")
+    largest, plausible = worst["size"].max(), worst["plausible"].all()
+    for i, row in table.iterrows():
+        if row.get("status") != "imposed" or row.get("basis") != "share":
+            continue
+        label = f"{row['region']}:{names.get(str(row['variable']).split(' / ')[0], '')}"
+        if label in largest.index:
+            table.at[i, "demand_shift_max_pct_gdp"] = 100.0 * float(largest[label])
+            table.at[i, "demand_shift_plausible"] = bool(plausible[label])
+    return table
+
+
 def outturn(target: Target, history: pd.DataFrame | None) -> float:
     """The published value of the indicator in the target year, where the record has it (else NaN)."""
     if history is None or history.empty or target.year > int(history["year"].max()):

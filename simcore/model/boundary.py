@@ -91,10 +91,12 @@ C0          | R       | f8  | {CNY}        | 2020 household consumption (C0 / gd
         f"""
 t_num       | m,n     | f8  | 1            | share target numerator weights (targeted value added)
 t_den       | m,n     | f8  | 1            | share target denominator weights (the region's value added)
-t_resp      | m,n     | f8  | {CNY}        | output response to each target's export pattern
-t_tn        | m,m     | f8  | {CNY}        | t_num @ t_resp.T
-t_td        | m,m     | f8  | {CNY}        | t_den @ t_resp.T
+t_resp      | k,n     | f8  | {CNY}        | output response to each shift pattern (k = m, or 2m when GDP-neutral)
+t_tn        | m,k     | f8  | {CNY}        | t_num @ t_resp.T
+t_td        | m,k     | f8  | {CNY}        | t_den @ t_resp.T
 t_path      | m,T     | f8  | 1            | target share by year
+t_pat       | k,n     | f8  | {CNY}        | the 2020 outside demand each shift pattern moves (non-negative)
+t_gn        | g,k     | f8  | {CNY}        | GDP-neutral equations: each target region's GDP response (g = k - m)
 fai         | R,T     | f8  | {CNY}        | planned fixed-asset investment
 theta       | R,S     | f8  | 1            | investment mix by destination sector
 gx          | R,S,T   | f8  | 1/year       | outside demand growth
@@ -133,6 +135,7 @@ energy      | D,T,R,5 | f8  | 10^4 tce     | energy by fuel (order of FUELS)
 co2         | D,T,R,4 | f8  | Mt CO2       | CO2 by source (order of CO2_SOURCES)
 co2_cell    | D,T,R,S1 | f8 | Mt CO2       | CO2 by sector (households last)
 fai         | D,T,R   | f8  | {CNY}        | realised fixed-asset investment
+target_shift| D,T,k   | f8  | 1            | multipliers on the 2020 targeted exports (m), then on the rest cut (k - m)
 status      | D       | i8  | -            | worst status code of the draw (kernels.OK ...)
 fail_year   | D       | i8  | -            | year index where the first non-OK status appeared, -1 if none
 """,
@@ -192,18 +195,19 @@ class Raw:
     co2: np.ndarray
     co2_cell: np.ndarray
     fai: np.ndarray
+    target_shift: np.ndarray
     status: np.ndarray
     fail_year: np.ndarray
 
 
-def allocate(D: int, b: Baseline) -> Raw:
-    """Zeroed kernel outputs for ``D`` draws of the baseline's system."""
-    return allocate_for(D, b.n_region, b.n_sector, len(YEARS))
+def allocate(D: int, b: Baseline, k: int = 0) -> Raw:
+    """Zeroed kernel outputs for ``D`` draws of the baseline's system and ``k`` share-target shifts."""
+    return allocate_for(D, b.n_region, b.n_sector, len(YEARS), k)
 
 
-def allocate_for(D: int, R: int, S: int, T: int) -> Raw:
-    """Zeroed kernel outputs for ``D`` draws, ``R`` regions, ``S`` sectors and ``T`` years."""
-    dims = {"D": D, "T": T, "R": R, "S": S, "S1": S + 1, "n": R * S}
+def allocate_for(D: int, R: int, S: int, T: int, k: int = 0) -> Raw:
+    """Zeroed kernel outputs for ``D`` draws, ``R`` regions, ``S`` sectors, ``T`` years, ``k`` shifts."""
+    dims = {"D": D, "T": T, "R": R, "S": S, "S1": S + 1, "n": R * S, "k": k}
     arrays = {
         f.name: np.zeros(tuple(dims.get(d, d) for d in f.shape), DTYPES[f.dtype]) for f in BOUNDARY if f.group == "out"
     }
@@ -229,6 +233,8 @@ def kernel_args(system: System, paths: Paths, draws: Draws, out: Raw) -> tuple:
         "S": S,
         "S1": S + 1,
         "m": paths.t_num.shape[0],
+        "k": paths.t_resp.shape[0],
+        "g": paths.t_resp.shape[0] - paths.t_num.shape[0],
         "T": paths.fai.shape[1],
         "D": len(draws.depreciation),
     }
@@ -271,8 +277,8 @@ def _checked(f: Field, value, dims: dict):
 
 
 STATUS_MESSAGES = {
-    K.TARGET_UNREACHABLE: "a share target needs exports of the targeted sectors cut below zero "
-    "(target unreachable by demand)",
+    K.TARGET_UNREACHABLE: "a share target needs outside demand cut below zero (the targeted sectors', or under "
+    "a GDP-neutral shift the rest of the region's): target unreachable by demand",
     K.NEGATIVE_OUTPUT: "gross output turned negative",
     K.NEGATIVE_ENERGY: "energy use turned negative",
     K.NEGATIVE_CO2: "CO2 emissions turned negative",
@@ -286,7 +292,7 @@ def project(system: System, paths: Paths, draws: Draws, b: Baseline, backend: st
     With ``check`` (the default) a failed draw raises :class:`~simcore.errors.ProjectionError` (see
     :func:`check_status`); ``check=False`` returns the statuses for the caller to inspect.
     """
-    out = allocate(len(draws), b)
+    out = allocate(len(draws), b, paths.t_resp.shape[0])
     kernel = _kernel(backend)
     kernel(*kernel_args(system, paths, draws, out))
     if check:

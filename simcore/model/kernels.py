@@ -222,33 +222,50 @@ def substitution(sy, pa, t, eff_cum, x_prev, gdp_prev, sv, f):
 
 
 @njit(cache=True)
-def share_targets(pa, t, x, A_small, rhs):
-    """Meet the share targets of year ``t`` by adjusting exports of the targeted sectors; ``x`` in place.
+def share_targets(sy, pa, t, x, A_small, rhs, lam, log_x_cum, rho):
+    """Meet the share targets of year ``t`` by shifting outside demand; ``x`` and ``lam`` (k,) in place.
 
-    Solves the small system for the multipliers ``lam`` of each target's export pattern (its response
-    ``t_resp`` through the Leontief inverse) and returns ``TARGET_UNREACHABLE`` when a target needs those
-    exports cut below zero (``lam < -1``), else ``OK``.
+    The unknowns ``lam`` multiply the shift patterns, whose output responses are the rows of ``t_resp``:
+    the first ``m`` add ``lam`` times the 2020 exports of each target's sectors; under a GDP-neutral
+    shift ``k - m`` more take ``lam`` times the rest of each target region's 2020 exports away, and as
+    many equations (``t_gn``) keep each target region's GDP where it was before the shift.  Returns
+    ``TARGET_UNREACHABLE`` when the outside demand a pattern moves would fall below zero: this year's
+    level of the pattern (``t_pat`` at this year's outside demand index and market shares, relative to
+    2020) is ``level``, and a target needs ``lam < -level`` or a cut ``lam > level``; else ``OK``.
     """
     m = pa.t_num.shape[0]
+    k_all = pa.t_resp.shape[0]
     n = x.shape[0]
     if m == 0:
         return OK
-    for l in range(m):  # noqa: E741 (the target index of docs/model.md)
+    for l in range(m):
         num = 0.0
         den = 0.0
         for c in range(n):
             num += pa.t_num[l, c] * x[c]
             den += pa.t_den[l, c] * x[c]
         rhs[l] = pa.t_path[l, t] * den - num
-        for k in range(m):
+        for k in range(k_all):
             A_small[l, k] = pa.t_tn[l, k] - pa.t_path[l, t] * pa.t_td[l, k]
-    lam = solve_small(A_small, rhs)
+    for g in range(k_all - m):
+        rhs[m + g] = 0.0
+        for k in range(k_all):
+            A_small[m + g, k] = pa.t_gn[g, k]
+    solved = solve_small(A_small, rhs)
     code = OK
-    for k in range(m):
-        if lam[k] < -1.0:
+    for k in range(k_all):
+        lam[k] = solved[k]
+        base = 0.0
+        now = 0.0
+        for c in range(n):
+            if pa.t_pat[k, c] != 0.0:
+                base += pa.t_pat[k, c]
+                now += pa.t_pat[k, c] * np.exp(log_x_cum[c]) * rho[c]
+        level = now / base if base > 0.0 else 0.0
+        if (k < m and solved[k] < -level) or (k >= m and solved[k] > level):
             code = TARGET_UNREACHABLE
         for c in range(n):
-            x[c] += lam[k] * pa.t_resp[k, c]
+            x[c] += solved[k] * pa.t_resp[k, c]
     return code
 
 
@@ -359,11 +376,11 @@ def simulate(sy, pa, dr, out):
     R = sy.pop0.shape[0]
     S = n // R
     T = pa.fai.shape[1]
-    m = pa.t_num.shape[0]
+    k_all = pa.t_resp.shape[0]
     n_block = (D + BLOCK - 1) // BLOCK
     # numba 0.6x drops writes made through a namedtuple's field directly inside a prange body (writes in
     # called functions are kept): bind the output arrays written here to locals first
-    fai_out, status, fail_year = out.fai, out.status, out.fail_year
+    fai_out, status, fail_year, target_shift = out.fai, out.status, out.fail_year, out.target_shift
     for blk in prange(n_block):
         d_first = blk * BLOCK
         B = min(BLOCK, D - d_first)
@@ -379,8 +396,8 @@ def simulate(sy, pa, dr, out):
         gdp_prev = np.empty((B, R))
         sv = np.zeros((B, R))
         invest = np.empty(R)
-        A_small = np.empty((m, m))
-        rhs = np.empty(m)
+        A_small = np.empty((k_all, k_all))
+        rhs = np.empty(k_all)
         for b in range(B):
             d = d_first + b
             status[d] = OK
@@ -415,7 +432,7 @@ def simulate(sy, pa, dr, out):
                 d = d_first + b
                 for c in range(n):
                     x[c] = F[c, b]
-                _fail(out, d, t, share_targets(pa, t, x, A_small, rhs))
+                _fail(out, d, t, share_targets(sy, pa, t, x, A_small, rhs, target_shift[d, t], log_x_cum[b], rho[b]))
                 for r in range(R):
                     total = 0.0
                     for i in range(S):

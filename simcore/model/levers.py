@@ -32,6 +32,9 @@ class Paths:
     t_tn: np.ndarray
     t_td: np.ndarray
     t_path: np.ndarray
+    t_gn: np.ndarray
+    t_pat: np.ndarray
+    t_size: np.ndarray
     fai: np.ndarray
     theta: np.ndarray
     gx: np.ndarray
@@ -245,6 +248,9 @@ def _compile(scenario: Scenario, b: Baseline, system: System) -> Paths:
     params = spec.parameters
     return Paths(
         *targets[:6],
+        t_gn=targets[7],
+        t_pat=targets[9],
+        t_size=targets[8],
         fai=np.ascontiguousarray(fai),
         theta=np.ascontiguousarray(theta),
         gx=np.ascontiguousarray(gx),
@@ -277,6 +283,9 @@ def _targets(scenario: Scenario, b: Baseline, system: System, issues: _Issues):
     m = len(rows)
     t_num, t_den, t_resp = np.zeros((m, n)), np.zeros((m, n)), np.zeros((m, n))
     t_path = np.zeros((m, T))
+    t_size = np.zeros(m)
+    neutral = scenario.spec.industry_shares.shift == "neutral"
+    rest = np.zeros((m, n))
     labels = []
     for l, (region, key, path) in enumerate(rows):
         mask = np.array([leaf in b.regions.members(region) for leaf in b.leaves], float)
@@ -287,31 +296,59 @@ def _targets(scenario: Scenario, b: Baseline, system: System, issues: _Issues):
         base_share = float(t_num[l] @ system.x0 / (t_den[l] @ system.x0))
         t_path[l] = path.evaluate(base_share)
         labels.append(f"{region}:{key}")
+        loc = ("industry_shares", "targets", region, key)
         if pattern.sum() <= 0:
-            issues.add(
-                ("industry_shares", "targets", region, key),
-                "no exports to adjust for this target",
-                key,
-                "an aggregate the region exports in 2020",
-            )
+            issues.add(loc, "no exports to adjust for this target", key, "an aggregate the region exports in 2020")
             continue
         t_resp[l] = pattern
-    if m:
-        import scipy.linalg
+        t_size[l] = pattern.sum()
+        rest[l] = system.E0 * (np.repeat(mask, S) - weights)  # the rest of the region's outside demand
+        if neutral and rest[l].sum() <= 0:
+            issues.add(
+                loc,
+                "a GDP-neutral shift needs other exports of the region to take from",
+                key,
+                "a region exporting other sectors too, or industry_shares.shift: additive",
+            )
+    import scipy.linalg
 
-        t_resp = np.ascontiguousarray(scipy.linalg.lu_solve((system.LU, system.piv), t_resp.T).T)  # all at once
-    t_tn = t_num @ t_resp.T
-    t_td = t_den @ t_resp.T
+    lu = (system.LU, system.piv)
+    t_pat = t_resp.copy()  # the 2020 outside demand each shift moves (targeted, then the rest)
     if m:
-        A = t_tn[None, :, :] - t_path.T[:, :, None] * t_td[None, :, :]
-        if (np.abs(np.linalg.det(A)) < 1e-12 * np.abs(A).max() ** m).any():
+        t_resp = scipy.linalg.lu_solve(lu, t_resp.T).T  # the output response to each targeted pattern
+    if neutral and m:
+        # GDP-neutral: m more unknowns, the cut of each target region's other outside demand, and m more
+        # equations, each target region's GDP unchanged by the shifts of the year
+        t_resp = np.vstack([t_resp, -scipy.linalg.lu_solve(lu, rest.T).T])
+        t_pat = np.vstack([t_pat, rest])
+    t_resp = np.ascontiguousarray(t_resp) if m else np.zeros((0, n))
+    t_tn = t_num @ t_resp.T  # (m, k)
+    t_td = t_den @ t_resp.T
+    t_gn = t_den @ t_resp.T if neutral and m else np.zeros((0, t_resp.shape[0]))  # (k - m, k)
+    if m:
+        A = np.concatenate(
+            [t_tn[None, :, :] - t_path.T[:, :, None] * t_td[None, :, :], np.broadcast_to(t_gn, (T,) + t_gn.shape)],
+            axis=1,
+        )  # (T, k, k)
+        if (np.abs(np.linalg.det(A)) < 1e-12 * np.abs(A).max() ** A.shape[1]).any():
             issues.add(
                 ("industry_shares", "targets"),
                 "the share targets are not independent",
                 labels,
                 "targets on different aggregates or regions",
             )
-    return t_num, t_den, t_resp, t_tn, t_td, t_path, tuple(labels)
+    return (
+        t_num,
+        t_den,
+        t_resp,
+        t_tn,
+        t_td,
+        t_path,
+        tuple(labels),
+        np.ascontiguousarray(t_gn),
+        t_size,
+        np.ascontiguousarray(t_pat) if m else np.zeros((0, n)),
+    )
 
 
 def validate(path, overrides=None, baseline: Baseline | None = None) -> list[Issue]:

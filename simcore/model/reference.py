@@ -115,22 +115,24 @@ def substitution(sy, pa, t, eff_cum, x_prev, gdp_prev, sv, f):
         f[:, np.arange(R) * S + sy.fuel_sectors[k]] -= (sv @ sy.fuel_w[:, :, k].T) * pa.fuel_offset
 
 
-def share_targets(pa, t, x, A_small, rhs):
-    """Twin of :func:`simcore.model.kernels.share_targets`; x (D, n) in place; returns (D,) status codes.
-
-    ``A_small`` and ``rhs`` are the kernel's scratch arrays; the twin builds its own and ignores them.
-    """
+def share_targets(sy, pa, t, x, A_small, rhs, lam, log_x_cum, rho):
+    """Twin of :func:`simcore.model.kernels.share_targets`; x (D, n) and lam (D, k) in place; returns (D,)
+    status codes.  ``A_small`` and ``rhs`` are the kernel's scratch arrays; the twin builds its own."""
     D = x.shape[0]
     m = pa.t_num.shape[0]
+    k_all = pa.t_resp.shape[0]
     if m == 0:
         return np.full(D, OK)
     num = x @ pa.t_num.T  # (D, m)
     den = x @ pa.t_den.T
-    b = pa.t_path[None, :, t] * den - num
-    A = pa.t_tn[None, :, :] - pa.t_path[None, :, t, None] * pa.t_td[None, :, :]
-    lam = np.linalg.solve(A, b[:, :, None])[:, :, 0]
+    b = np.concatenate([pa.t_path[None, :, t] * den - num, np.zeros((D, k_all - m))], axis=1)
+    A = np.concatenate([pa.t_tn - pa.t_path[:, t, None] * pa.t_td, pa.t_gn], axis=0)  # (k, k)
+    lam[...] = np.linalg.solve(np.broadcast_to(A, (D,) + A.shape), b[:, :, None])[:, :, 0]
     x += lam @ pa.t_resp
-    return np.where((lam < -1.0).any(axis=1), TARGET_UNREACHABLE, OK)
+    base = pa.t_pat.sum(axis=1)  # (k,)
+    level = np.divide((np.exp(log_x_cum) * rho) @ pa.t_pat.T, base[None, :], out=np.zeros_like(lam), where=base > 0)
+    unreachable = (lam[:, :m] < -level[:, :m]).any(axis=1) | (lam[:, m:] > level[:, m:]).any(axis=1)
+    return np.where(unreachable, TARGET_UNREACHABLE, OK)
 
 
 def accounting(sy, pa, d, t, x, K, eff_cum, grid_t, gdp, sv, out):
@@ -238,7 +240,9 @@ def simulate(sy, pa, dr, out):
         F = np.ascontiguousarray(f.T)
         lu_solve_block(sy.LU, sy.piv, F)
         x = np.ascontiguousarray(F.T)
-        _fail(out, d, t, share_targets(pa, t, x, None, None))
+        lam = np.zeros((D, pa.t_resp.shape[0]))
+        _fail(out, d, t, share_targets(sy, pa, t, x, None, None, lam, log_x_cum, rho))
+        out.target_shift[:, t] = lam
         gdp_prev = (sy.v[None, :] * x).reshape(D, R, S).sum(axis=2)
         grid_t = np.clip(1.0 - (1.0 - pa.grid[t]) * dr.grid_multiplier, 0.0, 1.0)  # a share, whatever the draw
         _fail(out, d, t, accounting(sy, pa, d, t, x, K, eff_cum, grid_t, gdp_prev, sv, out))

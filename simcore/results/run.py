@@ -44,10 +44,41 @@ def run(scenario, *, overrides=None, backend: str = "numba", baseline: Baseline 
         scenario = with_overrides(scenario, overrides, baseline=b)
     raw, paths = project_central(scenario, b, backend)
     table = deterministic_frame(b, raw, paths, scenario.name)
+    shift = scenario.spec.industry_shares.shift
     prov = provenance(
-        b, scenario, scenario.seed, {"backend": backend, "draws": 1, "share_targets": list(paths.target_labels)}
+        b,
+        scenario,
+        scenario.seed,
+        {"backend": backend, "draws": 1, "share_targets": list(paths.target_labels), "share_shift": shift},
     )
-    return Results(table=table, provenance=prov, raw=raw)
+    shifts = target_shifts(b, raw, paths, scenario.spec.industry_shares.plausible_shift)
+    return Results(table=table, provenance=prov, raw=raw, target_shifts=shifts)
+
+
+def target_shifts(b: Baseline, raw, paths, bound: float, draw: int = 0) -> pd.DataFrame:
+    """The outside-demand shift each share target needed, by year: 10^8 CNY_2020 and share of the region's GDP.
+
+    The shift is ``lam`` times the targeted sectors' 2020 exports (under a GDP-neutral shift the same value
+    of GDP is taken from the rest of the region's outside demand); ``plausible`` is False where its share
+    of the region's GDP exceeds ``bound`` (``industry_shares.plausible_shift``).
+    """
+    import numpy as np
+
+    from simcore.scenario.schema import YEARS
+
+    m = len(paths.target_labels)
+    if m == 0:
+        return pd.DataFrame(columns=["target", "region", "year", "shift", "shift_share_of_gdp", "plausible"])
+    va = raw.va[draw].reshape(len(YEARS), b.n_region, b.n_sector).sum(axis=2)  # (T, R)
+    rows = []
+    for k, label in enumerate(paths.target_labels):
+        region = label.split(":", 1)[0]
+        gdp = va @ b.regions.matrix[b.regions.ids.index(region)]
+        shift = raw.target_shift[draw, :, k] * paths.t_size[k]
+        share = np.divide(shift, gdp, out=np.zeros_like(shift), where=gdp > 0)
+        for t, year in enumerate(YEARS):
+            rows.append((label, region, year, float(shift[t]), float(share[t]), bool(abs(share[t]) <= bound)))
+    return pd.DataFrame(rows, columns=["target", "region", "year", "shift", "shift_share_of_gdp", "plausible"])
 
 
 @dataclass(frozen=True)
@@ -57,6 +88,7 @@ class Results:
     table: pd.DataFrame = field(repr=False)
     provenance: dict = field(repr=False)
     raw: object = field(repr=False, default=None)
+    target_shifts: object = field(repr=False, default=None)  # see target_shifts(); empty without targets
 
     def to_frame(self) -> pd.DataFrame:
         """The canonical long table (a copy)."""

@@ -294,6 +294,17 @@ class IndustryShares(Model):
     targets: dict[str, dict[str, SharePath]] = Field(
         default_factory=dict, description="region -> aggregate -> share of GDP"
     )
+    shift: Literal["neutral", "additive"] = Field(
+        default="neutral",
+        description="neutral: what the targeted sectors' outside demand gains, the rest of the region's loses "
+        "(the region's GDP unchanged in the year); additive: the targeted demand is added, nothing taken away",
+    )
+    plausible_shift: float = Field(
+        default=0.05,
+        gt=0,
+        le=1,
+        description="a target needing an outside-demand shift above this share of the region's GDP is flagged",
+    )
 
     @model_validator(mode="after")
     def _explicit(self) -> IndustryShares:
