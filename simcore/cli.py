@@ -490,6 +490,26 @@ def cmd_decompose(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_growth(args: argparse.Namespace) -> int:
+    from simcore.analysis.growth import growth_decomposition, markdown, write_docs
+    from simcore.baseline.tables import load_baseline
+
+    baseline = load_baseline(args.baseline)
+    table = growth_decomposition(args.scenario, baseline, args.start, args.end, args.region)
+    text = markdown(table, args.scenario.as_posix(), args.start, args.end)
+    print(text)
+    if args.out is not None:
+        from simcore.results.writer import atomic_files
+
+        with atomic_files(args.out) as path_for:
+            table.to_csv(path_for("growth_decomposition.csv"), float_format="%.10g", lineterminator="\n")
+        print(f"wrote {args.out / 'growth_decomposition.csv'}")
+    if args.docs is not None:
+        write_docs(text, args.docs, args.scenario.as_posix())
+        print(f"updated {args.docs}")
+    return 0
+
+
 def cmd_multipliers(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -686,6 +706,15 @@ def build_parser() -> argparse.ArgumentParser:
     dec.add_argument("--out", type=Path, default=None, help="write decomposition.csv and decomposition.png")
     scenario_options(dec)
     dec.set_defaults(func=cmd_decompose)
+
+    grow = sub.add_parser("growth", help="what each section of a scenario adds to its parent's GDP growth")
+    grow.add_argument("scenario", type=Path)
+    grow.add_argument("--start", type=int, default=2020)
+    grow.add_argument("--end", type=int, default=2025)
+    grow.add_argument("--region", nargs="+", default=None, help="regions to report; default all")
+    grow.add_argument("--out", type=Path, default=None, help="write growth_decomposition.csv")
+    grow.add_argument("--docs", type=Path, default=None, help="rewrite the marked table in this Markdown file")
+    grow.set_defaults(func=cmd_growth)
 
     mult = sub.add_parser(
         "multipliers",
