@@ -265,3 +265,27 @@ def test_non_finite_values_are_raised_never_returned(baseline, plan, backend):
     draws = _draw_set(paths, baseline.n_region, 2, export_shift=shift)
     with pytest.raises(ProjectionError, match=r"first draw 1 in 2026: non-finite values in \w+"):
         project(system, paths, draws, baseline, backend=backend)
+
+
+@pytest.mark.parametrize("module", [kernels, reference], ids=["kernel", "twin"])
+def test_investment_adds_capacity_from_the_year_after_it_is_spent(baseline, plan, module):
+    """docs/model.md: investment is demand in the year it is spent and capacity from the next year on."""
+    system, paths = plan
+    D, t = 1, 3
+    sy, pa, dr, _ = kernel_args(
+        system, paths, _draw_set(paths, baseline.n_region, D), allocate(D, baseline, paths.t_resp.shape[0])
+    )
+    st = _state(baseline, system, D, seed=4)
+    results = []
+    for scale in (0.0, 5.0):  # no investment this year, or five times the state's
+        K, log_x, log_tfp, rho = st["K"].copy(), st["log_x_cum"].copy(), st["log_tfp"].copy(), st["rho"].copy()
+        invest = st["invest"] * scale
+        step = module.capacity_and_shares
+        if module is kernels:
+            step(sy, pa, dr, 0, t, invest[0], K[0], log_x[0], log_tfp[0], rho[0])
+        else:
+            step(sy, pa, dr, np.arange(D), t, invest, K, log_x, log_tfp, rho)
+        results.append((K, rho))
+    (k_none, rho_none), (k_big, rho_big) = results
+    assert (k_big > k_none).any()  # the capital stock records this year's investment ...
+    np.testing.assert_array_equal(rho_none, rho_big)  # ... but this year's market shares do not see it

@@ -130,10 +130,10 @@ def capacity_and_shares(sy, pa, dr, d, t, invest, K, log_x_cum, log_tfp, rho):
     """Capital, outside demand index and market shares of one draw in year ``t`` (updated in place).
 
     invest : (R,) realised fixed-asset investment; K, log_x_cum, rho : (n,); log_tfp : (1,).
-    Capital accumulates ``phi * invest * theta`` after depreciation; each cell's capacity (TFP, capital
-    and residents, Cobb-Douglas with its capital share ``alpha``) relative to the outside demand it faces
-    sets its market share ``rho = (capacity / outside demand)^eta`` (1 for cells without 2020 capital or
-    output).
+    Each cell's capacity (TFP, last year's capital and residents, Cobb-Douglas with its capital share
+    ``alpha``) relative to the outside demand it faces sets its market share
+    ``rho = (capacity / outside demand)^eta`` (1 for cells without 2020 capital or output); then capital
+    accumulates ``phi * invest * theta`` after depreciation, so investment adds capacity from the next year.
     """
     R = sy.pop0.shape[0]
     S = sy.v.shape[0] // R
@@ -143,8 +143,8 @@ def capacity_and_shares(sy, pa, dr, d, t, invest, K, log_x_cum, log_tfp, rho):
         log_labour = np.log(pa.pop[r, t] / pa.pop[r, 0])
         for i in range(S):
             c = r * S + i
-            K[c] = (1.0 - dr.depreciation[d]) * K[c] + pa.phi * invest[r] * pa.theta[r, i]
             log_x_cum[c] += np.log(1.0 + pa.gx[r, i, t] + dr.export_shift[d, r, t])
+            # capacity this year is last year's capital: investment adds capacity from the year after
             if sy.K0[c] > 0.0 and sy.x0[c] > 0.0:
                 log_capacity = (
                     log_tfp[0] + sy.alpha[c] * (np.log(K[c]) - sy.log_K0[c]) + (1.0 - sy.alpha[c]) * log_labour
@@ -152,6 +152,7 @@ def capacity_and_shares(sy, pa, dr, d, t, invest, K, log_x_cum, log_tfp, rho):
                 rho[c] = np.exp(eta * (log_capacity - log_x_cum[c]))
             else:
                 rho[c] = 1.0
+            K[c] = (1.0 - dr.depreciation[d]) * K[c] + pa.phi * invest[r] * pa.theta[r, i]
 
 
 @njit(cache=True)

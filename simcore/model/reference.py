@@ -58,7 +58,6 @@ def capacity_and_shares(sy, pa, dr, d, t, invest, K, log_x_cum, log_tfp, rho):
     sector_of = np.tile(np.arange(S), R)
     log_tfp[:, 0] += np.log(1.0 + pa.tfp[t] + dr.tfp_shift[d])
     log_labour = np.log(pa.pop[:, t] / pa.pop[:, 0])[region_of]  # (n,)
-    K[...] = (1.0 - dr.depreciation[d])[:, None] * K + pa.phi * invest[:, region_of] * pa.theta.reshape(-1)[None, :]
     valid = (sy.K0 > 0.0) & (sy.x0 > 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):  # a NaN is a status (NON_FINITE), not a warning
         log_x_cum += np.log(1.0 + pa.gx[region_of, sector_of, t][None, :] + dr.export_shift[d][:, region_of, t])
@@ -68,6 +67,8 @@ def capacity_and_shares(sy, pa, dr, d, t, invest, K, log_x_cum, log_tfp, rho):
             + (1.0 - sy.alpha[None, :]) * log_labour[None, :]
         )
         rho[...] = np.where(valid[None, :], np.exp(dr.supply_elasticity[d][:, None] * (log_capacity - log_x_cum)), 1.0)
+    # last year's capital set this year's capacity; now this year's investment is added
+    K[...] = (1.0 - dr.depreciation[d])[:, None] * K + pa.phi * invest[:, region_of] * pa.theta.reshape(-1)[None, :]
 
 
 def outside_demand(sy, log_x_cum, rho, f):
