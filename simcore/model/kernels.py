@@ -341,16 +341,15 @@ def accounting(sy, pa, d, t, x, K, eff_cum, grid_t, gdp, sv, out):
             out.co2[d, t, r, GAS] += c_gas
             out.co2[d, t, r, PROCESS] += process
             out.co2_cell[d, t, r, i] = c_coal + c_oil + c_gas + process
-            if min(coal, oil, gas, nonfossil, inflow) < -tol:
+            if coal < -tol or oil < -tol or gas < -tol or nonfossil < -tol or inflow < -tol:
                 code = max(code, NEGATIVE_ENERGY)
-            if min(c_coal, c_oil, c_gas, process) < -tol:
+            if c_coal < -tol or c_oil < -tol or c_gas < -tol or process < -tol:
                 code = max(code, NEGATIVE_CO2)
+            # NaN and infinity propagate through the products above (0 x NaN is NaN), so one test of the
+            # cell's sum covers its output too; capital is tested on its own
             total = coal + oil + gas + nonfossil + inflow + c_coal + c_oil + c_gas + process
-            if not np.isfinite(total):
+            if not np.isfinite(total) or (i < S and not np.isfinite(K[r * S + i])):
                 code = NON_FINITE
-    for c in range(sy.v.shape[0]):
-        if not np.isfinite(x[c]) or not np.isfinite(K[c]):
-            code = NON_FINITE
     return code
 
 
