@@ -101,3 +101,14 @@ def test_sweep_target_is_predicted_from_two_sizes_without_charging_start_up_per_
     assert "start 5.0 s + 10.0 ms per scenario" in row["note"]
     one = bench._sweep_target(timings[:1])
     assert one["met"] is None
+
+
+def test_the_replicated_benchmark_system_passes_the_kernel_boundary(baseline):
+    """The regions x4 case tiles the system; its arrays must still match the declared boundary."""
+    from benchmarks import cases
+    from simcore.model.boundary import Draws, allocate_for, kernel_args
+
+    system, paths = cases._model(2)
+    R, n = system.pop0.shape[0], system.v.shape[0]
+    draws = Draws.central(paths, R)
+    kernel_args(system, paths, draws, allocate_for(1, R, n // R, paths.fai.shape[1]))
