@@ -18,12 +18,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simcore.baseline.tables import Baseline
+from simcore.baseline.tables import CO2_SOURCES, FUELS, Baseline
 from simcore.scenario.schema import YEARS
 
 CNY = "100 million CNY_2020"
-ENERGY_FUELS = ("Coal", "Oil", "Gas", "Non-fossil", "Electricity Inflow")
-CO2_PARTS = ("Coal", "Oil", "Gas", "Process")
+#: display names of the fuels and CO2 sources; their order is that of the baseline (FUELS, CO2_SOURCES),
+#: which the kernel's axes follow too (tests/test_boundary.py)
+LABELS = {
+    "coal": "Coal",
+    "oil": "Oil",
+    "gas": "Gas",
+    "nonfossil": "Non-fossil",
+    "electricity_inflow": "Electricity Inflow",
+    "process": "Process",
+}
+ENERGY_FUELS = tuple(LABELS[fuel] for fuel in FUELS)
+CO2_PARTS = tuple(LABELS[source] for source in CO2_SOURCES)
 #: published 2020 GDP growth (%) where a source gives it (the model starts in 2020)
 GROWTH_2020 = {
     "tianjin": "tianjin_gdp_growth_2020",
