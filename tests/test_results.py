@@ -98,7 +98,7 @@ def test_variable_names_list_what_batch_variables_computes(baseline):
     from simcore.scenario.loader import load_scenario
 
     raw, paths = project_central(load_scenario("scenarios/baseline.yaml"), baseline)
-    assert variable_names(baseline) == list(batch_variables(baseline, raw, paths.pop))
+    assert variable_names(baseline) == list(batch_variables(baseline, raw, paths))
 
 
 @pytest.mark.slow

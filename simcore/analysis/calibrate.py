@@ -96,7 +96,7 @@ def model_metrics(b: Baseline, scenario: Scenario, hist: pd.DataFrame) -> np.nda
     itself: the nowcast shifts are switched off (they reproduce years after the metrics' period)."""
     scenario = with_overrides(scenario, {"nowcast.enabled": False}, baseline=b)
     raw, paths = project_central(scenario, b)
-    arrays = batch_variables(b, raw, paths.pop)
+    arrays = batch_variables(b, raw, paths)
     t = YEARS.index(HORIZON)
     out = []
     for row in hist.itertuples(index=False):

@@ -194,7 +194,7 @@ def solve(
         x = float(x)
         if x not in seen:
             raw, paths = project_central(with_overrides(scenario, lever.override(x), baseline=b), b)
-            get = arrays_getter(b.regions.ids, batch_variables(b, raw, paths.pop))
+            get = arrays_getter(b.regions.ids, batch_variables(b, raw, paths))
             seen[x] = float(np.ravel(assessed(target, get)[1])[0])
         return seen[x]
 

@@ -228,7 +228,7 @@ def backtest(
     if uncertainty:
         fitted = with_overrides(fitted, uncertainty, baseline=b)
     raw, paths = project_central(fitted, b)
-    arrays = batch_variables(b, raw, paths.pop)
+    arrays = batch_variables(b, raw, paths)
     index = {region: g for g, region in enumerate(b.regions.ids)}
     rows = []
     for r in actual.itertuples(index=False):

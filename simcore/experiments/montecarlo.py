@@ -370,7 +370,7 @@ def monte_carlo(
         vb, system, paths = systems[int(sampled.variant_of[sub[0]])]
         raw = project(system, paths, _subset(sampled.draws, sub), vb, backend=backend, check=False)
         check_status(raw, paths, vb, draw_ids=sub)  # names the draw by its index in the whole run
-        arrays = batch_variables(vb, raw, paths.pop, level_scale=sampled.level_scale[sub])
+        arrays = batch_variables(vb, raw, paths, level_scale=sampled.level_scale[sub])
         for v, name in enumerate(variables):
             values[sub, v] = arrays[name]
         bar.update(1)

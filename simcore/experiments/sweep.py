@@ -253,7 +253,7 @@ def run_rows(sweep: Sweep, chunk: pd.DataFrame) -> pd.DataFrame:
     for n, (_, row) in enumerate(chunk.iterrows()):
         scenario = with_overrides(base, _overrides(sweep, row), baseline=b)
         raw, paths = project_central(scenario, b)
-        arrays = batch_variables(b, raw, paths.pop)
+        arrays = batch_variables(b, raw, paths)
         for v, variable in enumerate(outputs.variables):
             values[n, v] = arrays[variable][0][np.ix_(r_idx, t_idx)]
     return long_table(

@@ -51,6 +51,9 @@ class Paths:
     fuel_offset: float
     depreciation: float
     supply_elasticity: float
+    price_value_added: np.ndarray | None = None  # (T,) 2020 = 1; read by simcore.model.prices, not the kernel
+    price_imports: np.ndarray | None = None
+    price_energy: np.ndarray | None = None
     target_labels: tuple[str, ...] = ()
 
 
@@ -268,7 +271,17 @@ def _compile(scenario: Scenario, b: Baseline, system: System) -> Paths:
         depreciation=float(params.depreciation),
         supply_elasticity=float(params.supply_elasticity),
         target_labels=targets[6],
+        price_value_added=_from_2020(spec.prices.value_added.evaluate(1.0)),
+        price_imports=_from_2020(spec.prices.imports.evaluate(1.0)),
+        price_energy=_from_2020(spec.prices.energy.evaluate(1.0)),
     )
+
+
+def _from_2020(index: np.ndarray) -> np.ndarray:
+    """A price index with 2020 = 1: 2020 is the price base of every table."""
+    index = np.array(index, dtype=float)
+    index[0] = 1.0
+    return index
 
 
 def _targets(scenario: Scenario, b: Baseline, system: System, issues: _Issues):

@@ -59,14 +59,15 @@ def scale_levels(values: np.ndarray, scale: np.ndarray, closure: int) -> np.ndar
 
 
 def batch_variables(
-    b: Baseline, raw, pop: np.ndarray, draws: slice = slice(None), level_scale: np.ndarray | None = None
+    b: Baseline, raw, paths, draws: slice = slice(None), level_scale: np.ndarray | None = None
 ) -> dict[str, np.ndarray]:
     """Every region-level variable for a batch of draws: name -> (D, n_region_all, T).
 
-    ``pop`` is the residents path (R, T) of the scenario (deterministic).  ``level_scale`` (D, R), when
+    ``paths`` are the scenario's compiled paths (residents, price paths; deterministic).  ``level_scale`` (D, R), when
     given, redistributes Tianjin's 2020 totals among the leaves (Monte Carlo over estimated 2020 levels):
     every level variable of a leaf is scaled, the closure leaf absorbing the difference.
     """
+    pop = paths.pop
     R, S, T = b.n_region, b.n_sector, len(YEARS)
     M = b.regions.matrix  # (all regions, leaves)
     va = raw.va[draws].reshape(-1, T, R, S)
@@ -114,6 +115,14 @@ def batch_variables(
     for k, part in enumerate(CO2_PARTS):
         out[f"Emissions|CO2|{part}"] = agg(co2[:, :, :, k])
     out["Carbon Intensity|GDP"] = 100.0 * emissions / gdp  # Mt per 10^8 CNY -> t per 10^4 CNY
+    from simcore.model.prices import output_prices
+
+    deflator = np.ones(T) if paths.price_value_added is None else np.asarray(paths.price_value_added, float)
+    out["Price|GDP Deflator"] = np.broadcast_to(deflator[None, None, :], gdp.shape).copy()
+    out["GDP|Nominal"] = gdp * deflator[None, None, :]
+    gross = (va / b.va_ratio).reshape(D, T, R * S)  # gross output by cell
+    nominal_output = agg((gross * output_prices(b, paths)[None, :, :]).reshape(D, T, R, S).sum(axis=3))
+    out["Price|Gross Output"] = nominal_output / out["Gross Output"]
     return out
 
 
@@ -154,6 +163,9 @@ REGISTRY: tuple[Variable, ...] = (
     Variable("Emissions|CO2", "Mt CO2", "CO2 of every source", "sum"),
     Variable("Emissions|CO2|{source}", "Mt CO2", "CO2 of one source (fuel combustion or process)", "sum"),
     Variable("Carbon Intensity|GDP", "t CO2/10^4 CNY_2020", "100 Emissions|CO2 / GDP", "ratio"),
+    Variable("Price|GDP Deflator", "2020 = 1", "the price of value added, prices.value_added", "ratio"),
+    Variable("GDP|Nominal", "100 million CNY", "GDP x Price|GDP Deflator", "sum"),
+    Variable("Price|Gross Output", "2020 = 1", "Leontief cost-push prices weighted by gross output", "ratio"),
 )
 
 

@@ -99,7 +99,7 @@ def deterministic_frame(b, raw, paths, scenario_name: str, draw: int = 0):
     """The canonical long table of one draw."""
     from simcore.model.variables import batch_variables
 
-    arrays = batch_variables(b, raw, paths.pop, slice(draw, draw + 1))
+    arrays = batch_variables(b, raw, paths, slice(draw, draw + 1))
     return long_frame(b, {name: values[0] for name, values in arrays.items()}, scenario_name)
 
 

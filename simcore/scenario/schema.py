@@ -320,6 +320,18 @@ class Population(Model):
     regions: dict[str, LevelPath] = Field(default_factory=dict, description="residents, 10^4 persons")
 
 
+class Prices(Model):
+    """Price paths of the Leontief cost-push price model (2020 = 1)."""
+
+    value_added: IndexPath = Field(
+        default=1.0, description="price of value added (wages, profits, taxes per unit): the GDP deflator"
+    )
+    imports: IndexPath = Field(default=1.0, description="price of non-energy inputs bought from outside Tianjin")
+    energy: IndexPath = Field(
+        default=1.0, description="price of energy inputs bought from outside Tianjin (fuels and electricity)"
+    )
+
+
 class Energy(Model):
     efficiency: dict[str, RatePath] = Field(
         default_factory=dict, description="annual fall of energy per unit of output"
@@ -466,5 +478,6 @@ class ScenarioSpec(Model):
     industry_shares: IndustryShares = IndustryShares()
     population: Population = Population()
     energy: Energy = Energy()
+    prices: Prices = Prices()
     parameters: Parameters = Parameters()
     uncertainty: Uncertainty = Uncertainty()
