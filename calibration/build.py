@@ -121,7 +121,15 @@ def build(shared: Shared) -> dict[str, pd.DataFrame | dict]:
     coords = regions.set_index("id").loc[list(LEAVES)]
     distance = regional.haversine_km(coords["lat"].to_numpy(), coords["lon"].to_numpy())
     reg = regional.regionalise(
-        io, LEAVES, va, totals, distance, facts["flegg_delta"].value, facts["gravity_decay"].value
+        io,
+        LEAVES,
+        va,
+        totals,
+        distance,
+        facts["flegg_delta"].value,
+        facts["gravity_decay"].value,
+        tradable=(sectors["tradable"] == "yes").to_numpy(),
+        rpc=(facts["nontradable_rpc_tianjin"].value, facts["nontradable_rpc_district"].value),
     )
     acc = regional.accounts(reg)
     worst = np.abs(regional.balance_residual(acc)).max()

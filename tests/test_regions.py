@@ -64,3 +64,49 @@ def test_bad_region_rows_are_rejected(tmp_path, edit, message):
     table.to_csv(path, index=False)
     with pytest.raises(CodelistError, match=message):
         RegionTree.load(path)
+
+
+def test_non_tradables_are_bought_locally_at_the_stated_purchase_coefficients(baseline):
+    """FLQ regionalises tradables only; a non-tradable row is bought inside Tianjin at rpc_tianjin and
+    inside the buying district at rpc_district of the national domestic coefficient."""
+    import numpy as np
+
+    from simcore.baseline.regionalise import regionalise
+    from simcore.baseline.variants import _distances, _national
+
+    io = _national(baseline.data_dir, baseline.sectors.ids)
+    rpc_tj, rpc_r = baseline.parameter("nontradable_rpc_tianjin"), baseline.parameter("nontradable_rpc_district")
+    tradable = np.array(baseline.sectors.tradable)
+    reg = regionalise(
+        io,
+        baseline.leaves,
+        np.asarray(baseline.value_added),
+        baseline.final_demand.sum(axis=1),
+        _distances(baseline.leaves),
+        baseline.parameter("flegg_delta"),
+        baseline.parameter("gravity_decay"),
+        tradable=tradable,
+        rpc=(rpc_tj, rpc_r),
+    )
+    np.testing.assert_allclose(reg.A, baseline.A, rtol=1e-12, atol=1e-15)  # the committed system is this one
+    R, S = baseline.n_region, baseline.n_sector
+    # undo the scaling of supplier rows whose sales inside Tianjin would exceed their output
+    A = (reg.A / np.where(reg.row_scale.reshape(-1) > 0, reg.row_scale.reshape(-1), 1.0)[:, None]).reshape(R, S, R, S)
+    local = np.flatnonzero(~tradable)
+    assert {baseline.sectors.ids[i] for i in local} == {"construction", "real_estate", "public_services", "gas_water"}
+    for i in local:
+        for r in range(R):
+            np.testing.assert_allclose(A[:, i, r, :].sum(axis=0), rpc_tj * io.Ad[i], rtol=1e-9, atol=1e-15)
+            np.testing.assert_allclose(A[r, i, r, :], rpc_r * io.Ad[i], rtol=1e-9, atol=1e-15)
+
+
+def test_a_tradability_other_than_yes_or_no_is_refused(tmp_path, baseline):
+    import pandas as pd
+
+    from simcore.baseline.sectors import DATA, Sectors
+
+    table = pd.read_csv(DATA / "sectors.csv", dtype=str)
+    table.loc[0, "tradable"] = "maybe"
+    table.to_csv(tmp_path / "sectors.csv", index=False)
+    with pytest.raises(CodelistError, match="tradable must be yes or no, got 'maybe'"):
+        Sectors.load(baseline.data_dir / "aggregate_weights.csv", tmp_path / "sectors.csv")

@@ -135,6 +135,8 @@ def regionalise(
     delta: float,
     decay: float,
     min_distance_km: float = 10.0,
+    tradable: np.ndarray | None = None,
+    rpc: tuple[float, float] = (0.95, 0.80),
 ) -> Regional:
     """Build the 2020 multi-district system.
 
@@ -143,6 +145,9 @@ def regionalise(
     va : (R, S) value added, 100 million CNY.
     final_totals : (R, K) totals of final demand by category (all origins), 100 million CNY.
     distance_km : (R, R) distances between leaf centres.
+    tradable : (S,) bool, the sector codelist's class; FLQ regionalises the tradable products only, the
+        others are bought inside Tianjin at ``rpc[0]`` and inside the buying district at ``rpc[1]`` of
+        the domestic coefficient (the rest of the Tianjin share from the other districts by gravity).
     """
     R, S = va.shape
     K = len(FINAL_DEMAND)
@@ -154,6 +159,13 @@ def regionalise(
     c_tj = np.minimum(1.0, flq_tj)
     flq_r = np.array([flegg(GO[r], go_n, delta) for r in range(R)])
     c_r = np.minimum(1.0, flq_r)
+    if tradable is not None:  # non-tradables: a stated regional purchase coefficient replaces the FLQ
+        local = ~np.asarray(tradable, dtype=bool)
+        rpc_tj, rpc_r = rpc
+        if not 0.0 <= rpc_r <= rpc_tj <= 1.0:
+            raise ValueError(f"regional purchase coefficients need 0 <= district {rpc_r} <= Tianjin {rpc_tj} <= 1")
+        c_tj[local, :] = rpc_tj
+        c_r[:, local, :] = rpc_r
 
     d = np.maximum(distance_km, min_distance_km)
     np.fill_diagonal(d, np.inf)

@@ -29,6 +29,7 @@ class Sectors:
     aggregate_names: tuple[str, ...]
     aggregate_kinds: tuple[str, ...]
     weights: np.ndarray  # (n_aggregate, n_sector)
+    tradable: tuple[bool, ...] = ()  # per sector: traded beyond Tianjin (FLQ) or bought locally (a stated RPC)
 
     @classmethod
     def load(cls, weights_path: Path, path: Path | None = None, aggregates_path: Path | None = None) -> Sectors:
@@ -56,6 +57,13 @@ class Sectors:
         if ((W < 0) | (W > 1)).any():
             raise CodelistError("aggregate weights must lie in [0, 1]")
         labels = tuple(sectors["label"])
+        if "tradable" in sectors.columns:
+            bad = sorted(set(sectors["tradable"].fillna("")) - {"yes", "no"})
+            if bad:
+                raise CodelistError(f"sectors.csv: tradable must be yes or no, got {', '.join(map(repr, bad))}")
+            tradable = tuple(sectors["tradable"] == "yes")
+        else:
+            tradable = (True,) * len(ids)
         if set(labels) & set(aggregates["name"]):
             raise CodelistError(
                 f"sector labels and aggregate names must differ: {set(labels) & set(aggregates['name'])}"
@@ -68,6 +76,7 @@ class Sectors:
             tuple(aggregates["name"]),
             tuple(aggregates["kind"]),
             W,
+            tradable,
         )
 
     def weights_of(self, key: str) -> np.ndarray:

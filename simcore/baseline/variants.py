@@ -37,7 +37,18 @@ def variant(b: Baseline, flegg_delta: float | None = None, gravity_decay: float 
     decay = b.parameter("gravity_decay") if gravity_decay is None else float(gravity_decay)
     io = _national(b.data_dir, b.sectors.ids)
     totals = b.final_demand.sum(axis=1)  # (R, K) all origins
-    reg = regionalise(io, b.leaves, np.asarray(b.value_added), totals, _distances(b.leaves), delta, decay)
+    rpc = (b.parameter("nontradable_rpc_tianjin"), b.parameter("nontradable_rpc_district"))
+    reg = regionalise(
+        io,
+        b.leaves,
+        np.asarray(b.value_added),
+        totals,
+        _distances(b.leaves),
+        delta,
+        decay,
+        tradable=np.array(b.sectors.tradable),
+        rpc=rpc,
+    )
     arrays = dict(A=reg.A, M_out=reg.M_out, final_shares=reg.F_share, exports=reg.exports, final_demand=reg.F)
     for array in arrays.values():
         array.flags.writeable = False
