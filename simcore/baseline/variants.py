@@ -31,13 +31,21 @@ def _distances(leaves: tuple[str, ...]) -> np.ndarray:
     return haversine_km(coords["lat"].to_numpy(float), coords["lon"].to_numpy(float))
 
 
-def variant(b: Baseline, flegg_delta: float | None = None, gravity_decay: float | None = None) -> Baseline:
+def variant(
+    b: Baseline,
+    flegg_delta: float | None = None,
+    gravity_decay: float | None = None,
+    nontradable_rpc_district: float | None = None,
+) -> Baseline:
     """The baseline regionalised with other trade parameters (defaults: the baseline's own)."""
     delta = b.parameter("flegg_delta") if flegg_delta is None else float(flegg_delta)
     decay = b.parameter("gravity_decay") if gravity_decay is None else float(gravity_decay)
     io = _national(b.data_dir, b.sectors.ids)
     totals = b.final_demand.sum(axis=1)  # (R, K) all origins
-    rpc = (b.parameter("nontradable_rpc_tianjin"), b.parameter("nontradable_rpc_district"))
+    own = (
+        b.parameter("nontradable_rpc_district") if nontradable_rpc_district is None else float(nontradable_rpc_district)
+    )
+    rpc = (b.parameter("nontradable_rpc_tianjin"), own)
     reg = regionalise(
         io,
         b.leaves,
@@ -52,4 +60,5 @@ def variant(b: Baseline, flegg_delta: float | None = None, gravity_decay: float 
     arrays = dict(A=reg.A, M_out=reg.M_out, final_shares=reg.F_share, exports=reg.exports, final_demand=reg.F)
     for array in arrays.values():
         array.flags.writeable = False
-    return dataclasses.replace(b, checksum=f"{b.checksum}+flegg_delta={delta!r}+gravity_decay={decay!r}", **arrays)
+    key = f"{b.checksum}+flegg_delta={delta!r}+gravity_decay={decay!r}+nontradable_rpc_district={own!r}"
+    return dataclasses.replace(b, checksum=key, **arrays)

@@ -87,7 +87,7 @@ class Sampled:
 
     draws: Draws
     variant_of: np.ndarray  # (D,) int
-    variants: list[tuple[float, float]]  # (flegg_delta, gravity_decay) per variant
+    variants: list[tuple[float, float, float]]  # (flegg_delta, gravity_decay, nontradable_rpc_district) per variant
     level_scale: np.ndarray  # (D, R)
     table: pd.DataFrame = field(repr=False)
 
@@ -141,7 +141,8 @@ def sample_parameters(scenario: Scenario, b: Baseline, central: Draws, n: int, s
     if (values["supply_elasticity"] < 0).any():
         raise SimcoreError("uncertainty.parameters.supply_elasticity: negative draws; add clip: [0, hi]")
 
-    n_variants = unc.variants if ("flegg_delta" in p or "gravity_decay" in p) else 1
+    trade = ("flegg_delta", "gravity_decay", "nontradable_rpc_district")
+    n_variants = unc.variants if any(name in p for name in trade) else 1
     deltas = (
         sample(p["flegg_delta"], seed, VARIANT_STREAM + stream["flegg_delta"], n_variants)[:, 0]
         if "flegg_delta" in p
@@ -152,6 +153,19 @@ def sample_parameters(scenario: Scenario, b: Baseline, central: Draws, n: int, s
         if "gravity_decay" in p
         else np.full(n_variants, b.parameter("gravity_decay"))
     )
+    rpcs = (
+        sample(p["nontradable_rpc_district"], seed, VARIANT_STREAM + stream["nontradable_rpc_district"], n_variants)[
+            :, 0
+        ]
+        if "nontradable_rpc_district" in p
+        else np.full(n_variants, b.parameter("nontradable_rpc_district"))
+    )
+    tianjin_rpc = b.parameter("nontradable_rpc_tianjin")
+    if ((rpcs < 0) | (rpcs > tianjin_rpc)).any():
+        raise SimcoreError(
+            f"uncertainty.parameters.nontradable_rpc_district: draws outside [0, {tianjin_rpc:g}] (the Tianjin "
+            "coefficient); add clip: [lo, hi]"
+        )
     if (deltas <= 0).any():
         raise SimcoreError("uncertainty.parameters.flegg_delta: draws <= 0; add clip: [lo, hi]")
     variant_of = np.arange(n) % n_variants
@@ -179,6 +193,7 @@ def sample_parameters(scenario: Scenario, b: Baseline, central: Draws, n: int, s
             "variant": variant_of,
             "flegg_delta": deltas[variant_of],
             "gravity_decay": decays[variant_of],
+            "nontradable_rpc_district": rpcs[variant_of],
             "depreciation": draws.depreciation,
             "supply_elasticity": draws.supply_elasticity,
             "tfp_shift": draws.tfp_shift,
@@ -190,7 +205,7 @@ def sample_parameters(scenario: Scenario, b: Baseline, central: Draws, n: int, s
     for r, leaf in enumerate(b.leaves):
         table[f"export_shift[{leaf}]"] = persistent[:, r]
         table[f"level_scale[{leaf}]"] = scale[:, r]
-    return Sampled(draws, variant_of, list(zip(deltas.tolist(), decays.tolist())), scale, table)
+    return Sampled(draws, variant_of, list(zip(deltas.tolist(), decays.tolist(), rpcs.tolist())), scale, table)
 
 
 def _subset(draws: Draws, idx: np.ndarray) -> Draws:
@@ -348,11 +363,11 @@ def monte_carlo(
     from simcore.baseline.variants import variant
 
     systems = []
-    for delta, decay in sampled.variants:
+    for delta, decay, rpc in sampled.variants:
         if len(sampled.variants) == 1:
             systems.append((b, central_system, central_paths))
             continue
-        vb = variant(b, delta, decay)
+        vb = variant(b, delta, decay, rpc)
         system = compile_system(vb)  # not system_for: one-off variants would fill the on-disk cache
         systems.append((vb, system, compile_scenario(scenario, vb, system)))
 

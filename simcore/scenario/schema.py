@@ -390,6 +390,7 @@ UNCERTAIN_PARAMETERS = (
     "flegg_delta",
     "gravity_decay",
     "export_growth_annual",
+    "nontradable_rpc_district",  # appended: the streams of the parameters above keep their numbers
 )
 
 
