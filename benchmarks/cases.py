@@ -340,40 +340,18 @@ def start_times(repeats: int) -> list[Timing]:
         subprocess.run(command, check=True, capture_output=True, env=env, cwd=REPO)
         cold = time.perf_counter() - start
         out.append(Timing("start", "simcore run scenarios/baseline.yaml", "cold (first compile)", cold, cold, cold, 1))
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            subprocess.run(command, check=True, capture_output=True, env=env, cwd=REPO)
-            times.append(time.perf_counter() - start)
-        out.append(
-            Timing(
-                "start",
-                "simcore run scenarios/baseline.yaml",
-                "warm (cached kernels)",
-                statistics.median(times),
-                min(times),
-                max(times),
-                repeats,
-            )
-        )
+
+        def timed(size: str, method: str, argv: list[str]) -> Timing:
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                subprocess.run(argv, check=True, capture_output=True, env=env, cwd=REPO)
+                times.append(time.perf_counter() - start)
+            return Timing("start", size, method, statistics.median(times), min(times), max(times), repeats)
+
+        out.append(timed("simcore run scenarios/baseline.yaml", "warm (cached kernels)", command))
         # the command line's own start: parsing and help, no model (budget 0.3 s; a warm run's budget is 1 s)
-        help_command = command[: len(command) - 2] + ["--help"]
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            subprocess.run(help_command, check=True, capture_output=True, env=env, cwd=REPO)
-            times.append(time.perf_counter() - start)
-        out.append(
-            Timing(
-                "start",
-                "simcore --help",
-                "no model imported",
-                statistics.median(times),
-                min(times),
-                max(times),
-                repeats,
-            )
-        )
+        out.append(timed("simcore --help", "no model imported", command[: len(command) - 2] + ["--help"]))
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     return out
