@@ -51,7 +51,8 @@ def baseline():
 def shared():
     folder = shared_folder()
     if folder is None:
-        message = f"raw shared inputs not found at {REPO.parent / 'shared'} (set SIMCORE_SHARED)"
+        tried = os.environ.get("SIMCORE_SHARED") or REPO.parent / "shared"
+        message = f"raw shared inputs not found at {tried} (set SIMCORE_SHARED)"
         if os.environ.get("SIMCORE_REQUIRE_SHARED"):
             pytest.fail(f"{message}; SIMCORE_REQUIRE_SHARED is set, so the calibration build tests must run")
         _SKIPPED_BUILD.append(message)
