@@ -14,7 +14,7 @@ from simcore import errors
 
 PACKAGE = Path(simcore.__file__).resolve().parent
 LAYERS = ("errors", "baseline", "scenario", "model", "results", "plotting", "analysis", "experiments", "cli")
-FOUNDATION = {"simcore", "simcore.errors", "simcore.progress"}  # the version string, errors, progress bars
+FOUNDATION = {"simcore", "simcore.errors", "simcore.files", "simcore.progress"}  # version, errors, files, bars
 
 
 def _modules():

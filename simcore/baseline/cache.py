@@ -7,12 +7,13 @@ name and moved into place in one step.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 from pathlib import Path
 
 import numpy as np
+
+from simcore.files import atomic_file
 
 
 def cache_dir() -> Path | None:
@@ -43,11 +44,9 @@ def cache_save(kind: str, key: str, arrays: dict) -> None:
     if folder is None:
         return
     path = folder / f"{kind}-{hashlib.sha256(key.encode()).hexdigest()[:32]}.npz"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
+        with atomic_file(path) as tmp:
+            np.savez(tmp, **arrays)
     except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+        pass  # best effort; atomic_file has removed its temporary file

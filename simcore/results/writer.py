@@ -16,10 +16,11 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
 from simcore.errors import OutputError
+from simcore.files import atomic_file  # noqa: F401  (re-exported: the single-file form)
 
 STAGE = ".simcore-stage-"
 COMMIT = ".simcore-commit-"
@@ -93,19 +94,6 @@ def atomic_files(out: Path) -> Iterator[callable]:
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-
-
-@contextmanager
-def atomic_file(path: Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; on success it replaces ``path`` in one step."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}{path.suffix}")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        with suppress(OSError):
-            tmp.unlink(missing_ok=True)
 
 
 def write_results(table, prov: dict, out: Path, stem: str = "results") -> list[Path]:
