@@ -40,3 +40,12 @@ def test_a_scenario_without_a_parent_is_refused(baseline):
         growth_decomposition("scenarios/calibrated_trend.yaml", baseline)
     with pytest.raises(SimcoreError, match="growth period 2025-2021"):
         growth_decomposition(PLAN, baseline, start=2025, end=2021)
+
+
+def test_cli_growth_writes_its_table(tmp_path, capsys):
+    from simcore.cli import main
+
+    assert main(["growth", PLAN, "--region", "tianjin", "dongli", "--out", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert "| tianjin |" in text and "| dongli |" in text and "+ share targets" in text
+    assert (tmp_path / "growth_decomposition.csv").read_text().startswith("region,trend,")
