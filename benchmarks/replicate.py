@@ -77,7 +77,6 @@ def replicate(system: System, paths: Paths, k: int) -> tuple[System, Paths]:
         t_pat=empty,
         t_tn=np.zeros((0, 0)),
         t_td=np.zeros((0, 0)),
-        t_gn=np.zeros((0, 0)),
         fai=tile(paths.fai),
         theta=tile(paths.theta),
         gx=tile(paths.gx),

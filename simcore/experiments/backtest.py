@@ -130,12 +130,11 @@ class Backtest:
 
 
 def _summary(table: pd.DataFrame, draws: int) -> pd.DataFrame:
-    rows = []
-    for (variable, horizon), g in table.groupby(["variable", "horizon"], sort=True):
+    def row(variable: str, horizon: int, g: pd.DataFrame) -> dict:
         e = g["error"].to_numpy(float)
-        row = {
+        out = {
             "variable": variable,
-            "horizon": int(horizon),
+            "horizon": horizon,
             "n": len(e),
             "bias": float(e.mean()),
             "rmse": float(np.sqrt((e**2).mean())),
@@ -143,24 +142,14 @@ def _summary(table: pd.DataFrame, draws: int) -> pd.DataFrame:
             "error_unit": g["error_unit"].iloc[0],
         }
         if draws:
-            row["in50"] = float(g["in50"].mean())
-            row["in90"] = float(g["in90"].mean())
-        rows.append(row)
-    for variable, g in table.groupby("variable", sort=True):
-        e = g["error"].to_numpy(float)
-        row = {
-            "variable": variable,
-            "horizon": 0,
-            "n": len(e),
-            "bias": float(e.mean()),
-            "rmse": float(np.sqrt((e**2).mean())),
-            "mae": float(np.abs(e).mean()),
-            "error_unit": g["error_unit"].iloc[0],
-        }
-        if draws:
-            row["in50"] = float(g["in50"].mean())
-            row["in90"] = float(g["in90"].mean())
-        rows.append(row)
+            out["in50"] = float(g["in50"].mean())
+            out["in90"] = float(g["in90"].mean())
+        return out
+
+    rows = [
+        row(variable, int(horizon), g) for (variable, horizon), g in table.groupby(["variable", "horizon"], sort=True)
+    ]
+    rows += [row(variable, 0, g) for variable, g in table.groupby("variable", sort=True)]  # 0: every horizon
     out = pd.DataFrame(rows)
     out["horizon"] = out["horizon"].map(lambda h: "all" if h == 0 else str(h))
     return out

@@ -93,10 +93,9 @@ t_num       | m,n     | f8  | 1            | share target numerator weights (tar
 t_den       | m,n     | f8  | 1            | share target denominator weights (the region's value added)
 t_resp      | k,n     | f8  | {CNY}        | output response to each shift pattern (k = m, or 2m when GDP-neutral)
 t_tn        | m,k     | f8  | {CNY}        | t_num @ t_resp.T
-t_td        | m,k     | f8  | {CNY}        | t_den @ t_resp.T
+t_td        | m,k     | f8  | {CNY}        | t_den @ t_resp.T; its first k - m rows are the GDP-neutral equations
 t_path      | m,T     | f8  | 1            | target share by year
 t_pat       | k,n     | f8  | {CNY}        | the 2020 outside demand each shift pattern moves (non-negative)
-t_gn        | g,k     | f8  | {CNY}        | GDP-neutral equations: each target region's GDP response (g = k - m)
 fai         | R,T     | f8  | {CNY}        | planned fixed-asset investment
 theta       | R,S     | f8  | 1            | investment mix by destination sector
 gx          | R,S,T   | f8  | 1/year       | outside demand growth
@@ -234,7 +233,6 @@ def kernel_args(system: System, paths: Paths, draws: Draws, out: Raw) -> tuple:
         "S1": S + 1,
         "m": paths.t_num.shape[0],
         "k": paths.t_resp.shape[0],
-        "g": paths.t_resp.shape[0] - paths.t_num.shape[0],
         "T": paths.fai.shape[1],
         "D": len(draws.depreciation),
     }

@@ -229,7 +229,8 @@ def share_targets(sy, pa, t, x, A_small, rhs, lam, log_x_cum, rho):
     The unknowns ``lam`` multiply the shift patterns, whose output responses are the rows of ``t_resp``:
     the first ``m`` add ``lam`` times the 2020 exports of each target's sectors; under a GDP-neutral
     shift ``k - m`` more take ``lam`` times the rest of each target region's 2020 exports away, and as
-    many equations (``t_gn``) keep each target region's GDP where it was before the shift.  Returns
+    many equations (the first ``k - m`` rows of ``t_td``, the target regions' GDP responses) keep each
+    target region's GDP where it was before the shift.  Returns
     ``TARGET_UNREACHABLE`` when the outside demand a pattern moves would fall below zero: this year's
     level of the pattern (``t_pat`` at this year's outside demand index and market shares, relative to
     2020) is ``level``, and a target needs ``lam < -level`` or a cut ``lam > level``; else ``OK``.
@@ -251,7 +252,7 @@ def share_targets(sy, pa, t, x, A_small, rhs, lam, log_x_cum, rho):
     for g in range(k_all - m):
         rhs[m + g] = 0.0
         for k in range(k_all):
-            A_small[m + g, k] = pa.t_gn[g, k]
+            A_small[m + g, k] = pa.t_td[g, k]
     solved = solve_small(A_small, rhs)
     code = OK
     for k in range(k_all):

@@ -32,9 +32,7 @@ class Paths:
     t_tn: np.ndarray
     t_td: np.ndarray
     t_path: np.ndarray
-    t_gn: np.ndarray
     t_pat: np.ndarray
-    t_size: np.ndarray
     fai: np.ndarray
     theta: np.ndarray
     gx: np.ndarray
@@ -250,10 +248,7 @@ def _compile(scenario: Scenario, b: Baseline, system: System) -> Paths:
     issues.raise_if_any()
     params = spec.parameters
     return Paths(
-        *targets[:6],
-        t_gn=targets[7],
-        t_pat=targets[9],
-        t_size=targets[8],
+        **targets,
         fai=np.ascontiguousarray(fai),
         theta=np.ascontiguousarray(theta),
         gx=np.ascontiguousarray(gx),
@@ -270,7 +265,6 @@ def _compile(scenario: Scenario, b: Baseline, system: System) -> Paths:
         fuel_offset=float(params.fuel_offset),
         depreciation=float(params.depreciation),
         supply_elasticity=float(params.supply_elasticity),
-        target_labels=targets[6],
         price_value_added=_from_2020(spec.prices.value_added.evaluate(1.0)),
         price_imports=_from_2020(spec.prices.imports.evaluate(1.0)),
         price_energy=_from_2020(spec.prices.energy.evaluate(1.0)),
@@ -285,7 +279,8 @@ def _from_2020(index: np.ndarray) -> np.ndarray:
 
 
 def _targets(scenario: Scenario, b: Baseline, system: System, issues: _Issues):
-    """Share targets: weights, responses to each target's export pattern, and the target paths."""
+    """Share targets: weights, responses to each shift pattern, the patterns and the target paths (the
+    ``Paths`` fields of the targets, by name)."""
     R, S, T = b.n_region, b.n_sector, len(YEARS)
     n = R * S
     rows = [
@@ -296,7 +291,6 @@ def _targets(scenario: Scenario, b: Baseline, system: System, issues: _Issues):
     m = len(rows)
     t_num, t_den, t_resp = np.zeros((m, n)), np.zeros((m, n)), np.zeros((m, n))
     t_path = np.zeros((m, T))
-    t_size = np.zeros(m)
     neutral = scenario.spec.industry_shares.shift == "neutral"
     rest = np.zeros((m, n))
     labels = []
@@ -314,7 +308,6 @@ def _targets(scenario: Scenario, b: Baseline, system: System, issues: _Issues):
             issues.add(loc, "no exports to adjust for this target", key, "an aggregate the region exports in 2020")
             continue
         t_resp[l] = pattern
-        t_size[l] = pattern.sum()
         rest[l] = system.E0 * (np.repeat(mask, S) - weights)  # the rest of the region's outside demand
         if neutral and rest[l].sum() <= 0:
             issues.add(
@@ -337,10 +330,14 @@ def _targets(scenario: Scenario, b: Baseline, system: System, issues: _Issues):
     t_resp = np.ascontiguousarray(t_resp) if m else np.zeros((0, n))
     t_tn = t_num @ t_resp.T  # (m, k)
     t_td = t_den @ t_resp.T
-    t_gn = t_den @ t_resp.T if neutral and m else np.zeros((0, t_resp.shape[0]))  # (k - m, k)
     if m:
+        # the GDP-neutral equations (k - m of them) are the first rows of t_td: each target region's GDP response
+        neutral_rows = t_td[: t_resp.shape[0] - m]
         A = np.concatenate(
-            [t_tn[None, :, :] - t_path.T[:, :, None] * t_td[None, :, :], np.broadcast_to(t_gn, (T,) + t_gn.shape)],
+            [
+                t_tn[None, :, :] - t_path.T[:, :, None] * t_td[None, :, :],
+                np.broadcast_to(neutral_rows, (T,) + neutral_rows.shape),
+            ],
             axis=1,
         )  # (T, k, k)
         if (np.abs(np.linalg.det(A)) < 1e-12 * np.abs(A).max() ** A.shape[1]).any():
@@ -350,18 +347,16 @@ def _targets(scenario: Scenario, b: Baseline, system: System, issues: _Issues):
                 labels,
                 "targets on different aggregates or regions",
             )
-    return (
-        t_num,
-        t_den,
-        t_resp,
-        t_tn,
-        t_td,
-        t_path,
-        tuple(labels),
-        np.ascontiguousarray(t_gn),
-        t_size,
-        np.ascontiguousarray(t_pat) if m else np.zeros((0, n)),
-    )
+    return {
+        "t_num": t_num,
+        "t_den": t_den,
+        "t_resp": t_resp,
+        "t_tn": t_tn,
+        "t_td": t_td,
+        "t_path": t_path,
+        "t_pat": np.ascontiguousarray(t_pat) if m else np.zeros((0, n)),
+        "target_labels": tuple(labels),
+    }
 
 
 def validate(path, overrides=None, baseline: Baseline | None = None) -> list[Issue]:

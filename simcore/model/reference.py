@@ -127,7 +127,7 @@ def share_targets(sy, pa, t, x, A_small, rhs, lam, log_x_cum, rho):
     num = x @ pa.t_num.T  # (D, m)
     den = x @ pa.t_den.T
     b = np.concatenate([pa.t_path[None, :, t] * den - num, np.zeros((D, k_all - m))], axis=1)
-    A = np.concatenate([pa.t_tn - pa.t_path[:, t, None] * pa.t_td, pa.t_gn], axis=0)  # (k, k)
+    A = np.concatenate([pa.t_tn - pa.t_path[:, t, None] * pa.t_td, pa.t_td[: k_all - m]], axis=0)  # (k, k)
     lam[...] = np.linalg.solve(np.broadcast_to(A, (D,) + A.shape), b[:, :, None])[:, :, 0]
     x += lam @ pa.t_resp
     base = pa.t_pat.sum(axis=1)  # (k,)

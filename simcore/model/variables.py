@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simcore.baseline.tables import CO2_SOURCES, FUELS, Baseline
+from simcore.model.prices import output_prices
 from simcore.scenario.schema import YEARS
 
 CNY = "100 million CNY_2020"
@@ -115,8 +116,6 @@ def batch_variables(
     for k, part in enumerate(CO2_PARTS):
         out[f"Emissions|CO2|{part}"] = agg(co2[:, :, :, k])
     out["Carbon Intensity|GDP"] = 100.0 * emissions / gdp  # Mt per 10^8 CNY -> t per 10^4 CNY
-    from simcore.model.prices import output_prices
-
     deflator = np.ones(T) if paths.price_value_added is None else np.asarray(paths.price_value_added, float)
     out["Price|GDP Deflator"] = np.broadcast_to(deflator[None, None, :], gdp.shape).copy()
     out["GDP|Nominal"] = gdp * deflator[None, None, :]

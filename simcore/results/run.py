@@ -74,7 +74,7 @@ def target_shifts(b: Baseline, raw, paths, bound: float, draw: int = 0) -> pd.Da
     for k, label in enumerate(paths.target_labels):
         region = label.split(":", 1)[0]
         gdp = va @ b.regions.matrix[b.regions.ids.index(region)]
-        shift = raw.target_shift[draw, :, k] * paths.t_size[k]
+        shift = raw.target_shift[draw, :, k] * paths.t_pat[k].sum()  # times the targeted 2020 exports
         share = np.divide(shift, gdp, out=np.zeros_like(shift), where=gdp > 0)
         for t, year in enumerate(YEARS):
             rows.append((label, region, year, float(shift[t]), float(share[t]), bool(abs(share[t]) <= bound)))
