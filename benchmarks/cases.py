@@ -153,6 +153,8 @@ def _draws(n_region: int, D: int, T: int = 16):
         rng.lognormal(0, 0.2, D),
         rng.uniform(0.5, 1.5, D),
         rng.uniform(0.85, 1.0, D),
+        rng.uniform(0.05, 0.2, D),
+        rng.uniform(0.1, 0.6, D),
     )
 
 

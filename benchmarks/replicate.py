@@ -67,6 +67,9 @@ def replicate(system: System, paths: Paths, k: int) -> tuple[System, Paths]:
         e_h0=tile(system.e_h0),
         inflow_h0=tile(system.inflow_h0),
         C0=tile(system.C0),
+        cons_w=scipy.linalg.block_diag(*([system.cons_w] * k)),
+        jobs0=tile(system.jobs0),
+        G=scipy.linalg.block_diag(*([system.G] * k)),
     )
     empty = np.zeros((0, k * n))
     paths_k = dataclasses.replace(
@@ -81,6 +84,7 @@ def replicate(system: System, paths: Paths, k: int) -> tuple[System, Paths]:
         theta=tile(paths.theta),
         gx=tile(paths.gx),
         pop=tile(paths.pop),
+        workforce=tile(paths.workforce),
     )
     assert sys_k.pop0.shape[0] == k * R
     return sys_k, paths_k

@@ -25,11 +25,11 @@ import pandas as pd
 from simcore.baseline import regionalise as regional
 from simcore.baseline.regionalise import VA_NAMES
 
-from . import districts, energy
+from . import districts, energy, labour
 from .facts import Estimate, load_facts
 from .history import build_history, build_history_table
 from .national_io import FINAL_DEMAND, build_national_io, proxy_weights
-from .sources import CODELISTS, OUTPUT, Shared, SourceError, default_shared, sha256
+from .sources import CODELISTS, INPUTS, OUTPUT, Shared, SourceError, default_shared, sha256
 from .targets import build_targets
 
 BUILD_VERSION = "1"
@@ -109,10 +109,23 @@ def build(shared: Shared) -> dict[str, pd.DataFrame | dict]:
     pop_v = np.array([pop[r].value for r in LEAVES])
     gdp_v = np.array([gdp[r].value for r in LEAVES])
     fai_v = np.array([fai[r].value for r in LEAVES])
+    # labour: jobs by workplace and sector, residents' workers and commuting (calibration/labour.py)
+    job_rows = labour.jobs_by_region(LEAVES, pop, gdp, facts)
+    jobs_v = np.array([job_rows[r][0] for r in LEAVES])
+    comp_share = io.VA[VA_NAMES.index("compensation")] / io.VA.sum(axis=0)
+    wages = pd.read_csv(INPUTS / "wages_2020.csv")
+    sector_jobs = labour.jobs_by_sector(jobs_v, va, comp_share, labour.sector_wages(wages, sector_ids))
+    commute, participation = labour.commuting(jobs_v, pop_v)
+    # compensation earned by each leaf's residents: what its jobs pay, shared by who holds them
+    comp_work = va @ comp_share  # by workplace
+    holders = commute * (participation * pop_v)[:, None]  # workers of q in r
+    comp_residents = (holders / holders.sum(axis=0, keepdims=True)) @ comp_work  # by residence
     totals = np.zeros((len(LEAVES), len(FINAL_DEMAND)))
     for k, name in enumerate(FINAL_DEMAND):
         ratio = national_final[k] / national_gdp
-        if name in ("household", "government"):
+        if name == "household":  # on residents' compensation (issue 11: no leaf consumes more than it earns)
+            totals[:, k] = ratio * tianjin_gdp * comp_residents / comp_residents.sum()
+        elif name == "government":
             totals[:, k] = ratio * tianjin_gdp * pop_v / pop_v.sum()
         elif name == "inventory":
             totals[:, k] = ratio * gdp_v
@@ -150,7 +163,7 @@ def build(shared: Shared) -> dict[str, pd.DataFrame | dict]:
     rows = Rows()
     _account_rows(rows, reg, acc, va, gdp, constraints, sector_ids, io, facts)
     energy_table = _energy_rows(rows, reg, acc, inv2020, pop, sector_ids, facts)
-    _region_rows(rows, gdp, pop, fai, facts)
+    _region_rows(rows, gdp, pop, fai, job_rows)
     _control_rows(rows, facts)
     accounts_table = rows.frame().sort_values(["region", "sector", "variable"], kind="stable")
 
@@ -176,6 +189,7 @@ def build(shared: Shared) -> dict[str, pd.DataFrame | dict]:
         "history.csv": history_table,
         "history_metrics.csv": history,
         "gdp_2020_evidence.csv": _evidence_table(facts, history_table, gdp, binhai_tertiary),
+        "labour_2020.csv": labour.labour_table(LEAVES, sector_ids, sector_jobs, commute, participation, job_rows),
     }
     report = {
         "build_version": BUILD_VERSION,
@@ -265,8 +279,8 @@ def _account_rows(rows, reg, acc, va, gdp, constraints, sector_ids, io, facts) -
         "Tianjin's published strata and the seeds' structure figures (docs/data.md)",
         "gross_output": "derived: value added / national value-added ratio (NBS 2020 IO)",
         "intermediate_use": "derived: gross output x national total input coefficients (NBS 2020 IO)",
-        "household_consumption": "derived: national household consumption/GDP x Tianjin GDP, by population, "
-        "national product mix",
+        "household_consumption": "derived: national household consumption/GDP x Tianjin GDP, by residents' "
+        "compensation of employees (labour_2020.csv commuting), national product mix",
         "government_consumption": "derived: national government consumption/GDP x Tianjin GDP, by population, "
         "national product mix",
         "gfcf": "derived: gfcf_to_fai x fixed-asset investment, national GFCF product mix",
@@ -398,40 +412,13 @@ def _energy_rows(rows, reg, acc, inv, pop, sector_ids, facts) -> list[tuple]:
     return out
 
 
-def _region_rows(rows, gdp, pop, fai, facts) -> None:
-    er_b, er_o = facts["binhai_employment_ratio"], facts["employment_ratio_other"]
-    binhai_jobs = (pop["eco_city"].value + pop["binhai_other"].value) * er_b.value
-    binhai_gdp = gdp["eco_city"].value + gdp["binhai_other"].value
+def _region_rows(rows, gdp, pop, fai, job_rows) -> None:
     for region in LEAVES:
         rows.add_estimate(region, "total", "gdp", UNIT_CNY, gdp[region])
         rows.add_estimate(region, "total", "population", UNIT_PERSONS, pop[region])
         rows.add_estimate(region, "total", "fixed_asset_investment", UNIT_CNY, fai[region])
-        if region in ("eco_city", "binhai_other"):
-            jobs = binhai_jobs * gdp[region].value / binhai_gdp
-            rows.add(
-                region,
-                "total",
-                "employment",
-                UNIT_PERSONS,
-                jobs,
-                "estimated",
-                jobs * er_b.low / er_b.value,
-                jobs * er_b.high / er_b.value,
-                "derived: Binhai residents x jobs per resident (binhai_employment_ratio), split by GDP",
-            )
-        else:
-            jobs = pop[region].value * er_o.value
-            rows.add(
-                region,
-                "total",
-                "employment",
-                UNIT_PERSONS,
-                jobs,
-                "estimated",
-                jobs * er_o.low / er_o.value,
-                jobs * er_o.high / er_o.value,
-                "derived: residents x employment_ratio_other",
-            )
+        value, low, high, source = job_rows[region]
+        rows.add(region, "total", "employment", UNIT_PERSONS, value, "estimated", low, high, source)
 
 
 def _control_rows(rows, facts) -> None:

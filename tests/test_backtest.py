@@ -116,15 +116,18 @@ def test_backtest_cli_writes_its_tables_and_fans(tmp_path, repo_path):
 
 def test_monte_carlo_median_is_the_central_run(repo_path):
     """Distributions are centred: the median draw stays within a stated tolerance of the central run
-    (1% for Tianjin GDP, 2.5% for its energy and CO2, 5% for a leaf's GDP, to 2035)."""
+    (2% for Tianjin GDP, 3.5% for its energy and CO2, 5% for a leaf's GDP, to 2035).  Binding capacity
+    makes the model asymmetric (a draw with more demand is capped, one with less is not), so the median
+    sits up to about 1% below the central run for Tianjin and 2-4% for Binhai (docs/model.md, Uncertainty);
+    the tolerances were 1% and 2.5% before capacity bound."""
     from simcore.experiments.montecarlo import monte_carlo
 
     central = simcore.run(repo_path / SCENARIO)
     mc = monte_carlo(repo_path / SCENARIO, draws=400, seed=5)
     for region, variable, tolerance in (
-        ("tianjin", "GDP", 0.01),
-        ("tianjin", "Emissions|CO2", 0.025),
-        ("tianjin", "Energy Consumption", 0.025),
+        ("tianjin", "GDP", 0.02),
+        ("tianjin", "Emissions|CO2", 0.035),
+        ("tianjin", "Energy Consumption", 0.035),
         ("binhai", "GDP", 0.05),
         ("dongli", "GDP", 0.05),
         ("ziya", "GDP", 0.05),

@@ -22,8 +22,11 @@ STEPS = (
     "outside_demand",
     "investment_demand",
     "substitution",
+    "capacity_overflow",
     "share_targets",
+    "consumption",
     "accounting",
+    "labour_demand",
     "household_factor",
     "lu_solve_block",
     "solve_small",
@@ -116,6 +119,9 @@ def _state(baseline, system, D, seed):
         "x": system.x0[None, :] * rng.uniform(1.0, 1.3, (D, n)),
         "eff_cum": rng.uniform(0.8, 1.0, (D, S + 1)),
         "gdp": system.gdp0[None, :] * rng.uniform(1.0, 1.3, (D, R)),
+        "cons": system.C0[None, :] * rng.uniform(1.0, 1.3, (D, R)),
+        "lab": rng.uniform(0.9, 1.1, (D, R)),
+        "log_cap": rng.normal(0.05, 0.05, (D, n)),
         "sv": rng.uniform(0.0, 5.0, (D, R)),
         "grid": rng.uniform(0.5, 1.0, D),
     }
@@ -143,10 +149,10 @@ def test_demand_steps_match_their_twins(baseline, plan, step):
     w_state = {k: v.copy() for k, v in state.items()}
     kern, twin = getattr(kernels, step), getattr(reference, step)
     names = {
-        "capacity_and_shares": ["invest", "K", "log_x_cum", "log_tfp", "rho"],
+        "capacity_and_shares": ["invest", "K", "log_x_cum", "log_tfp", "rho", "lab", "log_cap"],
         "outside_demand": ["log_x_cum", "rho", "f"],
         "investment_demand": ["invest", "gdp", "rho", "f"],
-        "substitution": ["eff_cum", "x", "gdp", "sv", "f"],
+        "substitution": ["eff_cum", "x", "cons", "sv", "f"],
     }[step]
     lead = {
         "capacity_and_shares": (sy, pa, dr),
@@ -202,13 +208,13 @@ def test_accounting_matches_its_twin(baseline, plan):
     sy, pa, _, out_k = kernel_args(system, paths, _draw_set(paths, baseline.n_region, D), ok)
     codes = [
         kernels.accounting(
-            sy, pa, d, t, st["x"][d], st["K"][d], st["eff_cum"][d], st["grid"][d], st["gdp"][d], st["sv"][d], out_k
+            sy, pa, d, t, st["x"][d], st["K"][d], st["eff_cum"][d], st["grid"][d], st["cons"][d], st["sv"][d], out_k
         )
         for d in range(D)
     ]
     out_w = kernel_args(system, paths, _draw_set(paths, baseline.n_region, D), tw)[3]
     twin_codes = reference.accounting(
-        sy, pa, np.arange(D), t, st["x"], st["K"], st["eff_cum"], st["grid"], st["gdp"], st["sv"], out_w
+        sy, pa, np.arange(D), t, st["x"], st["K"], st["eff_cum"], st["grid"], st["cons"], st["sv"], out_w
     )
     np.testing.assert_array_equal(codes, twin_codes)
     assert (np.asarray(codes) == kernels.OK).all()
@@ -279,12 +285,13 @@ def test_investment_adds_capacity_from_the_year_after_it_is_spent(baseline, plan
     results = []
     for scale in (0.0, 5.0):  # no investment this year, or five times the state's
         K, log_x, log_tfp, rho = st["K"].copy(), st["log_x_cum"].copy(), st["log_tfp"].copy(), st["rho"].copy()
+        lab, log_cap = st["lab"].copy(), st["log_cap"].copy()
         invest = st["invest"] * scale
         step = module.capacity_and_shares
         if module is kernels:
-            step(sy, pa, dr, 0, t, invest[0], K[0], log_x[0], log_tfp[0], rho[0])
+            step(sy, pa, dr, 0, t, invest[0], K[0], log_x[0], log_tfp[0], rho[0], lab[0], log_cap[0])
         else:
-            step(sy, pa, dr, np.arange(D), t, invest, K, log_x, log_tfp, rho)
+            step(sy, pa, dr, np.arange(D), t, invest, K, log_x, log_tfp, rho, lab, log_cap)
         results.append((K, rho))
     (k_none, rho_none), (k_big, rho_big) = results
     assert (k_big > k_none).any()  # the capital stock records this year's investment ...

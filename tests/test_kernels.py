@@ -67,36 +67,36 @@ def test_solve_small_pivots(lead):
 
 
 def test_household_factor_matches():
-    args = (1500.0, 95.0, 90.0, 500.0, 1400.0, 0.5)
+    args = (600.0, 95.0, 90.0, 500.0, 0.5)
     assert kernels.household_factor(*args) == pytest.approx(reference.household_factor(*args), rel=1e-12)
 
 
-# household_factor = (pop_t / pop_0) * (consumption per resident relative to 2020) ** eps_h, where
-# consumption is the 2020 rate C0 / gdp0 of GDP: C0 / gdp0 * gdp / pop_t now and C0 / pop_0 in 2020.
+# household_factor = (pop_t / pop_0) * (consumption per resident relative to 2020) ** eps_h, with the
+# residents' household consumption ``cons`` now and C0 in 2020: (cons / pop_t) / (C0 / pop_0).
 
 
 def test_household_factor_is_one_in_the_base_year():
-    gdp0, C0, pop = 1500.0, 600.0, 90.0
+    C0, pop = 600.0, 90.0
     for eps_h in (0.0, 0.5, 1.3):
-        assert kernels.household_factor(gdp0, pop, pop, C0, gdp0, eps_h) == pytest.approx(1.0, rel=1e-15)
+        assert kernels.household_factor(C0, pop, pop, C0, eps_h) == pytest.approx(1.0, rel=1e-15)
 
 
 @pytest.mark.parametrize("eps_h", [0.0, 0.5, 1.0, 1.7])
 def test_household_factor_scales_with_residents_at_constant_consumption_per_resident(eps_h):
-    pop_0, pop_t, C0, gdp0 = 90.0, 117.0, 500.0, 1400.0
-    gdp = gdp0 * (pop_t / pop_0)  # consumption grows with the residents only
-    assert kernels.household_factor(gdp, pop_t, pop_0, C0, gdp0, eps_h) == pytest.approx(pop_t / pop_0, rel=1e-12)
+    pop_0, pop_t, C0 = 90.0, 117.0, 500.0
+    cons = C0 * (pop_t / pop_0)  # consumption grows with the residents only
+    assert kernels.household_factor(cons, pop_t, pop_0, C0, eps_h) == pytest.approx(pop_t / pop_0, rel=1e-12)
 
 
 def test_household_factor_without_income_elasticity_counts_residents():
     pop_0, pop_t = 90.0, 95.0
-    for gdp, gdp0 in ((1500.0, 1400.0), (2600.0, 1400.0), (700.0, 1000.0)):
-        assert kernels.household_factor(gdp, pop_t, pop_0, 500.0, gdp0, 0.0) == pop_t / pop_0
+    for cons in (550.0, 900.0, 250.0):
+        assert kernels.household_factor(cons, pop_t, pop_0, 500.0, 0.0) == pop_t / pop_0
 
 
 def test_household_factor_income_elasticity():
-    # residents constant, GDP and so consumption per resident doubled: factor 2 ** eps_h
-    assert kernels.household_factor(2800.0, 90.0, 90.0, 500.0, 1400.0, 0.5) == pytest.approx(np.sqrt(2.0), rel=1e-12)
+    # residents constant, consumption per resident doubled: factor 2 ** eps_h
+    assert kernels.household_factor(1000.0, 90.0, 90.0, 500.0, 0.5) == pytest.approx(np.sqrt(2.0), rel=1e-12)
 
 
 def _draws(paths, R, D, seed):
@@ -109,6 +109,8 @@ def _draws(paths, R, D, seed):
         efficiency_multiplier=rng.uniform(0.7, 1.3, D),
         grid_multiplier=rng.uniform(0.5, 1.5, D),
         realisation_multiplier=rng.uniform(0.8, 1.1, D),
+        utilisation_margin=rng.uniform(0.05, 0.2, D),
+        energy_price_elasticity=rng.uniform(0.1, 0.6, D),
     )
 
 

@@ -31,7 +31,7 @@ from simcore.baseline.history import (
 )
 from simcore.baseline.regions import DATA
 from simcore.baseline.tables import Baseline, load_baseline
-from simcore.errors import SimcoreError
+from simcore.errors import ProjectionError, SimcoreError
 from simcore.model.boundary import project_central
 from simcore.model.variables import batch_variables
 from simcore.scenario import dotted
@@ -165,6 +165,7 @@ def published_growth(hist: pd.DataFrame, vintage: int, regions) -> dict[str, dic
 
 
 NOWCAST_TOLERANCE = 1e-7  # growth rates reproduced to 1e-5 points
+NOWCAST_SHIFT_BOUND = 0.5  # a nowcast shift of a year's outside-demand growth stays within +-50 points
 
 
 def solve_nowcast(scenario: Scenario, b: Baseline, pins: dict[str, dict[int, float]]) -> dict[str, dict[int, float]]:
@@ -211,14 +212,29 @@ def solve_nowcast(scenario: Scenario, b: Baseline, pins: dict[str, dict[int, flo
             g = growth(trial)
             return np.array([g[index[r], t] for r in regions]) - target
 
-        for _ in range(20):
-            fx = f(x)
+        fx = f(x)
+        for _ in range(30):
             if np.abs(fx).max() < NOWCAST_TOLERANCE:
                 break
             h = 1e-4
             J = np.column_stack([(f(x + h * np.eye(len(x))[k]) - fx) / h for k in range(len(x))])
-            x = x - np.linalg.solve(J, fx)
-        else:
+            step = np.linalg.lstsq(J, fx, rcond=None)[0]
+            # damped: binding capacity makes the response kinked, so a full Newton step can overshoot
+            # into shifts no economy follows; halve it until the misfit falls
+            for _halving in range(12):
+                trial = np.clip(x - step, -NOWCAST_SHIFT_BOUND, NOWCAST_SHIFT_BOUND)
+                try:
+                    f_trial = f(trial)
+                except ProjectionError:
+                    step = step / 2
+                    continue
+                if np.abs(f_trial).max() < np.abs(fx).max():
+                    break
+                step = step / 2
+            else:
+                break
+            x, fx = trial, f_trial
+        if np.abs(fx).max() >= NOWCAST_TOLERANCE:
             raise SimcoreError(f"nowcast: no shifts reproduce the published growth of {year} ({regions})")
         for r, value in zip(regions, x):
             shifts.setdefault(r, {})[year] = float(value)

@@ -11,8 +11,8 @@ CNY_2020) of final demand for cell ``j`` bought inside Tianjin; what leaks outsi
   (``spillovers``: a district's final demand, in its 2020 final-demand mix, and the output it raises in
   each district);
 * value-added (GDP), employment, energy and CO2 multipliers ``c L_.j`` with the 2020 coefficients per unit
-  of output ``c`` (employment: the district's 2020 employment per unit of its gross output, the same for
-  every sector of a district until sector employment coefficients are sourced, issue 11);
+  of output ``c`` (employment: 2020 jobs per unit of gross output by district and sector,
+  ``labour_2020.csv``: compensation over the sector's average wage);
 * backward linkage (Rasmussen): ``m_j`` over the mean of all ``m``; forward linkage: the row sums of the
   Ghosh inverse ``G = (I - B)^-1``, ``B = x^-1 A x``, over their mean; a key sector has both above 1.
 
@@ -60,10 +60,9 @@ def coefficients(b: Baseline) -> dict[str, np.ndarray]:
     def per_output(values: np.ndarray) -> np.ndarray:
         return np.divide(values, x, out=np.zeros_like(x), where=x > 0)
 
-    jobs_per_output = b.employment / b.gross_output.sum(axis=1)  # (R,) the district's average
     return {
         "value_added": np.tile(b.va_ratio, R),
-        "employment": np.repeat(jobs_per_output, S),
+        "employment": per_output(b.jobs.reshape(-1)),
         "energy": per_output(b.energy[:, :S, :].sum(axis=2).reshape(-1)),
         "co2": per_output(b.co2[:, :S, :].sum(axis=2).reshape(-1)),
     }

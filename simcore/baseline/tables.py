@@ -45,6 +45,7 @@ DATA_FILES = (
     "history.csv",
     "history_metrics.csv",
     "gdp_2020_evidence.csv",
+    "labour_2020.csv",
 )
 _FLOW_VARIABLES = {
     "household_consumption": "household",
@@ -89,6 +90,10 @@ class Baseline:
     co2: np.ndarray  # (R, S + 1, len(CO2_SOURCES))
     va_ratio: np.ndarray  # (S,) national value added per unit of output
     capital_share: np.ndarray  # (S,) national (depreciation + operating surplus) / value added
+    comp_ratio: np.ndarray  # (S,) national compensation of employees per unit of output
+    jobs: np.ndarray  # (R, S) 2020 jobs by workplace and sector, 10^4 persons
+    commute: np.ndarray  # (R_home, R_work) share of each leaf's resident workers working in each leaf
+    participation: np.ndarray  # (R,) resident workers per resident
     parameters: Mapping[str, Parameter]
     checksum: str = ""
     data_dir: Path = Path()
@@ -161,7 +166,7 @@ def _read(path: Path) -> pd.DataFrame:
 
 
 #: bump when ``_parse`` changes what it computes from the same tables (the cache key holds it)
-BASELINE_CACHE_VERSION = "baseline-1"
+BASELINE_CACHE_VERSION = "baseline-2"
 ARRAY_FIELDS = (
     "gdp",
     "population",
@@ -179,6 +184,10 @@ ARRAY_FIELDS = (
     "co2",
     "va_ratio",
     "capital_share",
+    "comp_ratio",
+    "jobs",
+    "commute",
+    "participation",
 )
 
 
@@ -306,6 +315,19 @@ def _parse(folder: Path, regions: RegionTree, sectors: Sectors) -> tuple[dict, d
         .to_numpy()
     )
 
+    comp_ratio = (va_parts.loc["compensation"] / go_n).reindex(list(sectors.ids)).to_numpy()
+
+    labour = _read(folder / "labour_2020.csv")
+    jobs = np.zeros((R, S))
+    rows = labour[labour["table"] == "jobs"]
+    jobs[rows["region"].map(r_index).to_numpy(), rows["key"].map(s_index).to_numpy()] = rows["value"].to_numpy()
+    commute = np.zeros((R, R))
+    rows = labour[labour["table"] == "commuting"]
+    commute[rows["region"].map(r_index).to_numpy(), rows["key"].map(r_index).to_numpy()] = rows["value"].to_numpy()
+    participation = np.zeros(R)
+    rows = labour[labour["table"] == "participation"]
+    participation[rows["region"].map(r_index).to_numpy()] = rows["value"].to_numpy()
+
     params = pd.read_csv(folder / "parameters.csv", keep_default_na=False, na_values=[""])
     parameters = {
         p.key: Parameter(
@@ -337,6 +359,10 @@ def _parse(folder: Path, regions: RegionTree, sectors: Sectors) -> tuple[dict, d
         co2=co2,
         va_ratio=va_ratio,
         capital_share=capital_share,
+        comp_ratio=comp_ratio,
+        jobs=jobs,
+        commute=commute,
+        participation=participation,
     )
     return arrays, parameters
 

@@ -136,6 +136,11 @@ def sample_parameters(scenario: Scenario, b: Baseline, central: Draws, n: int, s
     values["export_growth"] = shift
     for name in ("efficiency", "grid", "realisation"):
         values[name] = draw(name)[:, 0] if name in p else np.ones(n)
+    bounds = {"utilisation_margin": (0.0, 1.0), "energy_price_elasticity": (0.0, 2.0)}
+    for name, (lo, hi) in bounds.items():
+        values[name] = draw(name)[:, 0] if name in p else np.repeat(getattr(central, name)[:1], n)
+        if ((values[name] < lo) | (values[name] > hi)).any():
+            raise SimcoreError(f"uncertainty.parameters.{name}: draws outside [{lo:g}, {hi:g}]; add clip: [lo, hi]")
     if ((values["depreciation"] <= 0) | (values["depreciation"] >= 1)).any():
         raise SimcoreError("uncertainty.parameters.depreciation: draws outside (0, 1); add clip: [lo, hi]")
     if (values["supply_elasticity"] < 0).any():
@@ -186,6 +191,8 @@ def sample_parameters(scenario: Scenario, b: Baseline, central: Draws, n: int, s
         values["efficiency"],
         values["grid"],
         values["realisation"],
+        values["utilisation_margin"],
+        values["energy_price_elasticity"],
     )
     table = pd.DataFrame(
         {
@@ -200,6 +207,8 @@ def sample_parameters(scenario: Scenario, b: Baseline, central: Draws, n: int, s
             "efficiency_multiplier": draws.efficiency_multiplier,
             "grid_multiplier": draws.grid_multiplier,
             "realisation_multiplier": draws.realisation_multiplier,
+            "utilisation_margin": draws.utilisation_margin,
+            "energy_price_elasticity": draws.energy_price_elasticity,
         }
     )
     for r, leaf in enumerate(b.leaves):

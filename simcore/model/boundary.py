@@ -83,7 +83,10 @@ proc0       | n       | f8  | Mt/{CNY}     | 2020 process CO2 per unit of output
 e_h0        | R,3     | f8  | 10^4 tce     | 2020 household coal, oil, gas
 ef_h        | 3       | f8  | Mt/10^4 tce  | household CO2 per unit of coal, oil, gas
 inflow_h0   | R       | f8  | 10^4 tce     | 2020 household electricity from outside Tianjin
-C0          | R       | f8  | {CNY}        | 2020 household consumption (C0 / gdp0 is the consumption rate)
+C0          | R       | f8  | {CNY}        | 2020 household consumption of each region's residents
+cons_w      | R,n     | f8  | 1            | residents' household consumption per unit of output of each cell
+jobs0       | n       | f8  | 10^4 persons | 2020 jobs by cell (workplace)
+G           | n,n     | f8  | 1            | M^-1, the Type II Leontief inverse (binding capacity)
 """,
     )
     + _fields(
@@ -100,6 +103,8 @@ fai         | R,T     | f8  | {CNY}        | planned fixed-asset investment
 theta       | R,S     | f8  | 1            | investment mix by destination sector
 gx          | R,S,T   | f8  | 1/year       | outside demand growth
 pop         | R,T     | f8  | 10^4 persons | residents
+workforce   | R,T     | f8  | 10^4 persons | residents' workers commuting to each region (participation x residents)
+log_energy_price | T  | f8  | 1            | log of the energy price index (2020 = 0)
 tfp         | T       | f8  | 1/year       | productivity growth
 eff         | S1,T    | f8  | 1/year       | energy efficiency gain (households last)
 elec        | S1,T    | f8  | 1            | share of fossil use electrified
@@ -122,6 +127,8 @@ export_shift            | D,R,T | f8 | 1/year | shift of each region's export gr
 efficiency_multiplier   | D     | f8 | 1      | multiplier on efficiency gains
 grid_multiplier         | D     | f8 | 1      | multiplier on the grid index's reduction (index clipped to [0, 1])
 realisation_multiplier  | D     | f8 | 1      | multiplier on investment realisation
+utilisation_margin      | D     | f8 | 1      | output above capacity allowed before demand goes outside Tianjin
+energy_price_elasticity | D     | f8 | 1      | own-price elasticity of energy per unit of output (positive)
 """,
     )
     + _fields(
@@ -134,6 +141,8 @@ energy      | D,T,R,5 | f8  | 10^4 tce     | energy by fuel (order of FUELS)
 co2         | D,T,R,4 | f8  | Mt CO2       | CO2 by source (order of CO2_SOURCES)
 co2_cell    | D,T,R,S1 | f8 | Mt CO2       | CO2 by sector (households last)
 fai         | D,T,R   | f8  | {CNY}        | realised fixed-asset investment
+jobs        | D,T,R   | f8  | 10^4 persons | jobs by workplace (labour demand)
+overflow    | D,T,R   | f8  | {CNY}        | demand beyond capacity bought outside Tianjin
 target_shift| D,T,k   | f8  | 1            | multipliers on the 2020 targeted exports (m), then on the rest cut (k - m)
 status      | D       | i8  | -            | worst status code of the draw (kernels.OK ...)
 fail_year   | D       | i8  | -            | year index where the first non-OK status appeared, -1 if none
@@ -165,6 +174,8 @@ class Draws:
     efficiency_multiplier: np.ndarray
     grid_multiplier: np.ndarray
     realisation_multiplier: np.ndarray
+    utilisation_margin: np.ndarray
+    energy_price_elasticity: np.ndarray
 
     @classmethod
     def central(cls, paths: Paths, n_region: int) -> Draws:
@@ -177,6 +188,8 @@ class Draws:
             np.ones(1),
             np.ones(1),
             np.ones(1),
+            np.array([paths.utilisation_margin]),
+            np.array([paths.energy_price_elasticity]),
         )
 
     def __len__(self) -> int:
@@ -194,6 +207,8 @@ class Raw:
     co2: np.ndarray
     co2_cell: np.ndarray
     fai: np.ndarray
+    jobs: np.ndarray
+    overflow: np.ndarray
     target_shift: np.ndarray
     status: np.ndarray
     fail_year: np.ndarray
@@ -281,6 +296,7 @@ STATUS_MESSAGES = {
     K.NEGATIVE_ENERGY: "energy use turned negative",
     K.NEGATIVE_CO2: "CO2 emissions turned negative",
     K.NON_FINITE: "non-finite values",
+    K.CAPACITY_UNRESOLVED: f"demand beyond capacity could not be settled in {K.CAPACITY_ITERATIONS} rounds",
 }
 
 

@@ -17,7 +17,8 @@ importable) class plus its field types, so a fresh process finds the compiled ke
 **The steps.**  Each year of each draw runs the named steps below in order; every step has a twin of
 the same name and parameters in :mod:`simcore.model.reference` (vectorised over draws) and a test:
 :func:`capacity_and_shares`, :func:`outside_demand`, :func:`investment_demand`, :func:`substitution`,
-the block Leontief solve :func:`lu_solve_block`, :func:`share_targets` and :func:`accounting`.
+the block Leontief solve :func:`lu_solve_block`, :func:`capacity_overflow`, :func:`share_targets`,
+:func:`consumption`, :func:`accounting` and :func:`labour_demand`.
 
 The batch kernel runs ``prange`` over blocks of draws; nothing is reduced across draws, so results do not
 depend on the thread count.  Kernels never draw random numbers; failures come back as the status codes
@@ -37,6 +38,7 @@ NEGATIVE_OUTPUT = 2  # gross output below zero
 NEGATIVE_ENERGY = 3  # energy use of a fuel below zero
 NEGATIVE_CO2 = 4  # CO2 of a source below zero
 NON_FINITE = 5  # NaN or infinity anywhere in a year's outputs
+CAPACITY_UNRESOLVED = 6  # the binding set of capacity_overflow did not settle
 
 # positions along the fuel axis of out.energy and the source axis of out.co2; the order is that of
 # simcore.baseline.tables.FUELS and CO2_SOURCES (a test keeps them in step)
@@ -45,6 +47,11 @@ PROCESS = 3
 N_FUELS, N_SOURCES, N_FOSSIL = 5, 4, 3
 
 NEGATIVE_TOLERANCE = 1e-9  # of output relative to (1 + 2020 output); of energy and CO2 in their units
+
+# binding capacity: at most this many rounds of block principal pivoting a year; a cell binds when its
+# output exceeds its capacity (with the margin) by more than this relative tolerance
+CAPACITY_ITERATIONS = 32
+CAPACITY_TOLERANCE = 1e-12
 
 
 @njit(cache=True)
@@ -116,22 +123,26 @@ def solve_small(Mat, rhs):
 
 
 @njit(cache=True)
-def household_factor(gdp, pop_t, pop_0, C0, gdp0, eps_h):
+def household_factor(cons, pop_t, pop_0, C0, eps_h):
     """Residential energy driver relative to 2020: residents x (consumption per resident)^eps_h.
 
-    Household consumption is a fixed share ``C0 / gdp0`` of the region's GDP (the Type II closure).
+    ``cons`` is the residents' household consumption this year (on their compensation, the Type II
+    closure), ``C0`` its 2020 level.
     """
-    per_capita = (C0 / gdp0 * gdp / pop_t) / (C0 / pop_0)
+    per_capita = (cons / pop_t) / (C0 / pop_0)
     return (pop_t / pop_0) * per_capita**eps_h
 
 
 @njit(cache=True)
-def capacity_and_shares(sy, pa, dr, d, t, invest, K, log_x_cum, log_tfp, rho):
-    """Capital, outside demand index and market shares of one draw in year ``t`` (updated in place).
+def capacity_and_shares(sy, pa, dr, d, t, invest, K, log_x_cum, log_tfp, rho, lab, log_cap):
+    """Capital, labour, capacity, outside demand index and market shares of one draw in year ``t``.
 
-    invest : (R,) realised fixed-asset investment; K, log_x_cum, rho : (n,); log_tfp : (1,).
-    Each cell's capacity (TFP, last year's capital and residents, Cobb-Douglas with its capital share
-    ``alpha``) relative to the outside demand it faces sets its market share
+    invest, lab : (R,); K, log_x_cum, rho, log_cap : (n,); log_tfp : (1,); all but invest updated in
+    place.  The labour a region's employers can use is the workforce commuting to it (``pa.workforce``)
+    but no more than its workplaces, the 2020 jobs of each sector grown with last year's capital: residents
+    raise capacity only as far as jobs follow.  ``lab`` is that labour relative to 2020.  Each cell's
+    capacity (TFP, last year's capital and that labour, Cobb-Douglas with its capital share ``alpha``),
+    ``log_cap`` relative to its 2020 output, against the outside demand it faces sets its market share
     ``rho = (capacity / outside demand)^eta`` (1 for cells without 2020 capital or output); then capital
     accumulates ``phi * invest * theta`` after depreciation, so investment adds capacity from the next year.
     """
@@ -140,19 +151,102 @@ def capacity_and_shares(sy, pa, dr, d, t, invest, K, log_x_cum, log_tfp, rho):
     log_tfp[0] += np.log(1.0 + pa.tfp[t] + dr.tfp_shift[d])
     eta = dr.supply_elasticity[d]
     for r in range(R):
-        log_labour = np.log(pa.pop[r, t] / pa.pop[r, 0])
+        places = 0.0
+        for i in range(S):
+            c = r * S + i
+            places += sy.jobs0[c] * (K[c] / sy.K0[c] if sy.K0[c] > 0.0 else 1.0)
+        lab[r] = min(pa.workforce[r, t], places) / pa.workforce[r, 0]
+        log_labour = np.log(lab[r])
         for i in range(S):
             c = r * S + i
             log_x_cum[c] += np.log(1.0 + pa.gx[r, i, t] + dr.export_shift[d, r, t])
             # capacity this year is last year's capital: investment adds capacity from the year after
             if sy.K0[c] > 0.0 and sy.x0[c] > 0.0:
-                log_capacity = (
-                    log_tfp[0] + sy.alpha[c] * (np.log(K[c]) - sy.log_K0[c]) + (1.0 - sy.alpha[c]) * log_labour
-                )
-                rho[c] = np.exp(eta * (log_capacity - log_x_cum[c]))
+                log_cap[c] = log_tfp[0] + sy.alpha[c] * (np.log(K[c]) - sy.log_K0[c]) + (1.0 - sy.alpha[c]) * log_labour
+                rho[c] = np.exp(eta * (log_cap[c] - log_x_cum[c]))
             else:
+                log_cap[c] = 0.0
                 rho[c] = 1.0
             K[c] = (1.0 - dr.depreciation[d]) * K[c] + pa.phi * invest[r] * pa.theta[r, i]
+
+
+@njit(cache=True)
+def capacity_overflow(sy, dr, d, x, log_cap, over, x_free, cap, in_b, idx, G_small, rhs):
+    """Meet demand beyond capacity from outside Tianjin; ``x`` and ``over`` (n,) in place.
+
+    A cell with 2020 capital and output produces at most ``cap = (1 + utilisation_margin) x0 capacity``;
+    ``over`` is the demand for its product bought outside Tianjin instead.  With ``G = M^-1`` and the
+    unconstrained solution ``x_free`` this is the linear complementarity problem ``x = x_free - G over
+    <= cap``, ``over >= 0``, ``over (cap - x) = 0``, which has one solution (``G`` is the inverse of an
+    M-matrix, so a P-matrix).  Block principal pivoting finds it: the binding set gains every cell above
+    its capacity and loses every cell with a negative overflow, and ``G_BB over_B = x_free_B - cap_B`` is
+    solved again, until nothing changes (usually two or three rounds).  Returns ``OK``, or
+    ``CAPACITY_UNRESOLVED`` when ``CAPACITY_ITERATIONS`` rounds did not settle the binding set.
+    ``x_free``, ``cap``, ``in_b``, ``idx``, ``G_small`` and ``rhs`` are scratch arrays.
+    """
+    n = x.shape[0]
+    margin = 1.0 + dr.utilisation_margin[d]
+    binding = False
+    for c in range(n):
+        x_free[c] = x[c]
+        over[c] = 0.0
+        in_b[c] = 0
+        if sy.K0[c] > 0.0 and sy.x0[c] > 0.0:
+            cap[c] = margin * sy.x0[c] * np.exp(log_cap[c])
+            binding = binding or x[c] > cap[c] * (1.0 + CAPACITY_TOLERANCE)
+    if not binding:
+        return OK
+    for _ in range(CAPACITY_ITERATIONS):
+        changed = False
+        for c in range(n):
+            if sy.K0[c] > 0.0 and sy.x0[c] > 0.0:
+                if in_b[c] == 0 and x[c] > cap[c] * (1.0 + CAPACITY_TOLERANCE):
+                    in_b[c] = 1
+                    changed = True
+                elif in_b[c] == 1 and over[c] < 0.0:
+                    in_b[c] = 0
+                    changed = True
+        if not changed:
+            return OK
+        k = 0
+        for c in range(n):
+            over[c] = 0.0
+            if in_b[c] == 1:
+                idx[k] = c
+                k += 1
+        for a in range(k):
+            ca = idx[a]
+            rhs[a] = x_free[ca] - cap[ca]
+            for b in range(k):
+                G_small[a, b] = sy.G[ca, idx[b]]
+        e = solve_small(G_small[:k, :k], rhs[:k]) if k > 0 else rhs[:0]
+        for a in range(k):
+            over[idx[a]] = e[a]
+        for c in range(n):
+            total = x_free[c]
+            for a in range(k):
+                total -= sy.G[c, idx[a]] * e[a]
+            x[c] = total
+    return CAPACITY_UNRESOLVED
+
+
+@njit(cache=True)
+def labour_demand(sy, x, lab, log_cap, jobs):
+    """Jobs by region ``jobs`` (R,) at output ``x`` (n,): each cell employs its share of the region's
+    labour ``lab x jobs0`` times its utilisation ``x / capacity`` (labour in fixed proportion to output in
+    the short run); a cell without capital employs in proportion to its output."""
+    R = sy.pop0.shape[0]
+    S = sy.v.shape[0] // R
+    for r in range(R):
+        total = 0.0
+        for i in range(S):
+            c = r * S + i
+            if sy.x0[c] > 0.0:
+                if sy.K0[c] > 0.0:
+                    total += sy.jobs0[c] * lab[r] * x[c] / (sy.x0[c] * np.exp(log_cap[c]))
+                else:
+                    total += sy.jobs0[c] * x[c] / sy.x0[c]
+        jobs[r] = total
 
 
 @njit(cache=True)
@@ -191,7 +285,7 @@ def investment_demand(sy, pa, invest, gdp_prev, rho, f):
 
 
 @njit(cache=True)
-def substitution(sy, pa, t, eff_cum, x_prev, gdp_prev, sv, f):
+def substitution(sy, pa, t, eff_cum, x_prev, cons_prev, sv, f):
     """Electrification's demand shift into ``f`` (n,); ``sv`` (R,) gets each region's new power use.
 
     Fossil fuel given up by electrification (last year's activity) becomes power demand ``sv`` at
@@ -210,7 +304,7 @@ def substitution(sy, pa, t, eff_cum, x_prev, gdp_prev, sv, f):
                 extra += pa.elec[i, t] * fossil * eff_cum[i] * x_prev[c]
         residential = (
             (sy.e_h0[r, COAL] + sy.e_h0[r, OIL] + sy.e_h0[r, GAS])
-            * household_factor(gdp_prev[r], pa.pop[r, t], sy.pop0[r], sy.C0[r], sy.gdp0[r], pa.eps_h)
+            * household_factor(cons_prev[r], pa.pop[r, t], sy.pop0[r], sy.C0[r], pa.eps_h)
             * eff_cum[S]
         )
         extra += pa.elec[S, t] * residential
@@ -272,7 +366,7 @@ def share_targets(sy, pa, t, x, A_small, rhs, lam, log_x_cum, rho):
 
 
 @njit(cache=True)
-def accounting(sy, pa, d, t, x, K, eff_cum, grid_t, gdp, sv, out):
+def accounting(sy, pa, d, t, x, K, eff_cum, grid_t, cons, sv, out):
     """Value added, capital, energy by fuel and CO2 by source of one draw and year into ``out``.
 
     Returns the worst status the year's numbers show: ``NEGATIVE_OUTPUT``, ``NEGATIVE_ENERGY``,
@@ -310,7 +404,7 @@ def accounting(sy, pa, d, t, x, K, eff_cum, grid_t, gdp, sv, out):
                 process = sy.proc0[c] * x[c]
                 factors = (sy.ef[c, COAL], sy.ef[c, OIL], sy.ef[c, GAS])
             else:  # households: residents x consumption per resident, received electricity
-                h = household_factor(gdp[r], pa.pop[r, t], sy.pop0[r], sy.C0[r], sy.gdp0[r], pa.eps_h) * eff_cum[S]
+                h = household_factor(cons[r], pa.pop[r, t], sy.pop0[r], sy.C0[r], pa.eps_h) * eff_cum[S]
                 coal = sy.e_h0[r, COAL] * h
                 oil = sy.e_h0[r, OIL] * h
                 gas = sy.e_h0[r, GAS] * h
@@ -319,7 +413,7 @@ def accounting(sy, pa, d, t, x, K, eff_cum, grid_t, gdp, sv, out):
                 outside = 1.0
                 for q in range(R):
                     outside -= sy.power_w[q, r]
-                inflow = (sy.inflow_h0[r] * gdp[r] / sy.gdp0[r] + sv[r] * outside * sy.eps_p) * eff_cum[power]
+                inflow = (sy.inflow_h0[r] * cons[r] / sy.C0[r] + sv[r] * outside * sy.eps_p) * eff_cum[power]
                 process = 0.0
                 factors = (sy.ef_h[COAL], sy.ef_h[OIL], sy.ef_h[GAS])
             coal *= keep
@@ -363,6 +457,18 @@ def _fail(out, d, t, code):
         out.status[d] = max(out.status[d], code)
 
 
+@njit(cache=True)
+def consumption(sy, x, cons):
+    """Residents' household consumption ``cons`` (R,) at output ``x``: ``cons_w @ x`` (their compensation
+    through the commuting shares, times the 2020 propensity)."""
+    R = sy.pop0.shape[0]
+    for h in range(R):
+        total = 0.0
+        for c in range(x.shape[0]):
+            total += sy.cons_w[h, c] * x[c]
+        cons[h] = total
+
+
 @njit(cache=True, parallel=True)
 def simulate(sy, pa, dr, out):
     """Project every draw from 2020 to the last year (the batch kernel; D = 1 is the deterministic run).
@@ -370,7 +476,8 @@ def simulate(sy, pa, dr, out):
     ``sy``, ``pa``, ``dr`` and ``out`` are the namedtuples of :data:`simcore.model.boundary.BOUNDARY`
     (shapes, dtypes, units and meanings there).  Per block of draws and per year: investment realised,
     :func:`capacity_and_shares`, :func:`outside_demand`, :func:`investment_demand`, :func:`substitution`,
-    one block solve of ``M x = f``, then per draw :func:`share_targets` and :func:`accounting`.
+    one block solve of ``M x = f``, then per draw :func:`capacity_overflow`, :func:`share_targets`,
+    :func:`consumption`, :func:`accounting` and :func:`labour_demand`.
     """
     D = dr.depreciation.shape[0]
     n = sy.v.shape[0]
@@ -382,6 +489,7 @@ def simulate(sy, pa, dr, out):
     # numba 0.6x drops writes made through a namedtuple's field directly inside a prange body (writes in
     # called functions are kept): bind the output arrays written here to locals first
     fai_out, status, fail_year, target_shift = out.fai, out.status, out.fail_year, out.target_shift
+    jobs_out, overflow_out = out.jobs, out.overflow
     for blk in prange(n_block):
         d_first = blk * BLOCK
         B = min(BLOCK, D - d_first)
@@ -391,14 +499,25 @@ def simulate(sy, pa, dr, out):
         x = np.empty(n)
         K = np.empty((B, n))
         rho = np.empty((B, n))
+        log_cap = np.zeros((B, n))
+        over = np.zeros((B, n))
         log_x_cum = np.zeros((B, n))  # log of the outside-demand index of each cell
         log_tfp = np.zeros((B, 1))
         eff_cum = np.ones((B, S + 1))
+        eff_now = np.ones((B, S + 1))  # efficiency index times the energy-price response
         gdp_prev = np.empty((B, R))
+        cons_prev = np.empty((B, R))
+        lab = np.ones((B, R))
         sv = np.zeros((B, R))
         invest = np.empty(R)
         A_small = np.empty((k_all, k_all))
         rhs = np.empty(k_all)
+        x_free = np.empty(n)
+        g_cap = np.empty(n)
+        in_b = np.zeros(n, np.int64)
+        idx = np.zeros(n, np.int64)
+        G_small = np.empty((n, n))
+        g_rhs = np.empty(n)
         for b in range(B):
             d = d_first + b
             status[d] = OK
@@ -408,23 +527,29 @@ def simulate(sy, pa, dr, out):
                 K[b, c] = sy.K0[c]
             for r in range(R):
                 gdp_prev[b, r] = sy.gdp0[r]
+                cons_prev[b, r] = sy.C0[r]
+                jobs_out[d, 0, r] = pa.workforce[r, 0]
                 fai_out[d, 0, r] = pa.fai[r, 0]
-            _fail(out, d, 0, accounting(sy, pa, d, 0, sy.x0, K[b], eff_cum[b], pa.grid[0], sy.gdp0, sv[b], out))
+            _fail(out, d, 0, accounting(sy, pa, d, 0, sy.x0, K[b], eff_cum[b], pa.grid[0], sy.C0, sv[b], out))
         for t in range(1, T):
             for b in range(B):
                 d = d_first + b
                 f = Fd[b]
                 for c in range(n):
                     f[c] = 0.0
+                price = np.exp(-dr.energy_price_elasticity[d] * pa.log_energy_price[t])
                 for i in range(S + 1):
                     eff_cum[b, i] *= 1.0 - pa.eff[i, t] * dr.efficiency_multiplier[d]
+                    eff_now[b, i] = eff_cum[b, i] * price
                 for r in range(R):
                     invest[r] = pa.fai[r, t] * pa.realisation[t] * dr.realisation_multiplier[d]
                     fai_out[d, t, r] = invest[r]
-                capacity_and_shares(sy, pa, dr, d, t, invest, K[b], log_x_cum[b], log_tfp[b], rho[b])
+                capacity_and_shares(
+                    sy, pa, dr, d, t, invest, K[b], log_x_cum[b], log_tfp[b], rho[b], lab[b], log_cap[b]
+                )
                 outside_demand(sy, log_x_cum[b], rho[b], f)
                 investment_demand(sy, pa, invest, gdp_prev[b], rho[b], f)
-                substitution(sy, pa, t, eff_cum[b], x_prev[b], gdp_prev[b], sv[b], f)
+                substitution(sy, pa, t, eff_now[b], x_prev[b], cons_prev[b], sv[b], f)
             for c in range(n):
                 for b in range(B):
                     F[c, b] = Fd[b, c]
@@ -433,14 +558,28 @@ def simulate(sy, pa, dr, out):
                 d = d_first + b
                 for c in range(n):
                     x[c] = F[c, b]
+                # capacity that binds: demand beyond capacity x (1 + margin) is bought outside Tianjin
+                _fail(
+                    out,
+                    d,
+                    t,
+                    capacity_overflow(sy, dr, d, x, log_cap[b], over[b], x_free, g_cap, in_b, idx, G_small, g_rhs),
+                )
+                for r in range(R):
+                    total = 0.0
+                    for i in range(S):
+                        total += over[b, r * S + i]
+                    overflow_out[d, t, r] = total
                 _fail(out, d, t, share_targets(sy, pa, t, x, A_small, rhs, target_shift[d, t], log_x_cum[b], rho[b]))
                 for r in range(R):
                     total = 0.0
                     for i in range(S):
                         total += sy.v[r * S + i] * x[r * S + i]
                     gdp_prev[b, r] = total
+                consumption(sy, x, cons_prev[b])
                 # the grid index is a fossil share: a draw's multiplier on its reduction cannot leave [0, 1]
                 grid_t = min(1.0, max(0.0, 1.0 - (1.0 - pa.grid[t]) * dr.grid_multiplier[d]))
-                _fail(out, d, t, accounting(sy, pa, d, t, x, K[b], eff_cum[b], grid_t, gdp_prev[b], sv[b], out))
+                _fail(out, d, t, accounting(sy, pa, d, t, x, K[b], eff_now[b], grid_t, cons_prev[b], sv[b], out))
+                labour_demand(sy, x, lab[b], log_cap[b], jobs_out[d, t])
                 for c in range(n):
                     x_prev[b, c] = x[c]

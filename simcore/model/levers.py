@@ -49,6 +49,10 @@ class Paths:
     fuel_offset: float
     depreciation: float
     supply_elasticity: float
+    workforce: np.ndarray  # (R, T) resident workers commuting to each leaf
+    log_energy_price: np.ndarray  # (T,) log of prices.energy
+    utilisation_margin: float
+    energy_price_elasticity: float
     price_value_added: np.ndarray | None = None  # (T,) 2020 = 1; read by simcore.model.prices, not the kernel
     price_imports: np.ndarray | None = None
     price_energy: np.ndarray | None = None
@@ -265,6 +269,10 @@ def _compile(scenario: Scenario, b: Baseline, system: System) -> Paths:
         fuel_offset=float(params.fuel_offset),
         depreciation=float(params.depreciation),
         supply_elasticity=float(params.supply_elasticity),
+        workforce=np.ascontiguousarray(b.commute.T @ (b.participation[:, None] * pop)),
+        log_energy_price=np.log(_from_2020(spec.prices.energy.evaluate(1.0))),
+        utilisation_margin=float(params.utilisation_margin),
+        energy_price_elasticity=float(params.energy_price_elasticity),
         price_value_added=_from_2020(spec.prices.value_added.evaluate(1.0)),
         price_imports=_from_2020(spec.prices.imports.evaluate(1.0)),
         price_energy=_from_2020(spec.prices.energy.evaluate(1.0)),

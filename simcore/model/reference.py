@@ -12,6 +12,9 @@ import numpy as np
 import scipy.linalg
 
 from simcore.model.kernels import (
+    CAPACITY_ITERATIONS,
+    CAPACITY_TOLERANCE,
+    CAPACITY_UNRESOLVED,
     COAL,
     GAS,
     INFLOW,
@@ -39,9 +42,9 @@ def solve_small(Mat, rhs):
     return np.linalg.solve(Mat, rhs)
 
 
-def household_factor(gdp, pop_t, pop_0, C0, gdp0, eps_h):
+def household_factor(cons, pop_t, pop_0, C0, eps_h):
     """Twin of :func:`simcore.model.kernels.household_factor` (broadcasts)."""
-    per_capita = (C0 / gdp0 * gdp / pop_t) / (C0 / pop_0)
+    per_capita = (cons / pop_t) / (C0 / pop_0)
     return (pop_t / pop_0) * per_capita**eps_h
 
 
@@ -50,25 +53,74 @@ def _dims(sy):
     return R, sy.v.shape[0] // R
 
 
-def capacity_and_shares(sy, pa, dr, d, t, invest, K, log_x_cum, log_tfp, rho):
-    """Twin of :func:`simcore.model.kernels.capacity_and_shares`; invest (D, R), K/log_x_cum/rho (D, n),
-    log_tfp (D, 1), all updated in place."""
+def capacity_and_shares(sy, pa, dr, d, t, invest, K, log_x_cum, log_tfp, rho, lab, log_cap):
+    """Twin of :func:`simcore.model.kernels.capacity_and_shares`; invest, lab (D, R), K/log_x_cum/rho/log_cap
+    (D, n), log_tfp (D, 1); all but invest updated in place."""
     R, S = _dims(sy)
+    D = K.shape[0]
     region_of = np.repeat(np.arange(R), S)
     sector_of = np.tile(np.arange(S), R)
     log_tfp[:, 0] += np.log(1.0 + pa.tfp[t] + dr.tfp_shift[d])
-    log_labour = np.log(pa.pop[:, t] / pa.pop[:, 0])[region_of]  # (n,)
+    K0 = np.where(sy.K0 > 0.0, sy.K0, 1.0)
+    places = (sy.jobs0[None, :] * np.where((sy.K0 > 0.0)[None, :], K / K0[None, :], 1.0)).reshape(D, R, S).sum(axis=2)
+    lab[...] = np.minimum(pa.workforce[None, :, t], places) / pa.workforce[None, :, 0]
     valid = (sy.K0 > 0.0) & (sy.x0 > 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):  # a NaN is a status (NON_FINITE), not a warning
+        log_labour = np.log(lab)[:, region_of]  # (D, n)
         log_x_cum += np.log(1.0 + pa.gx[region_of, sector_of, t][None, :] + dr.export_shift[d][:, region_of, t])
-        log_capacity = (
-            log_tfp
-            + sy.alpha[None, :] * (np.log(K) - sy.log_K0[None, :])
-            + (1.0 - sy.alpha[None, :]) * log_labour[None, :]
+        log_cap[...] = np.where(
+            valid[None, :],
+            log_tfp + sy.alpha[None, :] * (np.log(K) - sy.log_K0[None, :]) + (1.0 - sy.alpha[None, :]) * log_labour,
+            0.0,
         )
-        rho[...] = np.where(valid[None, :], np.exp(dr.supply_elasticity[d][:, None] * (log_capacity - log_x_cum)), 1.0)
+        rho[...] = np.where(valid[None, :], np.exp(dr.supply_elasticity[d][:, None] * (log_cap - log_x_cum)), 1.0)
     # last year's capital set this year's capacity; now this year's investment is added
     K[...] = (1.0 - dr.depreciation[d])[:, None] * K + pa.phi * invest[:, region_of] * pa.theta.reshape(-1)[None, :]
+
+
+def capacity_overflow(sy, dr, d, x, log_cap, over, x_free=None, cap=None, in_b=None, idx=None, G_small=None, rhs=None):
+    """Twin of :func:`simcore.model.kernels.capacity_overflow`; x, log_cap, over (D, n) in place; returns
+    (D,) status codes.  The same block principal pivoting, one draw at a time; the kernel's scratch arrays
+    are not needed."""
+    D, n = x.shape
+    valid = (sy.K0 > 0.0) & (sy.x0 > 0.0)
+    cap = (1.0 + dr.utilisation_margin[d])[:, None] * sy.x0[None, :] * np.exp(log_cap)
+    code = np.full(D, OK)
+    over[...] = 0.0
+    for k in range(D):
+        x_free = x[k].copy()
+        in_b = np.zeros(n, bool)
+        for _ in range(CAPACITY_ITERATIONS):
+            add = valid & ~in_b & (x[k] > cap[k] * (1.0 + CAPACITY_TOLERANCE))
+            drop = in_b & (over[k] < 0.0)
+            if not (add.any() or drop.any()):
+                break
+            in_b = (in_b | add) & ~drop
+            B = np.flatnonzero(in_b)
+            over[k] = 0.0
+            e = np.linalg.solve(sy.G[np.ix_(B, B)], x_free[B] - cap[k, B]) if B.size else np.zeros(0)
+            over[k, B] = e
+            x[k] = x_free - sy.G[:, B] @ e
+        else:
+            code[k] = CAPACITY_UNRESOLVED
+    return code
+
+
+def labour_demand(sy, x, lab, log_cap, jobs):
+    """Twin of :func:`simcore.model.kernels.labour_demand`; x, log_cap (D, n), lab, jobs (D, R), jobs in place."""
+    R, S = _dims(sy)
+    D = x.shape[0]
+    region_of = np.repeat(np.arange(R), S)
+    x0 = np.where(sy.x0 > 0.0, sy.x0, 1.0)
+    with_capital = sy.jobs0[None, :] * lab[:, region_of] * x / (x0[None, :] * np.exp(log_cap))
+    without = sy.jobs0[None, :] * x / x0[None, :]
+    cell = np.where((sy.x0 > 0.0)[None, :], np.where((sy.K0 > 0.0)[None, :], with_capital, without), 0.0)
+    jobs[...] = cell.reshape(D, R, S).sum(axis=2)
+
+
+def consumption(sy, x, cons):
+    """Twin of :func:`simcore.model.kernels.consumption`; x (D, n), cons (D, R) in place."""
+    cons[...] = x @ sy.cons_w.T
 
 
 def outside_demand(sy, log_x_cum, rho, f):
@@ -95,8 +147,8 @@ def investment_demand(sy, pa, invest, gdp_prev, rho, f):
         f += add.reshape(D, R * S)
 
 
-def substitution(sy, pa, t, eff_cum, x_prev, gdp_prev, sv, f):
-    """Twin of :func:`simcore.model.kernels.substitution`; eff_cum (D, S1), x_prev (D, n), gdp_prev, sv
+def substitution(sy, pa, t, eff_cum, x_prev, cons_prev, sv, f):
+    """Twin of :func:`simcore.model.kernels.substitution`; eff_cum (D, S1), x_prev (D, n), cons_prev, sv
     (D, R), f (D, n); sv and f in place."""
     R, S = _dims(sy)
     D = f.shape[0]
@@ -107,7 +159,7 @@ def substitution(sy, pa, t, eff_cum, x_prev, gdp_prev, sv, f):
     extra = extra_cells.reshape(D, R, S).sum(axis=2)
     residential = (
         (sy.e_h0[:, COAL] + sy.e_h0[:, OIL] + sy.e_h0[:, GAS])[None, :]
-        * household_factor(gdp_prev, pa.pop[None, :, t], sy.pop0[None, :], sy.C0[None, :], sy.gdp0[None, :], pa.eps_h)
+        * household_factor(cons_prev, pa.pop[None, :, t], sy.pop0[None, :], sy.C0[None, :], pa.eps_h)
         * eff_cum[:, S][:, None]
     )
     sv[...] = (extra + pa.elec[S, t] * residential) * pa.r_e / sy.eps_p
@@ -136,9 +188,9 @@ def share_targets(sy, pa, t, x, A_small, rhs, lam, log_x_cum, rho):
     return np.where(unreachable, TARGET_UNREACHABLE, OK)
 
 
-def accounting(sy, pa, d, t, x, K, eff_cum, grid_t, gdp, sv, out):
+def accounting(sy, pa, d, t, x, K, eff_cum, grid_t, cons, sv, out):
     """Twin of :func:`simcore.model.kernels.accounting` for draws ``d`` at once; x, K (D, n), eff_cum
-    (D, S1), grid_t (D,), gdp, sv (D, R); returns (D,) status codes."""
+    (D, S1), grid_t (D,), cons, sv (D, R); returns (D,) status codes."""
     D, n = x.shape
     R, S = _dims(sy)
     tol = NEGATIVE_TOLERANCE
@@ -159,15 +211,14 @@ def accounting(sy, pa, d, t, x, K, eff_cum, grid_t, gdp, sv, out):
     cell_co2 = fuels * sy.ef[None, :, :]
 
     h = (
-        household_factor(gdp, pa.pop[None, :, t], sy.pop0[None, :], sy.C0[None, :], sy.gdp0[None, :], pa.eps_h)
-        * eff_cum[:, S][:, None]
+        household_factor(cons, pa.pop[None, :, t], sy.pop0[None, :], sy.C0[None, :], pa.eps_h) * eff_cum[:, S][:, None]
     )  # (D, R)
     hh = sy.e_h0[None, :, :] * h[:, :, None] * (1.0 - pa.elec[S, t])  # (D, R, 3)
     switched = hh[:, :, COAL] * pa.c2g[S, t]
     hh[:, :, COAL] -= switched
     hh[:, :, GAS] += switched
     outside = 1.0 - sy.power_w.sum(axis=0)  # (R,)
-    inflow_h = (sy.inflow_h0[None, :] * gdp / sy.gdp0[None, :] + sv * outside[None, :] * sy.eps_p) * eff_cum[
+    inflow_h = (sy.inflow_h0[None, :] * cons / sy.C0[None, :] + sv * outside[None, :] * sy.eps_p) * eff_cum[
         :, sy.power
     ][:, None]
     hh_co2 = hh * sy.ef_h[None, None, :]
@@ -222,31 +273,43 @@ def simulate(sy, pa, dr, out):
     x_prev = np.tile(sy.x0, (D, 1))
     K = np.tile(sy.K0, (D, 1))
     log_x_cum = np.zeros((D, n))
+    log_cap = np.zeros((D, n))
     log_tfp = np.zeros((D, 1))
     rho = np.ones((D, n))
     eff_cum = np.ones((D, S + 1))
     gdp_prev = np.tile(sy.gdp0, (D, 1))
+    cons_prev = np.tile(sy.C0, (D, 1))
+    lab = np.ones((D, R))
     sv = np.zeros((D, R))
     out.fai[:, 0] = pa.fai[:, 0]
-    _fail(out, d, 0, accounting(sy, pa, d, 0, x_prev, K, eff_cum, np.full(D, pa.grid[0]), gdp_prev, sv, out))
+    out.jobs[:, 0] = pa.workforce[:, 0]
+    _fail(out, d, 0, accounting(sy, pa, d, 0, x_prev, K, eff_cum, np.full(D, pa.grid[0]), cons_prev, sv, out))
     for t in range(1, T):
         eff_cum = eff_cum * (1.0 - pa.eff[None, :, t] * dr.efficiency_multiplier[:, None])
+        eff_now = eff_cum * np.exp(-dr.energy_price_elasticity * pa.log_energy_price[t])[:, None]
         invest = pa.fai[None, :, t] * pa.realisation[t] * dr.realisation_multiplier[:, None]  # (D, R)
         out.fai[:, t] = invest
-        capacity_and_shares(sy, pa, dr, d, t, invest, K, log_x_cum, log_tfp, rho)
+        capacity_and_shares(sy, pa, dr, d, t, invest, K, log_x_cum, log_tfp, rho, lab, log_cap)
         f = np.zeros((D, n))
         outside_demand(sy, log_x_cum, rho, f)
         investment_demand(sy, pa, invest, gdp_prev, rho, f)
-        substitution(sy, pa, t, eff_cum, x_prev, gdp_prev, sv, f)
+        substitution(sy, pa, t, eff_now, x_prev, cons_prev, sv, f)
         F = np.ascontiguousarray(f.T)
         lu_solve_block(sy.LU, sy.piv, F)
         x = np.ascontiguousarray(F.T)
+        over = np.zeros((D, n))
+        _fail(out, d, t, capacity_overflow(sy, dr, d, x, log_cap, over, None, None, None, None, None, None))
+        out.overflow[:, t] = over.reshape(D, R, S).sum(axis=2)
         lam = np.zeros((D, pa.t_resp.shape[0]))
         _fail(out, d, t, share_targets(sy, pa, t, x, None, None, lam, log_x_cum, rho))
         out.target_shift[:, t] = lam
         gdp_prev = (sy.v[None, :] * x).reshape(D, R, S).sum(axis=2)
+        consumption(sy, x, cons_prev)
         grid_t = np.clip(1.0 - (1.0 - pa.grid[t]) * dr.grid_multiplier, 0.0, 1.0)  # a share, whatever the draw
-        _fail(out, d, t, accounting(sy, pa, d, t, x, K, eff_cum, grid_t, gdp_prev, sv, out))
+        _fail(out, d, t, accounting(sy, pa, d, t, x, K, eff_now, grid_t, cons_prev, sv, out))
+        jobs = np.zeros((D, R))
+        labour_demand(sy, x, lab, log_cap, jobs)
+        out.jobs[:, t] = jobs
         x_prev = x
 
 

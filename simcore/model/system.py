@@ -55,31 +55,63 @@ class System:
     ef_h: np.ndarray
     inflow_h0: np.ndarray
     C0: np.ndarray
+    cons_w: np.ndarray
+    jobs0: np.ndarray
+    G: np.ndarray
 
 
 def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.zeros(np.broadcast(num, den).shape), where=den != 0)
 
 
+def earnings_shares(b: Baseline) -> np.ndarray:
+    """``omega[r, h]`` (R, R): the share of the jobs located in leaf ``r`` held by residents of leaf ``h``
+    (the 2020 commuting shares times each leaf's resident workers, ``labour_2020.csv``)."""
+    holders = b.commute * (b.participation * b.population)[:, None]  # workers living in h, working in r
+    return _share(holders.T, holders.sum(axis=0)[:, None])
+
+
+def household_weights(b: Baseline) -> np.ndarray:
+    """``cons_w`` (R, n): household consumption of each leaf's residents per unit of output of each cell.
+
+    Residents spend a Tianjin-wide propensity (2020 household consumption over compensation of employees)
+    of the compensation they earn, wherever they work: ``cons_w[h, (r, j)] = c omega[r, h] comp_j``.  The
+    2020 household consumption of the accounts is built the same way, so ``cons_w @ x0`` reproduces it.
+    """
+    R, S = b.n_region, b.n_sector
+    comp = b.comp_ratio[None, :] * b.gross_output  # (R, S) compensation by workplace
+    propensity = b.final_demand[:, :, FINAL_DEMAND.index("household")].sum() / comp.sum()
+    omega = earnings_shares(b)
+    return propensity * (omega.T[:, :, None] * b.comp_ratio[None, None, :]).reshape(R, R * S)
+
+
 def consumption_closure(b: Baseline) -> np.ndarray:
     """The Type II closure ``H`` (n, n): household and government consumption bought per unit of output.
 
-    Each region's consumption is a fixed share of its GDP (its 2020 rate), spent in its 2020 mix and
-    sourced by the 2020 final-demand shares; ``H[q*S+i, r*S+j]`` is what one unit of output of cell
-    ``(r, j)`` induces of sector ``i`` from region ``q`` through the value added it pays.
+    Households spend out of their compensation by place of residence (:func:`household_weights`: what a
+    cell pays its workers reaches the leaves they live in through the commuting shares); government
+    consumption is a Tianjin-wide share of GDP (its 2020 rate), spent in the leaves in proportion to their
+    residents.  Each leaf's spending has its 2020 product mix and purchase shares;
+    ``H[q*S+i, r*S+j]`` is what one unit of output of cell ``(r, j)`` induces of sector ``i`` from region
+    ``q``.
     """
     R, S = b.n_region, b.n_sector
     n = R * S
     k_hh, k_gov = FINAL_DEMAND.index("household"), FINAL_DEMAND.index("government")
     F0 = b.final_demand
     H = np.zeros((n, n))
-    for k in (k_hh, k_gov):
-        rate = F0[:, :, k].sum(axis=1) / b.gdp  # (R,)
-        mix = _share(F0[:, :, k], F0[:, :, k].sum(axis=1, keepdims=True))  # (R, S)
+    # spending of leaf h per unit of output of each cell: (R_h, n)
+    spend = {
+        k_hh: household_weights(b),
+        k_gov: np.outer(
+            F0[:, :, k_gov].sum() / b.gdp.sum() * b.population / b.population.sum(), np.tile(b.va_ratio, R)
+        ),
+    }
+    for k, weights in spend.items():
+        mix = _share(F0[:, :, k], F0[:, :, k].sum(axis=1, keepdims=True))  # (R_h, S)
         for q in range(R):
-            for r in range(R):
-                coef = b.final_shares[q, r, :, k] * mix[r] * rate[r]  # (S,) per unit of r's GDP
-                H[q * S : (q + 1) * S, r * S : (r + 1) * S] += np.outer(coef, b.va_ratio)
+            # bought from q: sum_h share[q, h, i] mix[h, i] weights[h, c]
+            H[q * S : (q + 1) * S, :] += np.einsum("hi,hc->ic", b.final_shares[q, :, :, k] * mix, weights)
     return H
 
 
@@ -95,9 +127,11 @@ def compile_system(b: Baseline) -> System:
 
     H = consumption_closure(b)
     try:
-        lu, piv = LeontiefSolver(b.A + H).factors
+        solver = LeontiefSolver(b.A + H)
+        lu, piv = solver.factors
     except SolverError:
         raise SolverError("the 2020 system I - A - H is singular") from None
+    G = solver.solve(np.eye(n)).T  # M^-1 (solve takes right-hand sides as rows); columns for binding capacity
 
     power = b.sectors.index("power_heat")
     fuels = np.array([b.sectors.index(s) for s in FUEL_SECTORS], dtype=np.int64)
@@ -156,13 +190,16 @@ def compile_system(b: Baseline) -> System:
         ef_h=_share(co2[:, S, :3].sum(axis=0), households[:, fossil].sum(axis=0)),
         inflow_h0=households[:, FUELS.index("electricity_inflow")].copy(),
         C0=F0[:, :, k_hh].sum(axis=1),
+        cons_w=np.ascontiguousarray(household_weights(b)),
+        jobs0=b.jobs.reshape(-1).copy(),
+        G=np.ascontiguousarray(G),
     )
 
 
 _SYSTEMS: dict[str, System] = {}
 
 
-SYSTEM_CACHE_VERSION = "system-3"  # bump when compile_system changes what it computes
+SYSTEM_CACHE_VERSION = "system-4"  # bump when compile_system changes what it computes
 
 
 def system_for(b: Baseline) -> System:

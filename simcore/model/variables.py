@@ -96,9 +96,11 @@ def batch_variables(
     out["Investment|Fixed Assets"] = agg(raw.fai[draws], extensive=False)
     out["Capital Stock"] = agg(raw.capital[draws].reshape(D, T, R, S).sum(axis=3))
     population = np.broadcast_to(M @ pop, (D, len(M), T))
-    employment = np.broadcast_to(M @ (pop * (b.employment / b.population)[:, None]), (D, len(M), T))
+    employment = agg(raw.jobs[draws], extensive=False)
     out["Population"] = population
     out["Employment"] = employment
+    out["Labour Force"] = np.broadcast_to(M @ (pop * b.participation[:, None]), (D, len(M), T))
+    out["Imports|Capacity Overflow"] = agg(raw.overflow[draws], extensive=False)
     out["Labour Productivity"] = gdp / employment
     out["GDP per Capita"] = gdp / population
     energy = raw.energy[draws]  # (D, T, R, 5)
@@ -151,7 +153,9 @@ REGISTRY: tuple[Variable, ...] = (
     Variable("Investment|Fixed Assets", CNY, "planned investment x realisation x draw multiplier", "sum"),
     Variable("Capital Stock", CNY, "K_t = (1 - delta) K_t-1 + phi I_t theta, summed over sectors", "sum"),
     Variable("Population", "10^4 persons", "the scenario's residents path", "sum"),
-    Variable("Employment", "10^4 persons", "residents x 2020 employment rate", "sum"),
+    Variable("Employment", "10^4 persons", "jobs by workplace: labour x utilisation of capacity", "sum"),
+    Variable("Labour Force", "10^4 persons", "resident workers by residence: participation x residents", "sum"),
+    Variable("Imports|Capacity Overflow", CNY, "demand beyond capacity x (1 + margin) bought outside Tianjin", "sum"),
     Variable("Labour Productivity", "10^4 CNY_2020/worker", "GDP / Employment", "ratio"),
     Variable("GDP per Capita", "10^4 CNY_2020/person", "GDP / Population", "ratio"),
     Variable("Energy Consumption", "10^4 tce", "energy of every fuel, sectors and households", "sum"),

@@ -350,6 +350,12 @@ class Parameters(Model):
     electric_substitution: Annotated[Number, Field(gt=0.0, le=3.0)] = 0.8
     residential_income_elasticity: Annotated[Number, Field(ge=0.0, le=2.0)] = 0.5
     fuel_offset: Annotated[Number, Field(ge=0.0, le=1.0)] = 0.5
+    utilisation_margin: Annotated[Number, Field(ge=0.0, le=1.0)] = Field(
+        default=0.15, description="output allowed above capacity before demand is met from outside Tianjin"
+    )
+    energy_price_elasticity: Annotated[Number, Field(ge=0.0, le=2.0)] = Field(
+        default=0.3, description="own-price elasticity of energy use per unit of output (a positive number)"
+    )
 
 
 YearShifts = dict[int, Annotated[Number, Field(ge=-0.5, le=0.5)]]
@@ -391,6 +397,8 @@ UNCERTAIN_PARAMETERS = (
     "gravity_decay",
     "export_growth_annual",
     "nontradable_rpc_district",  # appended: the streams of the parameters above keep their numbers
+    "utilisation_margin",
+    "energy_price_elasticity",
 )
 
 
