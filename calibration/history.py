@@ -304,9 +304,50 @@ def tianjin_deflator(rows: list[dict]) -> dict[int, tuple[float, str, str]]:
     return out
 
 
+SECTOR_PRICE_CHANGE = "Price|Value Added|{stratum}|Change"
+UNIT_PRICE_CHANGE = "% on the year before"
+
+
+def sector_price_changes(rows: list[dict]) -> list[dict]:
+    """Tianjin's implied value-added price change of each stratum, in every year with the stratum's nominal
+    level in that year and the year before on the same basis and its real growth of the year.
+
+    ``100 ((V_t / V_t-1) / (1 + g_t) - 1)``.  The record has no 2021 stratum levels or growth, so the first
+    change it allows is 2022 on 2021 for none and 2023 on 2022 for the secondary and tertiary sectors; the
+    chain from 2020 cannot be built, only year-on-year changes (the calibration chains them onto the GDP
+    deflator, ``simcore.analysis.calibrate.published_prices``).
+    """
+    out = []
+    for stratum in ("Primary", "Secondary", "Tertiary"):
+        for year in range(FIRST_YEAR + 1, LAST_YEAR + 1):
+            now = _used(rows, "tianjin", f"Value Added|{stratum}", year, UNIT_NOMINAL)
+            before = _used(rows, "tianjin", f"Value Added|{stratum}", year - 1, UNIT_NOMINAL)
+            growth = _used(rows, "tianjin", f"Value Added|Real Growth|{stratum}", year)
+            if now is None or before is None or growth is None or now["basis"] != before["basis"]:
+                continue
+            change = 100 * (now["value"] / before["value"] / (1 + growth["value"] / 100) - 1)
+            out.append(
+                {
+                    "region": "tianjin",
+                    "variable": SECTOR_PRICE_CHANGE.format(stratum=stratum),
+                    "year": year,
+                    "value": change,
+                    "unit": UNIT_PRICE_CHANGE,
+                    "basis": "implicit value-added deflator",
+                    "confidence": _worst(now["confidence"], before["confidence"], growth["confidence"]),
+                    "source": "; ".join(dict.fromkeys((now["source"], before["source"], growth["source"]))),
+                    "quote": "",
+                    "derivation": f"100 (({now['value']:g} / {before['value']:g}) / (1 + {growth['value']:g}%) - 1): "
+                    f"nominal levels of {year - 1} and {year} ({now['basis']}) and the real growth of {year}",
+                }
+            )
+    return out
+
+
 def _derived_rows(rows: list[dict]) -> list[dict]:
     derived = []
     deflator = tianjin_deflator(rows)
+    derived += sector_price_changes(rows)
     for year, (value, grade, how) in deflator.items():
         derived.append(
             {

@@ -16,6 +16,8 @@ import re
 
 import pandas as pd
 
+from simcore.analysis.targets import price_basis
+
 from .facts import _resolve_source
 from .sources import FACT_FILES, INPUTS, SEED_FILES, Shared, number_in_text
 
@@ -26,6 +28,7 @@ COLUMNS = [
     "variable",
     "denominator",
     "basis",
+    "price_basis",
     "comparison",
     "year",
     "value",
@@ -208,6 +211,10 @@ def build_targets(shared: Shared) -> tuple[pd.DataFrame, list[str]]:
     table = pd.DataFrame(rows)
     table = table.sort_values(["region", "year", "source", "indicator"], kind="stable").reset_index(drop=True)
     table.insert(0, "target_id", [f"T{i + 1:03d}" for i in range(len(table))])
+    table["price_basis"] = [
+        price_basis(str(v or ""), str(d or ""), str(b)) if v else ""
+        for v, d, b in zip(table["variable"].fillna(""), table["denominator"].fillna(""), table["basis"])
+    ]
     return table[COLUMNS], dropped
 
 

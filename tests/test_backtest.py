@@ -186,3 +186,48 @@ def test_band_width_brings_the_growth_spread_to_the_backtest_rmse(baseline, repo
     bt = backtest(2020, repo_path / SCENARIO, draws=200, seed=3, baseline=baseline)
     growth = bt.table[bt.table["variable"] == "GDP|Real Growth"]
     assert growth["in90"].mean() >= 0.75
+
+
+@pytest.fixture(scope="module")
+def poisoned_after_2022(tmp_path_factory, baseline):
+    """A copy of the baseline tables whose history after 2022 (deflators included) is absurd."""
+    folder = tmp_path_factory.mktemp("poisoned_2022") / "data"
+    shutil.copytree(baseline.data_dir, folder)
+    hist = pd.read_csv(folder / "history.csv", keep_default_na=False)
+    late = hist["year"] > 2022
+    hist.loc[late, "value"] = hist.loc[late, "value"] * 7 + 99
+    hist.to_csv(folder / "history.csv", index=False)
+    return load_baseline(folder)
+
+
+def test_the_prices_of_a_vintage_never_read_later_deflators(baseline, poisoned_after_2022):
+    from simcore.analysis.calibrate import published_prices
+
+    clean = published_prices(load_history(baseline, 2022), 2022)
+    dirty = published_prices(load_history(poisoned_after_2022, 2022), 2022)
+    assert clean == dirty
+    assert max(clean["prices.value_added"]["values"]) == 2022  # held after the vintage
+    # ... while the latest vintage reads the 2023 deflators (and the sector changes published for 2023)
+    assert published_prices(load_history(poisoned_after_2022), 2024) != published_prices(load_history(baseline), 2024)
+    assert published_prices(load_history(baseline, 2020), 2020) == {}  # 2020 is the price base
+
+
+def test_the_calibrated_prices_reproduce_published_nominal_gdp(baseline, repo_path):
+    """The trend (real growth pinned to the published rates) with its calibrated prices gives Tianjin's
+    published nominal GDP up to the last year the record allows a deflator for (2023: 2024 is on the fifth
+    census basis), and moves the secondary price by the record's 2023 change relative to the tertiary."""
+    result = simcore.run(repo_path / SCENARIO, baseline=baseline)
+    hist = load_history(baseline)
+    gdp = hist[(hist["region"] == "tianjin") & (hist["variable"] == "GDP")].set_index("year")["value"]
+    for year in (2021, 2022, 2023):
+        assert result.value("tianjin", "GDP|Nominal", year) == pytest.approx(gdp[year], abs=0.05)
+    change = hist[(hist["variable"] == "Price|Value Added|Secondary|Change") & (hist["year"] == 2023)]["value"]
+    tertiary = hist[(hist["variable"] == "Price|Value Added|Tertiary|Change") & (hist["year"] == 2023)]["value"]
+
+    def ratio(name):
+        return result.value("tianjin", f"Price|Value Added|{name}", 2023) / result.value(
+            "tianjin", f"Price|Value Added|{name}", 2022
+        )
+
+    relative = (1 + float(change.iloc[0]) / 100) / (1 + float(tertiary.iloc[0]) / 100)
+    assert ratio("Secondary") / ratio("Tertiary") == pytest.approx(relative, rel=1e-5)

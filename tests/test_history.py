@@ -102,3 +102,22 @@ def test_grading_rule_for_the_ungraded_file():
     assert grade_of("https://fgw.tjbh.gov.cn/contents/9640/227521.html", "") == "A"
     assert grade_of("https://17tex.com/xueshu/70894.html", "东丽区2020年政府工作报告,转载") == "B"
     assert grade_of("https://tszmap.com/194426.html", "自媒体") == "C"
+
+
+def test_sector_price_changes_reproduce_the_published_stratum_levels(history):
+    """Each derived value-added price change, with the published real growth, takes the stratum's nominal
+    level of the year before to the published level of the year (to the rounding of the published figures)."""
+    used = history[(history["status"] == "used") & (history["region"] == "tianjin")]
+    changes = used[used["variable"].str.match(r"Price\|Value Added\|\w+\|Change")]
+    assert set(changes["year"]) == {2023}  # the only year with two same-basis stratum levels and a growth
+    for row in changes.itertuples():
+        stratum = row.variable.split("|")[2]
+
+        def value(variable, year):
+            return float(used[(used["variable"] == variable) & (used["year"] == year)]["value"].iloc[0])
+
+        level = value(f"Value Added|{stratum}", row.year - 1)
+        growth = value(f"Value Added|Real Growth|{stratum}", row.year)
+        assert level * (1 + growth / 100) * (1 + row.value / 100) == pytest.approx(
+            value(f"Value Added|{stratum}", row.year), abs=0.01
+        )

@@ -281,3 +281,32 @@ def test_attainment_gives_no_probability_to_an_imposed_target(baseline, repo_pat
     assert table.loc["T047", "status"] == "imposed" and np.isnan(table.loc["T047", "probability"])
     projected = table[table["status"] == "projected"]["probability"]
     assert projected.between(0, 1).all() and len(projected) == len(table) - len(imposed)
+
+
+def test_nominal_targets_are_scored_on_current_prices_and_the_report_says_so(baseline):
+    """A share of GDP is stated at current prices: dearer services raise the assessed services share of a
+    nominal target, not of the same target read at 2020 prices; a growth target stays real."""
+    from simcore.analysis.targets import price_basis, report, table_getter
+
+    targets = baseline.targets
+    share = targets[targets["target_id"] == "T271"]  # Jinnan: services 65% of GDP in 2025
+    growth = targets[(targets["variable"] == "GDP") & (targets["basis"] == "avg_growth")].head(1)
+    assert share["price_basis"].iloc[0] == "nominal" and growth["price_basis"].iloc[0] == "real"
+    dear = {"prices.value_added": {"primary": 1.0, "secondary": 1.0, "tertiary": {"values": {2025: 1.2}}}}
+    flat = run("scenarios/baseline.yaml", baseline=baseline, overrides={"prices.value_added": 1.0})
+    priced = run("scenarios/baseline.yaml", baseline=baseline, overrides=dear)
+    both = pd.concat([share, growth])
+    as_real = both.assign(price_basis="real")
+    nominal = report(both, table_getter(priced.to_frame()), include_unmodelled=False).set_index("target_id")
+    real = report(as_real, table_getter(priced.to_frame()), include_unmodelled=False).set_index("target_id")
+    uniform = report(both, table_getter(flat.to_frame()), include_unmodelled=False).set_index("target_id")
+    assert list(nominal["price_basis"]) == ["nominal", "real"]
+    assert nominal.loc["T271", "projected"] == pytest.approx(priced.value("jinnan", "Share|Tertiary", 2025), rel=1e-9)
+    assert nominal.loc["T271", "projected"] > real.loc["T271", "projected"] + 2
+    assert real.loc["T271", "projected"] == pytest.approx(uniform.loc["T271", "projected"], rel=1e-12)
+    gid = growth["target_id"].iloc[0]
+    assert nominal.loc[gid, "projected"] == real.loc[gid, "projected"] == uniform.loc[gid, "projected"]
+    # the rule: shares of money at current prices, growth and intensities real, energy shares physical
+    assert price_basis("Value Added|Industry", "tianjin:Value Added|Industry", "share") == "nominal"
+    assert price_basis("Energy Consumption|Industry", "Value Added|Industry", "change_vs_2020") == "real"
+    assert price_basis("Energy Consumption|Coal", "Energy Consumption", "share") == "physical"

@@ -134,12 +134,14 @@ class Fit:
     assumptions: dict | None = None  # trend assumptions read off the record up to the vintage
     nowcast: dict | None = None  # dotted nowcast keys: published growth pinned and the shifts solved
     bands: dict | None = None  # the Monte Carlo width set from the backtest's errors (band_width)
+    prices: dict | None = None  # prices.value_added from the deflators published by the vintage
 
     def overrides(self) -> dict:
         """Every value the fit sets, as dotted scenario paths (assumptions, fitted parameters, nowcast)."""
         out = dict(self.assumptions or {})
         out.update(_overrides(self.parameters, self.parameters["value"].to_numpy(float)))
         out.update(self.nowcast or {})
+        out.update(self.prices or {})
         if self.bands:
             out.update(
                 {
@@ -162,6 +164,58 @@ def published_growth(hist: pd.DataFrame, vintage: int, regions) -> dict[str, dic
     for r in rows.itertuples(index=False):
         out.setdefault(r.region, {})[int(r.year)] = float(r.value) / 100.0
     return out
+
+
+DEFLATOR = "Price|GDP Deflator"
+SECTOR_PRICE_CHANGE = "Price|Value Added|{stratum}|Change"
+STRATA = ("primary", "secondary", "tertiary")
+
+
+def published_prices(hist: pd.DataFrame, vintage: int, real_value_added: dict | None = None) -> dict:
+    """``prices.value_added`` from the deflators of the record up to ``vintage`` (dotted key -> value).
+
+    Tianjin's implied GDP deflator (``Price|GDP Deflator``, 2020 = 1, ``calibration/history.py``) covers
+    every year up to its last derivable one.  Where the record has a stratum's own value-added price change
+    (``Price|Value Added|<Stratum>|Change``: its nominal levels of two years on one basis and its real
+    growth) the stratum moves by it, otherwise by the GDP deflator.  With ``real_value_added`` (stratum ->
+    Tianjin's real value added by year, (T,), of the scenario the prices go with), the strata are then
+    scaled by one common factor each year so that the scenario's Tianjin deflator, nominal over real GDP,
+    equals the published one: the record's relative price changes are kept and its nominal GDP is
+    reproduced.  Beyond the last year the record allows, the level is held (an assumption: no projection
+    of Tianjin's deflator is on file, and the last derivable rate, -1.6% in 2023, would compound into a
+    twelve-year deflation).  Only rows up to the vintage are read (``hist`` comes from
+    :func:`load_history` at the vintage; later rows are dropped here as well).  Empty when the record has
+    no deflator after 2020.
+    """
+    rows = hist[(hist["region"] == "tianjin") & (hist["year"] <= vintage) & (hist["year"] > YEARS[0])]
+    deflator = {int(r.year): float(r.value) for r in rows[rows["variable"] == DEFLATOR].itertuples()}
+    years = [y for y in sorted(deflator) if all(k in deflator for k in range(YEARS[0] + 1, y + 1))]
+    if not years:
+        return {}
+    changes = {
+        stratum: {
+            int(r.year): float(r.value) / 100
+            for r in rows[rows["variable"] == SECTOR_PRICE_CHANGE.format(stratum=stratum.title())].itertuples()
+        }
+        for stratum in STRATA
+    }
+    index = {YEARS[0]: 1.0, **deflator}
+    if not any(changes.values()):
+        return {"prices.value_added": {"values": {y: round(index[y], 6) for y in years}}}
+    level = dict.fromkeys(STRATA, 1.0)
+    paths: dict[str, dict] = {stratum: {"values": {}} for stratum in STRATA}
+    for year in years:
+        for stratum in STRATA:
+            own = changes[stratum].get(year)
+            level[stratum] *= (1 + own) if own is not None else index[year] / index[year - 1]
+        if real_value_added is not None:
+            t = YEARS.index(year)
+            real = {stratum: float(real_value_added[stratum][t]) for stratum in STRATA}
+            factor = index[year] * sum(real.values()) / sum(level[s] * real[s] for s in STRATA)
+            level = {stratum: value * factor for stratum, value in level.items()}
+        for stratum in STRATA:
+            paths[stratum]["values"][year] = round(level[stratum], 6)
+    return {"prices.value_added": paths}
 
 
 NOWCAST_TOLERANCE = 1e-7  # growth rates reproduced to 1e-5 points
@@ -346,7 +400,17 @@ def fit(
         vintage,
         assumptions,
         nowcast,
+        prices=published_prices(load_history(b, vintage), vintage, _strata(b, final, nowcast)),
     )
+
+
+def _strata(b: Baseline, scenario: Scenario, nowcast: dict) -> dict[str, np.ndarray]:
+    """Tianjin's real value added by stratum (T,) of the fitted trend with its nowcast."""
+    raw, paths = project_central(with_overrides(scenario, nowcast, baseline=b) if nowcast else scenario, b)
+    arrays = batch_variables(b, raw, paths)
+    g = b.regions.ids.index("tianjin")
+    names = dict(zip(b.sectors.aggregate_ids, b.sectors.aggregate_names))
+    return {stratum: arrays[f"Value Added|{names[stratum]}"][0, g] for stratum in STRATA}
 
 
 def write_scenario(fit_result: Fit, path: Path, b: Baseline) -> None:
@@ -425,6 +489,8 @@ def report(fit_result: Fit, b: Baseline) -> str:
         "",
         _anchor_text(fit_result),
         "",
+        _price_text(fit_result),
+        "",
         _band_text(fit_result),
         "",
         f"Baseline {b.checksum[:12]}; {fit_result.evaluations} model evaluations; cost {fit_result.cost:.4g};",
@@ -490,6 +556,31 @@ def report(fit_result: Fit, b: Baseline) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _price_text(fit_result: Fit) -> str:
+    spec = (fit_result.prices or {}).get("prices.value_added")
+    if not spec:
+        return (
+            "**Prices.** The record has no deflator after 2020 by this vintage: `prices.value_added` stays at "
+            "its default (1), so nominal results equal real ones."
+        )
+    paths = spec if "values" not in spec else {"every sector": spec}
+    last = max(max(p["values"]) for p in paths.values())
+    parts = [
+        f"{name} " + ", ".join(f"{y}: {v:.4f}" for y, v in sorted(p["values"].items())) for name, p in paths.items()
+    ]
+    return (
+        "**Prices from the record.** `prices.value_added` follows the deflators implied by the published "
+        "nominal levels and real growth up to the vintage (`calibration/data/history.csv`: Tianjin's GDP "
+        "deflator and, where two same-basis levels and a real growth exist, the secondary and tertiary "
+        "sectors' own price changes; a stratum without its own change moves with the GDP deflator; each "
+        "year one common factor scales the strata so that the trend's Tianjin deflator equals the "
+        "published one, so the trend reproduces the published nominal GDP): "
+        + "; ".join(parts)
+        + f". After {last} the level is held (an assumption, `published_prices`): the record allows no "
+        "later deflator (the 2024 level follows the fifth economic census) and no projection is on file."
+    )
 
 
 def _band_text(fit_result: Fit) -> str:

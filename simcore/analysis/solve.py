@@ -32,6 +32,7 @@ from simcore.analysis.targets import (
     assessed,
     met,
     modelled_targets,
+    price_basis,
 )
 from simcore.baseline.tables import Baseline, load_baseline
 from simcore.errors import SimcoreError
@@ -126,6 +127,7 @@ def parse_target(text: str, b: Baseline) -> Target:
         "goal",
         math.nan,
         "command line",
+        price_basis=price_basis(variable, "GDP" if kind == "share" else "", basis),
     )
 
 

@@ -21,6 +21,13 @@ Statuses, as a planner reads them:
   projected; the value is shown but not scored;
 * ``not modelled``: with the reason.
 
+Prices: each target says whether it is stated at current prices (``price_basis``: ``nominal``), at
+comparable prices (``real``) or in physical units (``physical``); :func:`price_basis` is the rule, which
+the calibration build writes into ``targets.csv``.  A nominal target is scored on the current-price twins
+of its variables (``GDP|Nominal``, ``Value Added|<aggregate>|Nominal``), the others on the variables at
+2020 prices, and the report states which (``price_basis``).  A targets table without the column (an old
+one) is scored at 2020 prices throughout, as before prices existed.
+
 Where the published record has the indicator for the target's year, the report adds the ``outturn`` and
 whether the plan was met in reality (``outturn_status``).  Where the seed publishes the indicator's 2020
 value (``value_2020``) and the model
@@ -37,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from simcore.model.variables import nominal_counterpart
 from simcore.scenario.schema import START, YEARS
 
 ABOUT = 0.05  # relative tolerance of "=" targets
@@ -48,6 +56,7 @@ REPORT_COLUMNS = [
     "indicator",
     "variable",
     "basis",
+    "price_basis",
     "comparison",
     "year",
     "target",
@@ -83,6 +92,7 @@ class Target:
     value_2020: float
     source: str
     value_high: float = math.nan
+    price_basis: str = "real"  # nominal | real | physical (price_basis)
 
     @property
     def seed_region(self) -> str:
@@ -91,6 +101,31 @@ class Target:
     @property
     def bridged(self) -> bool:
         return not math.isnan(self.value_2020) and self.basis in ("share", "ratio")
+
+
+def price_basis(variable: str, denominator: str, basis: str) -> str:
+    """Whether a target is stated at current prices (``nominal``), at comparable prices (``real``) or in
+    physical units (``physical``), by the conventions of Chinese statistics:
+
+    * shares of GDP or of value added are at current prices: ``nominal`` (the model scores them on its
+      current-price twins, ``GDP|Nominal`` and ``Value Added|<aggregate>|Nominal``);
+    * levels of GDP or value added in 亿元 are at current prices: ``nominal``;
+    * growth rates (average, cumulative), intensities per unit of GDP and their changes, and labour
+      productivity (全员劳动生产率, at comparable prices in the plans' indicator tables) are ``real``;
+    * fixed-asset investment totals are at current prices in the plans, but the model has no investment
+      price index: they are read and scored at 2020 prices and marked ``real``, a known gap (docs/validation.md);
+    * energy, emissions and population without a money denominator are ``physical``.
+    """
+    money = ("GDP", "Value Added|")
+    priced = variable == "GDP" or variable.startswith("Value Added|")
+    over_money = denominator.removeprefix("tianjin:").startswith(money)
+    if basis == "share" and priced and over_money:
+        return "nominal"
+    if basis in ("level", "cumulative_sum") and priced and not denominator:
+        return "nominal"
+    if priced or over_money or variable.startswith(("Investment|", "Energy Intensity|", "Carbon Intensity|")):
+        return "real"
+    return "physical"
 
 
 def modelled_targets(targets: pd.DataFrame) -> list[Target]:
@@ -116,21 +151,37 @@ def modelled_targets(targets: pd.DataFrame) -> list[Target]:
                 float(getattr(r, "value_high", math.nan))
                 if not pd.isna(getattr(r, "value_high", math.nan))
                 else math.nan,
+                _price_basis_of(r),
             )
         )
     return out
 
 
+def _price_basis_of(row) -> str:
+    value = getattr(row, "price_basis", "real")
+    return value if isinstance(value, str) and value else "real"
+
+
 Getter = Callable[[str, str], np.ndarray]  # (region, variable) -> (..., T)
 
 
+def scored_variables(target: Target) -> tuple[str, str]:
+    """The variable and denominator a target is scored on: their current-price twins for a nominal target."""
+    if target.price_basis != "nominal":
+        return target.variable, target.denominator
+    prefix = "tianjin:" if target.denominator.startswith("tianjin:") else ""
+    denominator = target.denominator.removeprefix(prefix)
+    return nominal_counterpart(target.variable), prefix + nominal_counterpart(denominator) if denominator else ""
+
+
 def _series(target: Target, get: Getter) -> tuple[np.ndarray, np.ndarray | None]:
-    numerator = get(target.region, target.variable)
-    if not target.denominator:
+    variable, denominator = scored_variables(target)
+    numerator = get(target.region, variable)
+    if not denominator:
         return numerator, None
-    if target.denominator.startswith("tianjin:"):
-        return numerator, get("tianjin", target.denominator.removeprefix("tianjin:"))
-    return numerator, get(target.region, target.denominator)
+    if denominator.startswith("tianjin:"):
+        return numerator, get("tianjin", denominator.removeprefix("tianjin:"))
+    return numerator, get(target.region, denominator)
 
 
 def metric(target: Target, get: Getter) -> tuple[np.ndarray, np.ndarray]:
@@ -304,6 +355,7 @@ def report(
                 "indicator": target.indicator,
                 "variable": target.variable + (f" / {target.denominator}" if target.denominator else ""),
                 "basis": target.basis,
+                "price_basis": target.price_basis,
                 "comparison": target.comparison,
                 "year": target.year,
                 "target": target.value,
@@ -334,6 +386,7 @@ def report(
                     "indicator": r.indicator,
                     "variable": "",
                     "basis": r.basis,
+                    "price_basis": _price_basis_of(r) if isinstance(r.variable, str) and r.variable else "",
                     "comparison": r.comparison,
                     "year": int(r.year),
                     "target": float(r.value),

@@ -7,8 +7,9 @@ model has a counterpart for:
 
 * ``GDP|Real Growth`` (% on the year before) against the model's ``GDP|Growth``;
 * ``GDP|2020 prices`` (published nominal levels deflated by Tianjin's deflator) against ``GDP``;
-* ``Share|Secondary`` / ``Share|Tertiary`` (% of current-price GDP) against the model's shares at 2020
-  prices (the model has no prices yet: a price shift shows up as error);
+* ``Share|Secondary`` / ``Share|Tertiary`` (% of current-price GDP) against the model's shares at current
+  prices (``Share|<aggregate>``; its prices follow the deflators published by the vintage and are held
+  after it, so a later price shift still shows up as error);
 * ``Population`` against the scenario's residents;
 * ``Energy Intensity|Industry`` (% change on the year before) against the change of industrial energy per
   unit of industrial value added.
@@ -55,6 +56,8 @@ MC_VARIABLES = (
     "Value Added|Secondary",
     "Value Added|Tertiary",
     "Value Added|Industry",
+    "Share|Secondary",
+    "Share|Tertiary",
     "Energy Consumption|Industry",
     "Population",
 )
@@ -75,7 +78,7 @@ def counterpart(variable: str, get) -> np.ndarray | None:
     if variable == "GDP|2020 prices":
         return get("GDP")
     if variable in ("Share|Secondary", "Share|Tertiary"):
-        return 100.0 * get("Value Added|" + variable.split("|")[1]) / get("GDP")
+        return get(variable)
     if variable == "Population":
         return get("Population")
     if variable == "Energy Intensity|Industry":

@@ -27,7 +27,7 @@ from simcore.errors import ResultsError, SimcoreError
 from simcore.model.boundary import Draws, check_status, project
 from simcore.model.levers import compile_scenario
 from simcore.model.system import compile_system, system_for
-from simcore.model.variables import CLOSURE_LEAF, batch_variables, defined_in, unit_of
+from simcore.model.variables import CLOSURE_LEAF, batch_variables, defined_in, nominal_counterpart, unit_of
 from simcore.progress import progress_bar
 from simcore.results.provenance import provenance
 from simcore.results.table import long_table, model_label
@@ -66,6 +66,10 @@ KEY_VARIABLES = (
     "Energy Intensity|GDP",
     "Emissions|CO2",
     "Carbon Intensity|GDP",
+)
+#: the current-price twins of the money levels above, which nominal targets are scored on
+KEY_VARIABLES += tuple(
+    nominal_counterpart(name) for name in KEY_VARIABLES if name == "GDP" or name.startswith("Value Added|")
 )
 
 

@@ -4,7 +4,8 @@
 :class:`Paths`: investment levels (leaves' own paths, then aggregates sharing out the rest) and mix,
 export growth (base, by region, sector premiums, convergence, nowcast shifts), residents, energy levers
 by sector (efficiency, electrification, coal-to-gas; households last), the grid index, investment
-realisation, and the share targets with their export responses.  Problems found here come back with the
+realisation, the share targets with their export responses, and the price paths (value added by
+sector, imports, energy).  Problems found here come back with the
 file and line of the key, all at once (:func:`validate` collects them for ``simcore validate``).
 """
 
@@ -53,7 +54,7 @@ class Paths:
     log_energy_price: np.ndarray  # (T,) log of prices.energy
     utilisation_margin: float
     energy_price_elasticity: float
-    price_value_added: np.ndarray | None = None  # (T,) 2020 = 1; read by simcore.model.prices, not the kernel
+    price_value_added: np.ndarray | None = None  # (T, S) 2020 = 1; read by simcore.model.prices, not the kernel
     price_imports: np.ndarray | None = None
     price_energy: np.ndarray | None = None
     target_labels: tuple[str, ...] = ()
@@ -273,10 +274,22 @@ def _compile(scenario: Scenario, b: Baseline, system: System) -> Paths:
         log_energy_price=np.log(_from_2020(spec.prices.energy.evaluate(1.0))),
         utilisation_margin=float(params.utilisation_margin),
         energy_price_elasticity=float(params.energy_price_elasticity),
-        price_value_added=_from_2020(spec.prices.value_added.evaluate(1.0)),
+        price_value_added=_value_added_prices(spec.prices.value_added, b),
         price_imports=_from_2020(spec.prices.imports.evaluate(1.0)),
         price_energy=_from_2020(spec.prices.energy.evaluate(1.0)),
     )
+
+
+def _value_added_prices(spec, b: Baseline) -> np.ndarray:
+    """The price of value added of every sector, (T, S), 2020 = 1: one path for all sectors, or a path per
+    aggregate or sector (larger aggregates first, so a smaller one or a sector overrides them; the loader
+    checks that the keys cover every sector)."""
+    if not isinstance(spec, dict):
+        return np.repeat(_from_2020(spec.evaluate(1.0))[:, None], b.n_sector, axis=1)
+    out = np.ones((len(YEARS), b.n_sector))
+    for key in _ordered_keys(spec, b):
+        out[:, b.sectors.weights_of(key) > 0] = _from_2020(spec[key].evaluate(1.0))[:, None]
+    return out
 
 
 def _from_2020(index: np.ndarray) -> np.ndarray:

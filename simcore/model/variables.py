@@ -14,15 +14,17 @@ the aggregated level.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from simcore.baseline.tables import CO2_SOURCES, FUELS, Baseline
-from simcore.model.prices import output_prices
+from simcore.model.prices import nominal_value_added, output_prices
 from simcore.scenario.schema import YEARS
 
 CNY = "100 million CNY_2020"
+CNY_NOMINAL = "100 million CNY"  # at current prices
 #: display names of the fuels and CO2 sources; their order is that of the baseline (FUELS, CO2_SOURCES),
 #: which the kernel's axes follow too (tests/test_boundary.py)
 LABELS = {
@@ -118,9 +120,19 @@ def batch_variables(
     for k, part in enumerate(CO2_PARTS):
         out[f"Emissions|CO2|{part}"] = agg(co2[:, :, :, k])
     out["Carbon Intensity|GDP"] = 100.0 * emissions / gdp  # Mt per 10^8 CNY -> t per 10^4 CNY
-    deflator = np.ones(T) if paths.price_value_added is None else np.asarray(paths.price_value_added, float)
-    out["Price|GDP Deflator"] = np.broadcast_to(deflator[None, None, :], gdp.shape).copy()
-    out["GDP|Nominal"] = gdp * deflator[None, None, :]
+    nominal = nominal_value_added(b, paths, va)  # (D, T, R, S) at current prices
+    gdp_nominal = agg(nominal.sum(axis=3))
+    out["Price|GDP Deflator"] = gdp_nominal / gdp  # Paasche: nominal over real, region by region
+    out["GDP|Nominal"] = gdp_nominal
+    for a, name in enumerate(b.sectors.aggregate_names):
+        out[f"Value Added|{name}|Nominal"] = agg(nominal @ b.sectors.weights[a])
+    for name in b.sectors.aggregate_names:
+        out[f"Share|{name}"] = 100.0 * out[f"Value Added|{name}|Nominal"] / gdp_nominal
+    for name in b.sectors.aggregate_names:
+        real = out[f"Value Added|{name}"]
+        out[f"Price|Value Added|{name}"] = np.divide(
+            out[f"Value Added|{name}|Nominal"], real, out=np.ones_like(real), where=real != 0
+        )
     gross = (va / b.va_ratio).reshape(D, T, R * S)  # gross output by cell
     nominal_output = agg((gross * output_prices(b, paths)[None, :, :]).reshape(D, T, R, S).sum(axis=3))
     out["Price|Gross Output"] = nominal_output / out["Gross Output"]
@@ -166,8 +178,31 @@ REGISTRY: tuple[Variable, ...] = (
     Variable("Emissions|CO2", "Mt CO2", "CO2 of every source", "sum"),
     Variable("Emissions|CO2|{source}", "Mt CO2", "CO2 of one source (fuel combustion or process)", "sum"),
     Variable("Carbon Intensity|GDP", "t CO2/10^4 CNY_2020", "100 Emissions|CO2 / GDP", "ratio"),
-    Variable("Price|GDP Deflator", "2020 = 1", "the price of value added, prices.value_added", "ratio"),
-    Variable("GDP|Nominal", "100 million CNY", "GDP x Price|GDP Deflator", "sum"),
+    Variable(
+        "Price|GDP Deflator",
+        "2020 = 1",
+        "GDP|Nominal / GDP: the Paasche deflator of the sectors' value-added prices (prices.value_added)",
+        "ratio",
+    ),
+    Variable("GDP|Nominal", CNY_NOMINAL, "value added at current prices: sum_i pi_va,i v_i x_i", "sum"),
+    Variable(
+        "Value Added|{aggregate}|Nominal",
+        CNY_NOMINAL,
+        "the aggregate's value added at current prices (each sector's times its price of value added)",
+        "sum",
+    ),
+    Variable(
+        "Share|{aggregate}",
+        "% of GDP",
+        "100 Value Added|{aggregate}|Nominal / GDP|Nominal: the share at current prices, as published",
+        "ratio",
+    ),
+    Variable(
+        "Price|Value Added|{aggregate}",
+        "2020 = 1",
+        "Value Added|{aggregate}|Nominal / Value Added|{aggregate} (1 where the aggregate has no value added)",
+        "ratio",
+    ),
     Variable("Price|Gross Output", "2020 = 1", "Leontief cost-push prices weighted by gross output", "ratio"),
 )
 
@@ -189,16 +224,37 @@ def variable_names(b: Baseline) -> list[str]:
     return [name for entry in REGISTRY for name in _expand(entry, b)]
 
 
+def _pattern(template: str) -> re.Pattern:
+    """A family name as a pattern: each ``{...}`` stands for one part of the ``|`` hierarchy."""
+    return re.compile("[^|]+".join(re.escape(part) for part in re.split(r"\{[a-z]+\}", template)))
+
+
 def variable(name: str) -> Variable:
     """The registry entry of a variable name (a family's entry for ``Value Added|Steel``)."""
     for entry in REGISTRY:
         if entry.name == name:
             return entry
     for entry in REGISTRY:
-        prefix = entry.name.split("{")[0]
-        if "{" in entry.name and name.startswith(prefix) and len(name) > len(prefix):
+        if "{" in entry.name and _pattern(entry.name).fullmatch(name):
             return entry
     raise KeyError(name)
+
+
+def nominal_counterpart(name: str) -> str:
+    """The current-price twin of a value-added level at 2020 prices (``GDP`` -> ``GDP|Nominal``,
+    ``Value Added|Tertiary`` -> ``Value Added|Tertiary|Nominal``; aggregates only, see the registry), for
+    scoring targets stated in current prices.
+
+    Raises
+    ------
+    KeyError
+        When the variable is neither GDP nor a value-added level.
+    """
+    if name == "GDP":
+        return "GDP|Nominal"
+    if name.startswith("Value Added|") and name.count("|") == 1:
+        return f"{name}|Nominal"
+    raise KeyError(f"{name} has no current-price twin (only GDP and Value Added|<aggregate> have one)")
 
 
 def unit_of(name: str) -> str:

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from simcore.errors import Issue, ScenarioError
 from simcore.scenario import dotted as dotted_path
-from simcore.scenario.schema import END, START, ScenarioSpec, TimePath, parse_period
+from simcore.scenario.schema import BY_AGGREGATE, END, ONE_PATH, START, ScenarioSpec, TimePath, parse_period
 
 Marks = dict[tuple, tuple[str, int]]
 
@@ -230,11 +230,19 @@ def deep_merge(base: dict, override: dict) -> dict:
     A time path given whole is one value: when both sides are time paths, the forms the override does not
     name are dropped (``path: {growth: 0.05}`` replaces ``{cumulative: ..., growth: ...}``), except that a
     ``growth`` accompanying a new ``cumulative`` is kept; a form both name merges (``values`` point by
-    point).  A dotted key into a path (``path.growth: 0.05``) changes that form only.
+    point).  A dotted key into a path (``path.growth: 0.05``) changes that form only.  A time path given
+    whole against a mapping of time paths (or the other way round, as ``prices.value_added`` allows)
+    replaces it.
     """
     out = dict(base)
     for key, value in override.items():
         old = out.get(key)
+        if isinstance(value, dict) and isinstance(old, dict) and not isinstance(value, Dotted):
+            if _is_path(value) != _is_path(old):
+                # one path against a mapping of paths (``prices.value_added``): the form changes, so the
+                # override replaces the value whole instead of mixing the two
+                out[key] = value
+                continue
         if isinstance(value, dict) and isinstance(old, dict):
             if not isinstance(value, Dotted) and _is_path(value) and _is_path(old):
                 old = {
@@ -355,7 +363,10 @@ def pydantic_issues(exc: ValidationError, data: dict, marks: Marks, fallback: st
         loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p == "[key]")))
         # errors inside a union of a number and a time path: report once, at the path
         loc = tuple(
-            p for p in loc if p not in ("constrained-float", "constrained-int", "float", "int", "dict[str,any]")
+            p
+            for p in loc
+            if p
+            not in ("constrained-float", "constrained-int", "float", "int", "dict[str,any]", ONE_PATH, BY_AGGREGATE)
         )
         name, line = location_of(marks, loc, fallback)
         got = loc[-1] if "[key]" in error["loc"] else _lookup(data, loc)
@@ -516,6 +527,9 @@ def _code_issues(data: dict, marks: Marks, fallback: str, regions, sectors) -> l
         if check_code(loc, region, all_regions, "region", region_rule) and isinstance(targets, dict):
             for key in targets:
                 check_code(loc + (key,), key, codes, "sector or aggregate", sector_rule)
+    value_added = _lookup(data, ("prices", "value_added"))
+    if isinstance(value_added, dict) and not _is_path(value_added):
+        _value_added_issues(value_added, ("prices", "value_added"), issue, check_code, sectors)
     for region in mapping(("population", "regions")):
         check_code(
             ("population", "regions", region),
@@ -534,6 +548,36 @@ def _code_issues(data: dict, marks: Marks, fallback: str, regions, sectors) -> l
                 sector_rule + " or households",
             )
     return issues
+
+
+def _value_added_issues(mapping: dict, loc: tuple, issue, check_code, sectors) -> None:
+    """The keys of ``prices.value_added`` by aggregate: sector ids or exact aggregates, covering every
+    sector (a proxy aggregate has fractional weights, so it cannot carry a price of its own)."""
+    exact = [a for a, kind in zip(sectors.aggregate_ids, sectors.aggregate_kinds) if kind == "exact"]
+    allowed = list(sectors.ids) + exact
+    rule = f"a sector id or an exact aggregate id ({', '.join(exact)}; simcore/data/aggregates.csv)"
+    forms = [k for k in mapping if k in PATH_FORMS]
+    if forms:
+        issue(
+            loc,
+            "a time path mixed with a mapping by aggregate",
+            sorted(map(str, mapping)),
+            "either one index path ({values: {year: x}}) or a mapping of aggregate ids to index paths",
+        )
+        return
+    keys = [k for k in mapping if check_code(loc + (k,), k, allowed, "sector or exact aggregate", rule)]
+    if len(keys) == len(mapping):
+        covered = np.zeros(len(sectors.ids), bool)
+        for key in keys:
+            covered |= sectors.weights_of(key) > 0
+        missing = [sid for sid, c in zip(sectors.ids, covered) if not c]
+        if missing:
+            issue(
+                loc,
+                "the aggregates do not cover every sector",
+                missing,
+                "keys covering every sector (e.g. primary, secondary and tertiary)",
+            )
 
 
 def _target_issues(spec: ScenarioSpec, marks: Marks, fallback: str, sectors) -> list[Issue]:

@@ -25,9 +25,11 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     StrictFloat,
     StrictInt,
+    Tag,
     model_validator,
 )
 
@@ -320,11 +322,34 @@ class Population(Model):
     regions: dict[str, LevelPath] = Field(default_factory=dict, description="residents, 10^4 persons")
 
 
+#: the tags of the two forms of ``prices.value_added`` (pydantic puts them in error locations; the loader
+#: drops them, and the spaces keep them apart from any scenario key)
+ONE_PATH, BY_AGGREGATE = "index path", "by aggregate"
+_PATH_FORM_KEYS = frozenset(("constant", "values", "growth", "cumulative", "kind"))
+
+
+def value_added_form(value: Any) -> str:
+    """``prices.value_added`` is one index path (a number or a mapping with a path form among its keys) or
+    a mapping of sector or aggregate ids to index paths."""
+    if isinstance(value, dict) and value and not {str(k) for k in value} & _PATH_FORM_KEYS:
+        return BY_AGGREGATE
+    return ONE_PATH
+
+
+ValueAddedPrices = Annotated[
+    Annotated[IndexPath, Tag(ONE_PATH)] | Annotated[dict[str, IndexPath], Tag(BY_AGGREGATE)],
+    Discriminator(value_added_form),
+]
+
+
 class Prices(Model):
     """Price paths of the Leontief cost-push price model (2020 = 1)."""
 
-    value_added: IndexPath = Field(
-        default=1.0, description="price of value added (wages, profits, taxes per unit): the GDP deflator"
+    value_added: ValueAddedPrices = Field(
+        default=1.0,
+        description="price of value added (wages, profits, taxes per unit): one index path for every sector, or "
+        "a mapping of exact aggregate or sector ids (primary, secondary, tertiary, industry, ...) to index paths; "
+        "the keys must cover every sector, a sector or smaller aggregate overriding a larger one",
     )
     imports: IndexPath = Field(default=1.0, description="price of non-energy inputs bought from outside Tianjin")
     energy: IndexPath = Field(
