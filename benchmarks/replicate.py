@@ -49,6 +49,7 @@ def replicate(system: System, paths: Paths, k: int) -> tuple[System, Paths]:
         K0=tile(system.K0),
         alpha=tile(system.alpha),
         E0=tile(system.E0),
+        disc0=tile(system.disc0),
         gfcf_mix=tile(system.gfcf_mix),
         gfcf_share=_block_diag_pairs(system.gfcf_share, k),
         inv_mix=tile(system.inv_mix),

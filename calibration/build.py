@@ -287,6 +287,7 @@ def _account_rows(rows, reg, acc, va, gdp, constraints, sector_ids, io, facts) -
         "inventory_change": "derived: national inventory change/GDP x leaf GDP, national product mix",
         "exports_outside": "derived: row residual of the regionalised system (nested FLQ, docs/data.md)",
         "exports_other_districts": "derived: nested FLQ purchase shares with gravity among districts",
+        "statistical_discrepancy": "derived: row residual of a non-tradable (no buyer in the data; docs/data.md)",
         "imports_outside": "derived: total input coefficients minus purchases inside Tianjin",
         "imports_other_districts": "derived: nested FLQ purchase shares with gravity among districts",
     }

@@ -70,13 +70,15 @@ def test_input_coefficients_and_value_added_exhaust_each_column(baseline):
 def test_arrays_close_every_row(baseline):
     x = baseline.gross_output.reshape(-1)
     sales = baseline.intermediate_sales().reshape(-1) + baseline.final_sales().reshape(-1)
-    np.testing.assert_allclose(sales + baseline.exports.reshape(-1), x, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        sales + baseline.exports.reshape(-1) + baseline.discrepancy.reshape(-1), x, rtol=1e-9, atol=1e-9
+    )
 
 
 def test_gross_output_solves_the_leontief_system(baseline):
     from simcore import leontief_solve
 
-    f = baseline.final_sales().reshape(-1) + baseline.exports.reshape(-1)
+    f = baseline.final_sales().reshape(-1) + baseline.exports.reshape(-1) + baseline.discrepancy.reshape(-1)
     x = leontief_solve(baseline.A, f)
     np.testing.assert_allclose(x, baseline.gross_output.reshape(-1), rtol=1e-8, atol=1e-8)
 
@@ -94,6 +96,7 @@ def test_every_account_row_is_sourced_and_flagged(baseline):
         "government_consumption",
         "gfcf",
         "exports_outside",
+        "statistical_discrepancy",
         "imports_outside",
         "capital_stock",
     }
@@ -164,3 +167,11 @@ def test_binary_caches_reproduce_the_parsed_baseline_and_compiled_system(tmp_pat
     finally:
         bl._load.cache_clear()
         engine._SYSTEMS.clear()
+
+
+def test_only_tradables_are_exported_and_only_non_tradables_carry_the_discrepancy(baseline):
+    """Issue 11: exports close the tradable rows; a non-tradable's residual is a statistical discrepancy."""
+    tradable = np.array(baseline.sectors.tradable, bool)
+    assert (baseline.exports[:, ~tradable] == 0).all()
+    assert (baseline.discrepancy[:, tradable] == 0).all()
+    assert baseline.discrepancy[:, ~tradable].sum() > 0

@@ -135,6 +135,7 @@ class Fit:
     nowcast: dict | None = None  # dotted nowcast keys: published growth pinned and the shifts solved
     bands: dict | None = None  # the Monte Carlo width set from the backtest's errors (band_width)
     prices: dict | None = None  # prices.value_added from the deflators published by the vintage
+    nowcast_misses: tuple = ()  # (year, region, published, reached) growth the nowcast could not reach
 
     def overrides(self) -> dict:
         """Every value the fit sets, as dotted scenario paths (assumptions, fitted parameters, nowcast)."""
@@ -222,12 +223,17 @@ NOWCAST_TOLERANCE = 1e-7  # growth rates reproduced to 1e-5 points
 NOWCAST_SHIFT_BOUND = 0.5  # a nowcast shift of a year's outside-demand growth stays within +-50 points
 
 
-def solve_nowcast(scenario: Scenario, b: Baseline, pins: dict[str, dict[int, float]]) -> dict[str, dict[int, float]]:
+def solve_nowcast(
+    scenario: Scenario, b: Baseline, pins: dict[str, dict[int, float]], misses: list | None = None
+) -> dict[str, dict[int, float]]:
     """Per-year shifts of outside-demand growth that make the trend reproduce the published growth.
 
-    Year by year (a shift persists in the demand level, so earlier years are solved first), Newton's
-    method on the regions published that year, with a finite-difference Jacobian; a region's shift applies
-    to all its leaves and nested shifts add up (Tianjin's moves every leaf, Binhai's its two leaves on top).
+    Year by year (a shift persists in the demand level, so earlier years are solved first), damped
+    Newton's method on the regions published that year, with a finite-difference Jacobian; a region's
+    shift applies to all its leaves and nested shifts add up (Tianjin's moves every leaf, Binhai's its two
+    leaves on top).  Demand cannot lift output beyond capacity, so a published rate may be out of reach:
+    with ``misses`` (a list) the closest shifts are kept and ``(year, region, published, reached)`` rows
+    appended for the report; without it the miss raises.
     """
     from dataclasses import replace
 
@@ -289,7 +295,11 @@ def solve_nowcast(scenario: Scenario, b: Baseline, pins: dict[str, dict[int, flo
                 break
             x, fx = trial, f_trial
         if np.abs(fx).max() >= NOWCAST_TOLERANCE:
-            raise SimcoreError(f"nowcast: no shifts reproduce the published growth of {year} ({regions})")
+            if misses is None:
+                raise SimcoreError(f"nowcast: no shifts reproduce the published growth of {year} ({regions})")
+            for r, miss, published in zip(regions, fx, target):
+                if abs(miss) >= NOWCAST_TOLERANCE:
+                    misses.append((year, r, float(published), float(published + miss)))
         for r, value in zip(regions, x):
             shifts.setdefault(r, {})[year] = float(value)
     return shifts
@@ -384,7 +394,8 @@ def fit(
     table["fitted"] = np.where(fitted_rows, "yes", "no (validation only)")
     table["status"] = np.where(np.abs(model - target) <= tolerance, "matched", "not matched")
     pins = published_growth(load_history(b, vintage), vintage, b.regions.ids)
-    solved = solve_nowcast(final, b, pins) if pins else {}
+    misses: list = []
+    solved = solve_nowcast(final, b, pins, misses) if pins else {}
     nowcast = {"nowcast.vintage": vintage} if pins else {}
     for region, years in pins.items():
         for year, value in years.items():
@@ -401,6 +412,7 @@ def fit(
         assumptions,
         nowcast,
         prices=published_prices(load_history(b, vintage), vintage, _strata(b, final, nowcast)),
+        nowcast_misses=tuple(misses),
     )
 
 
@@ -535,8 +547,13 @@ def report(fit_result: Fit, b: Baseline) -> str:
     missed = r[r["status"] != "matched"]
     bound = p[p["at_bound"] != ""]
     lines += ["", "## What the fit could not do", ""]
-    if missed.empty and bound.empty:
+    if missed.empty and bound.empty and not fit_result.nowcast_misses:
         lines.append("Every history target is matched within its tolerance and no parameter sits on a bound.")
+    for year, region, published, reached in fit_result.nowcast_misses:
+        lines.append(
+            f"* **nowcast {year} ({region}) not reproduced**: published {100 * published:.2f}%, the closest the "
+            f"trend reaches {100 * reached:.2f}%: demand shifts cannot lift output beyond capacity."
+        )
     for row in missed.itertuples(index=False):
         lines.append(
             f"* **{row.id} ({row.region}) not matched**: history {row.history:.2f}, model {row.model:.2f} "

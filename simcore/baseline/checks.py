@@ -152,6 +152,7 @@ def balance_residuals(b: Baseline) -> pd.DataFrame:
         + wide["inventory_change"]
         + wide["exports_outside"]
         + wide["exports_other_districts"]
+        + wide.get("statistical_discrepancy", 0.0)
     )
     residual = (supply - use) / np.maximum(wide["gross_output"].abs(), 1.0)
     return residual.rename("relative_residual").reset_index()
@@ -164,6 +165,7 @@ def check_balance(b: Baseline) -> Check:
     # the arrays must tell the same story as the table
     x = b.gross_output.reshape(-1)
     arrays = x - b.intermediate_sales().reshape(-1) - b.final_sales().reshape(-1) - b.exports.reshape(-1)
+    arrays = arrays - b.discrepancy.reshape(-1)
     arr_bad = np.flatnonzero(np.abs(arrays) > BALANCE_TOLERANCE * np.maximum(x, 1.0))
     offending = [f"{r.region}/{r.sector}: relative residual {r.relative_residual:.2e}" for r in bad.itertuples()]
     offending += [

@@ -13,7 +13,8 @@ other districts (shared among them in proportion to output x distance^-decay,
 a gravity rule), and the rest of its total input coefficient (domestic + import)
 from outside Tianjin.  Final demand is sourced the same way with the diagonal
 quotients.  Gross output comes from value added and the national value-added
-ratio; exports out of Tianjin are the residual that closes each row.  Where a
+ratio; exports out of Tianjin are the residual that closes each tradable row (a non-tradable's
+residual is a statistical discrepancy).  Where a
 row's Tianjin sales exceed its output, that row's Tianjin purchase shares are
 scaled down and the gap is bought from outside (no negative exports).
 """
@@ -97,7 +98,8 @@ class Regional:
     M_out: np.ndarray  # (S, R*S) coefficients of purchases from outside Tianjin
     F: np.ndarray  # (R, S, K) final demand of region r for product i, all origins
     F_share: np.ndarray  # (R_from, R_to, S, K) origin shares of final demand inside Tianjin
-    exports: np.ndarray  # (R, S) exports out of Tianjin
+    exports: np.ndarray  # (R, S) exports out of Tianjin: the row residual of the tradables
+    discrepancy: np.ndarray  # (R, S) the row residual of the non-tradables (a statistical discrepancy)
     flq_tianjin: np.ndarray  # (S, S)
     flq_region: np.ndarray  # (R, S, S)
     row_scale: np.ndarray  # (R, S) the factor applied to rows that would export < 0
@@ -209,22 +211,30 @@ def regionalise(
     A2 = A2 * scale[:, None]
     F_share = F_share * scale.reshape(R, S)[:, None, :, None]
     sales = A2 @ x + np.einsum("srik,rik->si", F_share, F).reshape(-1)
-    exports = (x - sales).reshape(R, S)
-    exports[np.abs(exports) < 1e-9 * np.maximum(GO, 1.0)] = 0.0
+    residual = (x - sales).reshape(R, S)
+    residual[np.abs(residual) < 1e-9 * np.maximum(GO, 1.0)] = 0.0
+    # a tradable's residual is sold outside Tianjin; a non-tradable's has no buyer in the data: it is a
+    # statistical discrepancy of the regionalisation, not trade (docs/data.md)
+    traded = np.ones(S, bool) if tradable is None else np.asarray(tradable, bool)
+    exports = residual * traded[None, :]
+    discrepancy = residual * ~traded[None, :]
 
     total_coef = np.tile(Ad + Am, (1, R))  # (S, R*S) every column's total input coefficient
     M_out = total_coef - A2.reshape(R, S, R * S).sum(axis=0)
     if (M_out < -1e-12).any():
         raise ValueError("regionalisation bought more inside Tianjin than the national coefficient allows")
     M_out = np.maximum(M_out, 0.0)
-    return Regional(regions, io.sectors, GO, va, A2, M_out, F, F_share, exports, flq_tj, flq_r, scale.reshape(R, S))
+    return Regional(
+        regions, io.sectors, GO, va, A2, M_out, F, F_share, exports, discrepancy, flq_tj, flq_r, scale.reshape(R, S)
+    )
 
 
 def accounts(reg: Regional) -> dict[str, np.ndarray]:
     """Row accounts per (region, product), 100 million CNY.
 
     ``gross_output = intermediate_use + household + government + gfcf + inventory
-    + exports_outside + exports_other_districts - imports_outside - imports_other_districts``
+    + exports_outside + exports_other_districts + statistical_discrepancy - imports_outside
+    - imports_other_districts``
     """
     R, S = reg.GO.shape
     x = reg.GO.reshape(-1)
@@ -256,6 +266,7 @@ def accounts(reg: Regional) -> dict[str, np.ndarray]:
         "inventory_change": fd[:, :, FINAL_DEMAND.index("inventory")],
         "exports_outside": reg.exports,
         "exports_other_districts": exports_other,
+        "statistical_discrepancy": reg.discrepancy,
         "imports_outside": from_outside_int + from_outside_final,
         "imports_other_districts": imports_other,
     }
@@ -274,6 +285,7 @@ def balance_residual(acc: dict[str, np.ndarray]) -> np.ndarray:
         + acc["inventory_change"]
         + acc["exports_outside"]
         + acc["exports_other_districts"]
+        + acc["statistical_discrepancy"]
     )
     return (supply - use) / np.maximum(np.abs(acc["gross_output"]), 1.0)
 

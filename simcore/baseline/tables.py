@@ -86,6 +86,7 @@ class Baseline:
     final_demand: np.ndarray  # (R, S, K) final demand of each region, all origins
     final_shares: np.ndarray  # (R_from, R_to, S, K) share of that demand met by each leaf
     exports: np.ndarray  # (R, S) exports out of Tianjin
+    discrepancy: np.ndarray  # (R, S) statistical discrepancy closing the non-tradable rows
     energy: np.ndarray  # (R, S + 1, len(FUELS)); row S is households
     co2: np.ndarray  # (R, S + 1, len(CO2_SOURCES))
     va_ratio: np.ndarray  # (S,) national value added per unit of output
@@ -166,7 +167,7 @@ def _read(path: Path) -> pd.DataFrame:
 
 
 #: bump when ``_parse`` changes what it computes from the same tables (the cache key holds it)
-BASELINE_CACHE_VERSION = "baseline-2"
+BASELINE_CACHE_VERSION = "baseline-3"
 ARRAY_FIELDS = (
     "gdp",
     "population",
@@ -180,6 +181,7 @@ ARRAY_FIELDS = (
     "final_demand",
     "final_shares",
     "exports",
+    "discrepancy",
     "energy",
     "co2",
     "va_ratio",
@@ -355,6 +357,7 @@ def _parse(folder: Path, regions: RegionTree, sectors: Sectors) -> tuple[dict, d
         final_demand=final_demand,
         final_shares=final_shares,
         exports=matrix("exports_outside"),
+        discrepancy=matrix("statistical_discrepancy"),
         energy=energy,
         co2=co2,
         va_ratio=va_ratio,

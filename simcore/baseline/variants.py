@@ -57,7 +57,14 @@ def variant(
         tradable=np.array(b.sectors.tradable),
         rpc=rpc,
     )
-    arrays = dict(A=reg.A, M_out=reg.M_out, final_shares=reg.F_share, exports=reg.exports, final_demand=reg.F)
+    arrays = dict(
+        A=reg.A,
+        M_out=reg.M_out,
+        final_shares=reg.F_share,
+        exports=reg.exports,
+        discrepancy=reg.discrepancy,
+        final_demand=reg.F,
+    )
     for array in arrays.values():
         array.flags.writeable = False
     key = f"{b.checksum}+flegg_delta={delta!r}+gravity_decay={decay!r}+nontradable_rpc_district={own!r}"

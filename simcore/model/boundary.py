@@ -62,7 +62,8 @@ x0          | n       | f8  | {CNY}        | 2020 gross output
 K0          | n       | f8  | {CNY}        | 2020 capital stock
 log_K0      | n       | f8  | log {CNY}    | log of K0 (0 where K0 is 0)
 alpha       | n       | f8  | 1            | capital share of capacity (clipped to [0.2, 0.8])
-E0          | n       | f8  | {CNY}        | 2020 exports out of Tianjin
+E0          | n       | f8  | {CNY}        | 2020 exports out of Tianjin (tradables)
+disc0       | n       | f8  | {CNY}        | 2020 statistical discrepancy of the non-tradable rows
 gfcf_mix    | R,S     | f8  | 1            | 2020 capital formation by supplying sector, per destination region
 gfcf_share  | R,R,S   | f8  | 1            | share of region q in destination r's capital goods of sector i
 inv_mix     | R,S     | f8  | 1            | 2020 inventory change by sector, per destination region

@@ -258,11 +258,12 @@ def outside_demand(sy, log_x_cum, rho, f):
 
 @njit(cache=True)
 def investment_demand(sy, pa, invest, gdp_prev, rho, f):
-    """Capital formation and inventory change into ``f`` (n,), sourced by market share.
+    """Capital formation, inventory change and the statistical discrepancy into ``f`` (n,).
 
     Each destination region buys ``phi * invest`` of capital goods in its 2020 mix and changes
     inventories in proportion to last year's GDP; the 2020 sourcing shares are tilted by the suppliers'
-    market shares ``rho`` and scaled back when they would add up to more than one.
+    market shares ``rho`` and scaled back when they would add up to more than one.  The discrepancy that
+    closes a non-tradable row in 2020 moves with its region's GDP last year.
     """
     R = sy.pop0.shape[0]
     S = sy.v.shape[0] // R
@@ -282,6 +283,9 @@ def investment_demand(sy, pa, invest, gdp_prev, rho, f):
                 for q in range(R):
                     share = sy.gfcf_share[q, r_to, i] if kind == 0 else sy.inv_share[q, r_to, i]
                     f[q * S + i] += demand * share * rho[q * S + i] * scale
+        growth = gdp_prev[r_to] / sy.gdp0[r_to]
+        for i in range(S):
+            f[r_to * S + i] += sy.disc0[r_to * S + i] * growth
 
 
 @njit(cache=True)

@@ -145,6 +145,7 @@ def investment_demand(sy, pa, invest, gdp_prev, rho, f):
         scale = np.where(total > 1.0, 1.0 / np.where(total > 0, total, 1.0), 1.0)
         add = (weighted * (demand * scale)[:, None, :, :]).sum(axis=2)  # (D, q, i)
         f += add.reshape(D, R * S)
+    f += (sy.disc0.reshape(R, S)[None, :, :] * (gdp_prev / sy.gdp0[None, :])[:, :, None]).reshape(D, R * S)
 
 
 def substitution(sy, pa, t, eff_cum, x_prev, cons_prev, sv, f):

@@ -34,6 +34,7 @@ class System:
     log_K0: np.ndarray
     alpha: np.ndarray
     E0: np.ndarray
+    disc0: np.ndarray
     gfcf_mix: np.ndarray
     gfcf_share: np.ndarray
     inv_mix: np.ndarray
@@ -169,6 +170,7 @@ def compile_system(b: Baseline) -> System:
         log_K0=np.log(np.where(b.capital.reshape(-1) > 0, b.capital.reshape(-1), 1.0)),
         alpha=np.tile(np.clip(b.capital_share, *ALPHA_RANGE), R),
         E0=b.exports.reshape(-1).copy(),
+        disc0=b.discrepancy.reshape(-1).copy(),
         gfcf_mix=_share(F0[:, :, k_gfcf], F0[:, :, k_gfcf].sum(axis=1, keepdims=True)),
         gfcf_share=np.ascontiguousarray(b.final_shares[:, :, :, k_gfcf]),
         inv_mix=_share(F0[:, :, k_inv], F0[:, :, k_inv].sum(axis=1, keepdims=True)),
@@ -199,7 +201,7 @@ def compile_system(b: Baseline) -> System:
 _SYSTEMS: dict[str, System] = {}
 
 
-SYSTEM_CACHE_VERSION = "system-4"  # bump when compile_system changes what it computes
+SYSTEM_CACHE_VERSION = "system-5"  # bump when compile_system changes what it computes
 
 
 def system_for(b: Baseline) -> System:
