@@ -111,6 +111,7 @@ def _draws(paths, R, D, seed):
         realisation_multiplier=rng.uniform(0.8, 1.1, D),
         utilisation_margin=rng.uniform(0.05, 0.2, D),
         energy_price_elasticity=rng.uniform(0.1, 0.6, D),
+        fai_multiplier=rng.uniform(0.8, 1.2, (D, R, len(YEARS))),
     )
 
 
@@ -126,9 +127,42 @@ def test_simulate_matches_its_twin(name, baseline):
     )
     kernels.simulate(*kernel_args(system, paths, draws, fast))
     reference.simulate(*kernel_args(system, paths, draws, slow))
-    for field in ("va", "capital", "energy_cell", "energy", "co2", "co2_cell", "fai"):
+    for field in (
+        "va",
+        "capital",
+        "energy_cell",
+        "energy",
+        "co2",
+        "co2_cell",
+        "fai",
+        "jobs",
+        "overflow",
+        "target_shift",
+    ):
         np.testing.assert_allclose(getattr(fast, field), getattr(slow, field), rtol=1e-10, atol=1e-10, err_msg=field)
     np.testing.assert_array_equal(fast.status, slow.status)
+
+
+def test_fai_multiplier_is_the_same_as_moving_the_investment_path(baseline):
+    """A draw's multiplier on planned investment gives what a scenario with that investment path gives
+    (the sweeps run investment levers as draws through it)."""
+    import dataclasses
+
+    system = system_for(baseline)
+    paths = compile_scenario(load_scenario("scenarios/plan_14th_fyp.yaml"), baseline, system)
+    R, T = baseline.n_region, len(YEARS)
+    scale = np.ones((R, T))
+    scale[0, 3:] = 1.25  # the first region's investment a quarter higher from the fourth year
+    central = Draws.central(paths, R)
+    moved = dataclasses.replace(central, fai_multiplier=scale[None].copy())
+    a, c = (allocate(1, baseline, paths.t_resp.shape[0]) for _ in range(2))
+    kernels.simulate(*kernel_args(system, paths, moved, a))
+    kernels.simulate(*kernel_args(system, dataclasses.replace(paths, fai=paths.fai * scale), central, c))
+    for field in ("va", "co2", "fai"):
+        np.testing.assert_allclose(getattr(a, field), getattr(c, field), rtol=1e-13, err_msg=field)
+    b = allocate(1, baseline, paths.t_resp.shape[0])
+    kernels.simulate(*kernel_args(system, paths, central, b))
+    assert a.va[0, -1].sum() > b.va[0, -1].sum()  # more investment, more output
 
 
 def test_per_draw_loop_twin_matches(baseline):

@@ -130,6 +130,7 @@ grid_multiplier         | D     | f8 | 1      | multiplier on the grid index's r
 realisation_multiplier  | D     | f8 | 1      | multiplier on investment realisation
 utilisation_margin      | D     | f8 | 1      | output above capacity allowed before demand goes outside Tianjin
 energy_price_elasticity | D     | f8 | 1      | own-price elasticity of energy per unit of output (positive)
+fai_multiplier          | D,R,T | f8 | 1      | multiplier on each region's planned investment in each year (sweeps)
 """,
     )
     + _fields(
@@ -177,6 +178,13 @@ class Draws:
     realisation_multiplier: np.ndarray
     utilisation_margin: np.ndarray
     energy_price_elasticity: np.ndarray
+    #: (D, R, T); None means ones (Monte Carlo draws leave planned investment alone, sweeps move it)
+    fai_multiplier: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.fai_multiplier is None:
+            D, R, T = np.shape(self.export_shift)
+            object.__setattr__(self, "fai_multiplier", np.ones((D, R, T)))
 
     @classmethod
     def central(cls, paths: Paths, n_region: int) -> Draws:

@@ -533,7 +533,7 @@ def simulate(sy, pa, dr, out):
                 gdp_prev[b, r] = sy.gdp0[r]
                 cons_prev[b, r] = sy.C0[r]
                 jobs_out[d, 0, r] = pa.workforce[r, 0]
-                fai_out[d, 0, r] = pa.fai[r, 0]
+                fai_out[d, 0, r] = pa.fai[r, 0] * dr.fai_multiplier[d, r, 0]
             _fail(out, d, 0, accounting(sy, pa, d, 0, sy.x0, K[b], eff_cum[b], pa.grid[0], sy.C0, sv[b], out))
         for t in range(1, T):
             for b in range(B):
@@ -546,7 +546,9 @@ def simulate(sy, pa, dr, out):
                     eff_cum[b, i] *= 1.0 - pa.eff[i, t] * dr.efficiency_multiplier[d]
                     eff_now[b, i] = eff_cum[b, i] * price
                 for r in range(R):
-                    invest[r] = pa.fai[r, t] * pa.realisation[t] * dr.realisation_multiplier[d]
+                    invest[r] = (
+                        pa.fai[r, t] * dr.fai_multiplier[d, r, t] * pa.realisation[t] * dr.realisation_multiplier[d]
+                    )
                     fai_out[d, t, r] = invest[r]
                 capacity_and_shares(
                     sy, pa, dr, d, t, invest, K[b], log_x_cum[b], log_tfp[b], rho[b], lab[b], log_cap[b]

@@ -282,13 +282,15 @@ def simulate(sy, pa, dr, out):
     cons_prev = np.tile(sy.C0, (D, 1))
     lab = np.ones((D, R))
     sv = np.zeros((D, R))
-    out.fai[:, 0] = pa.fai[:, 0]
+    out.fai[:, 0] = pa.fai[None, :, 0] * dr.fai_multiplier[:, :, 0]
     out.jobs[:, 0] = pa.workforce[:, 0]
     _fail(out, d, 0, accounting(sy, pa, d, 0, x_prev, K, eff_cum, np.full(D, pa.grid[0]), cons_prev, sv, out))
     for t in range(1, T):
         eff_cum = eff_cum * (1.0 - pa.eff[None, :, t] * dr.efficiency_multiplier[:, None])
         eff_now = eff_cum * np.exp(-dr.energy_price_elasticity * pa.log_energy_price[t])[:, None]
-        invest = pa.fai[None, :, t] * pa.realisation[t] * dr.realisation_multiplier[:, None]  # (D, R)
+        invest = (
+            pa.fai[None, :, t] * dr.fai_multiplier[:, :, t] * pa.realisation[t] * dr.realisation_multiplier[:, None]
+        )  # (D, R)
         out.fai[:, t] = invest
         capacity_and_shares(sy, pa, dr, d, t, invest, K, log_x_cum, log_tfp, rho, lab, log_cap)
         f = np.zeros((D, n))
