@@ -51,8 +51,9 @@ def _declared(group: str) -> set[str]:
 @pytest.mark.parametrize("module", [kernels, reference], ids=["kernel", "twin"])
 def test_kernel_and_twin_read_exactly_the_declared_fields(module):
     used = _fields_read(module)
+    skip = boundary.TWIN_ONLY if module is kernels else frozenset()
     for group in boundary.GROUPS:
-        assert used[group] == _declared(group), group
+        assert used[group] == _declared(group) - skip, group
 
 
 @pytest.mark.parametrize("name", STEPS)
@@ -106,14 +107,18 @@ def test_kernel_args_names_a_misshaped_field(baseline, plan):
 
 
 def _state(baseline, system, D, seed):
+    """A random state of ``D`` draws in the twin's layout (draws first)."""
     rng = np.random.default_rng(seed)
     R, n = baseline.n_region, system.v.shape[0]
     S = n // R
+    log_x_cum = rng.normal(0.1, 0.05, (D, n))
+    log_cap = rng.normal(0.05, 0.05, (D, n))
     return {
         "invest": system.gdp0[None, :] * rng.uniform(0.2, 0.4, (D, R)),
         "K": system.K0[None, :] * rng.uniform(0.9, 1.3, (D, n)),
-        "log_x_cum": rng.normal(0.1, 0.05, (D, n)),
-        "log_tfp": rng.normal(0.02, 0.01, (D, 1)),
+        "x_cum": np.exp(log_x_cum),
+        "log_x_cum": log_x_cum,
+        "log_tfp": rng.normal(0.02, 0.01, D),
         "rho": rng.uniform(0.8, 1.2, (D, n)),
         "f": rng.uniform(0.0, 10.0, (D, n)),
         "x": system.x0[None, :] * rng.uniform(1.0, 1.3, (D, n)),
@@ -121,20 +126,15 @@ def _state(baseline, system, D, seed):
         "gdp": system.gdp0[None, :] * rng.uniform(1.0, 1.3, (D, R)),
         "cons": system.C0[None, :] * rng.uniform(1.0, 1.3, (D, R)),
         "lab": rng.uniform(0.9, 1.1, (D, R)),
-        "log_cap": rng.normal(0.05, 0.05, (D, n)),
+        "cap": np.exp(log_cap),
         "sv": rng.uniform(0.0, 5.0, (D, R)),
         "grid": rng.uniform(0.5, 1.0, D),
     }
 
 
-def _per_draw(kernel_step, state, names, D, *fixed_before, d_arg=False, **kw):
-    """Run a kernel step draw by draw on copies of the state; return the updated copies and results."""
-    copies = {k: v.copy() for k, v in state.items()}
-    results = []
-    for d in range(D):
-        args = list(fixed_before) + ([d] if d_arg else [])
-        results.append(kernel_step(*args, *(copies[k][d] for k in names), **kw))
-    return copies, results
+def _block(a):
+    """The kernel's layout of a block of draws: the transpose, draws innermost (1-D arrays as they are)."""
+    return np.array(a.T, order="C") if a.ndim == 2 else a.copy()  # always a copy, never a view
 
 
 @pytest.mark.parametrize("step", ["capacity_and_shares", "outside_demand", "investment_demand", "substitution"])
@@ -145,12 +145,12 @@ def test_demand_steps_match_their_twins(baseline, plan, step):
         system, paths, _draw_set(paths, baseline.n_region, D), allocate(D, baseline, paths.t_resp.shape[0])
     )
     state = _state(baseline, system, D, seed=3)
-    k_state = {k: v.copy() for k, v in state.items()}
+    k_state = {k: _block(v) for k, v in state.items()}
     w_state = {k: v.copy() for k, v in state.items()}
     kern, twin = getattr(kernels, step), getattr(reference, step)
     names = {
-        "capacity_and_shares": ["invest", "K", "log_x_cum", "log_tfp", "rho", "lab", "log_cap"],
-        "outside_demand": ["log_x_cum", "rho", "f"],
+        "capacity_and_shares": ["invest", "K", "x_cum", "log_x_cum", "log_tfp", "rho", "lab", "cap"],
+        "outside_demand": ["x_cum", "rho", "f"],
         "investment_demand": ["invest", "gdp", "rho", "f"],
         "substitution": ["eff_cum", "x", "cons", "sv", "f"],
     }[step]
@@ -160,14 +160,13 @@ def test_demand_steps_match_their_twins(baseline, plan, step):
         "investment_demand": (sy, pa),
         "substitution": (sy, pa, t),
     }[step]
-    for d in range(D):
-        extra = (d, t) if step == "capacity_and_shares" else ()
-        kern(*lead, *extra, *(k_state[k][d] for k in names))
+    extra = (0, t) if step == "capacity_and_shares" else ()
+    kern(*lead, *extra, *(k_state[k] for k in names))  # one block of D draws from draw 0
     extra = (np.arange(D), t) if step == "capacity_and_shares" else ()
     twin(*lead, *extra, *(w_state[k] for k in names))
     for k in names:
-        np.testing.assert_allclose(k_state[k], w_state[k], rtol=1e-12, atol=1e-12, err_msg=f"{step}: {k}")
-    assert any(not np.array_equal(k_state[k], state[k]) for k in names)  # the step did something
+        np.testing.assert_allclose(_block(k_state[k]), w_state[k], rtol=1e-12, atol=1e-12, err_msg=f"{step}: {k}")
+    assert any(not np.array_equal(w_state[k], state[k]) for k in names)  # the step did something
 
 
 def test_share_targets_match_their_twin_and_meet_the_targets(baseline, plan):
@@ -183,14 +182,13 @@ def test_share_targets_match_their_twin_and_meet_the_targets(baseline, plan):
     assert k == 2 * m  # GDP-neutral by default: a cut of the rest per target
     lam_k, lam_w = np.zeros((D, k)), np.zeros((D, k))
     st = _state(baseline, system, D, seed=6)
-    codes = [
-        kernels.share_targets(
-            sy, pa, t, xk[d], np.empty((k, k)), np.empty(k), lam_k[d], st["log_x_cum"][d], st["rho"][d]
-        )
-        for d in range(D)
-    ]
+    xb, lam_b, codes = _block(xk), _block(lam_k), np.zeros(D, np.int64)
+    kernels.share_targets(
+        sy, pa, t, xb, np.empty((k, k)), np.empty(k), lam_b, _block(st["x_cum"]), _block(st["rho"]), codes
+    )
+    xk, lam_k = _block(xb), _block(lam_b)
     xw = x.copy()
-    twin_codes = reference.share_targets(sy, pa, t, xw, None, None, lam_w, st["log_x_cum"], st["rho"])
+    twin_codes = reference.share_targets(sy, pa, t, xw, None, None, lam_w, st["x_cum"], st["rho"])
     np.testing.assert_array_equal(codes, twin_codes)
     np.testing.assert_allclose(xk, xw, rtol=1e-10, atol=1e-9)
     np.testing.assert_allclose(lam_k, lam_w, rtol=1e-10, atol=1e-12)
@@ -206,12 +204,10 @@ def test_accounting_matches_its_twin(baseline, plan):
     st = _state(baseline, system, D, seed=9)
     ok, tw = allocate(D, baseline, paths.t_resp.shape[0]), allocate(D, baseline, paths.t_resp.shape[0])
     sy, pa, _, out_k = kernel_args(system, paths, _draw_set(paths, baseline.n_region, D), ok)
-    codes = [
-        kernels.accounting(
-            sy, pa, d, t, st["x"][d], st["K"][d], st["eff_cum"][d], st["grid"][d], st["cons"][d], st["sv"][d], out_k
-        )
-        for d in range(D)
-    ]
+    codes = np.zeros(D, np.int64)
+    kernels.accounting(
+        sy, pa, 0, t, *(_block(st[k]) for k in ("x", "K", "eff_cum", "grid", "cons", "sv")), out_k, codes
+    )
     out_w = kernel_args(system, paths, _draw_set(paths, baseline.n_region, D), tw)[3]
     twin_codes = reference.accounting(
         sy, pa, np.arange(D), t, st["x"], st["K"], st["eff_cum"], st["grid"], st["cons"], st["sv"], out_w
@@ -284,15 +280,16 @@ def test_investment_adds_capacity_from_the_year_after_it_is_spent(baseline, plan
     st = _state(baseline, system, D, seed=4)
     results = []
     for scale in (0.0, 5.0):  # no investment this year, or five times the state's
-        K, log_x, log_tfp, rho = st["K"].copy(), st["log_x_cum"].copy(), st["log_tfp"].copy(), st["rho"].copy()
-        lab, log_cap = st["lab"].copy(), st["log_cap"].copy()
+        names = ("K", "x_cum", "log_x_cum", "log_tfp", "rho", "lab", "cap")
         invest = st["invest"] * scale
-        step = module.capacity_and_shares
         if module is kernels:
-            step(sy, pa, dr, 0, t, invest[0], K[0], log_x[0], log_tfp[0], rho[0], lab[0], log_cap[0])
+            state = {k: _block(st[k]) for k in names}
+            module.capacity_and_shares(sy, pa, dr, 0, t, _block(invest), *state.values())
+            state = {k: _block(v) for k, v in state.items()}
         else:
-            step(sy, pa, dr, np.arange(D), t, invest, K, log_x, log_tfp, rho, lab, log_cap)
-        results.append((K, rho))
+            state = {k: st[k].copy() for k in names}
+            module.capacity_and_shares(sy, pa, dr, np.arange(D), t, invest, *state.values())
+        results.append((state["K"], state["rho"]))
     (k_none, rho_none), (k_big, rho_big) = results
     assert (k_big > k_none).any()  # the capital stock records this year's investment ...
     np.testing.assert_array_equal(rho_none, rho_big)  # ... but this year's market shares do not see it

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from simcore.model import kernels, reference
+from simcore.model import kernels, reference, vmath
 from simcore.model.boundary import Draws, allocate, kernel_args
 from simcore.model.levers import compile_scenario
 from simcore.model.system import system_for
@@ -188,3 +188,105 @@ def test_results_do_not_depend_on_thread_count(baseline, numba_threads):
         outs.append(out)
     for field in ("va", "capital", "energy_cell", "energy", "co2", "co2_cell", "fai", "status"):
         np.testing.assert_array_equal(getattr(outs[0], field), getattr(outs[1], field), err_msg=field)
+
+
+# ------------------------------------------------------------------ kernel v2 building blocks
+
+
+def _ulps(got, want):
+    """Distance in units in the last place of ``want`` (0 where both are the same special value)."""
+    same = (got == want) | (np.isnan(got) & np.isnan(want))
+    spacing = np.spacing(np.abs(want))
+    with np.errstate(invalid="ignore"):
+        return np.where(same, 0.0, np.abs(got - want) / spacing)
+
+
+def test_vexp_matches_numpy_to_two_ulps_over_the_whole_range():
+    rng = np.random.default_rng(0)
+    x = np.concatenate(
+        [
+            rng.uniform(-745.2, 709.8, 200_000),  # every result, subnormal ones included
+            rng.normal(0.0, 1.0, 100_000),  # where the model uses it
+            rng.normal(0.0, 1e-8, 10_000),  # near 1
+            np.array([0.0, -0.0, 1.0, -1.0, 709.78, 709.79, -745.13, -745.14, 1e300, -1e300, 5e-324]),
+        ]
+    )
+    got = np.empty_like(x)
+    vmath.vexp_array(x, got)
+    with np.errstate(over="ignore"):
+        want = np.exp(x)
+    assert _ulps(got, want).max() <= 2.0
+
+
+def test_vlog_matches_numpy_to_two_ulps_over_the_whole_range():
+    rng = np.random.default_rng(1)
+    x = np.concatenate(
+        [
+            2.0 ** rng.uniform(-1074.0, 1024.0, 200_000),  # every exponent, subnormal arguments included
+            rng.uniform(0.5, 2.0, 100_000),  # near 1, where cancellation would show
+            1.0 + rng.normal(0.0, 1e-9, 10_000),
+            np.array([1.0, 2.0, 0.5, np.sqrt(2.0), 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308]),
+        ]
+    )
+    x = x[np.isfinite(x) & (x > 0)]
+    got = np.empty_like(x)
+    vmath.vlog_array(x, got)
+    assert _ulps(got, np.log(x)).max() <= 2.0
+
+
+@pytest.mark.parametrize(
+    "fn, value, want",
+    [
+        ("vexp", np.inf, np.inf),
+        ("vexp", -np.inf, 0.0),
+        ("vexp", np.nan, np.nan),
+        ("vexp", 710.0, np.inf),
+        ("vexp", -746.0, 0.0),
+        ("vlog", 0.0, -np.inf),
+        ("vlog", -0.0, -np.inf),
+        ("vlog", -1.0, np.nan),
+        ("vlog", -np.inf, np.nan),
+        ("vlog", np.inf, np.inf),
+        ("vlog", np.nan, np.nan),
+    ],
+)
+def test_vmath_special_values_are_numpys(fn, value, want):
+    out = np.empty(1)
+    getattr(vmath, fn + "_array")(np.array([value]), out)
+    np.testing.assert_array_equal(out, [want])  # NaN equals NaN here
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(out, getattr(np, fn[1:])(np.array([value])))
+
+
+@pytest.mark.parametrize("n, B", [(7, 1), (33, 5), (40, 32)])
+def test_gemm_block_is_the_product_and_each_draw_independent_of_its_block(n, B):
+    rng = np.random.default_rng(n + B)
+    G, F = rng.normal(size=(n, n)), rng.normal(size=(n, B))
+    X = np.empty((n, B))
+    kernels.gemm_block(G, F, X)
+    np.testing.assert_allclose(X, G @ F, rtol=1e-12, atol=1e-12)
+    for b in range(B):  # the same draw alone in its block gives the same bits
+        one = np.empty((n, 1))
+        kernels.gemm_block(G, np.ascontiguousarray(F[:, b : b + 1]), one)
+        np.testing.assert_array_equal(one[:, 0], X[:, b])
+
+
+def test_capacity_binds_flags_exactly_the_draws_above_capacity(baseline):
+    system = system_for(baseline)
+    paths = compile_scenario(load_scenario("scenarios/baseline.yaml", baseline=baseline), baseline, system)
+    D, n = 8, system.v.shape[0]
+    draws = _draws(paths, baseline.n_region, D, seed=2)
+    sy, _, dr, _ = kernel_args(system, paths, draws, allocate(D, baseline, paths.t_resp.shape[0]))
+    rng = np.random.default_rng(3)
+    cap = rng.uniform(0.9, 1.1, (n, D))
+    limit = (1.0 + draws.utilisation_margin)[None, :] * system.x0[:, None] * cap
+    X = limit * rng.uniform(0.8, 0.999, (n, D))  # every cell within capacity ...
+    valid = np.flatnonzero((system.K0 > 0) & (system.x0 > 0))
+    X[valid[3], 2] = limit[valid[3], 2] * 1.01  # ... but one cell of draw 2 and one of draw 5
+    X[valid[-1], 5] = limit[valid[-1], 5] * 1.5
+    invalid = np.flatnonzero(~((system.K0 > 0) & (system.x0 > 0)))
+    if invalid.size:
+        X[invalid[0], 6] = 1e9  # a cell without capital has no capacity to exceed
+    flag = np.full(D, -1, np.int64)
+    kernels.capacity_binds(sy, dr, 0, X, cap, flag)
+    assert list(np.flatnonzero(flag)) == [2, 5]

@@ -129,12 +129,32 @@ def test_capacity_overflow_matches_its_twin_and_solves_the_complementarity_probl
     )
     sy, pa, dr, _ = kernel_args(system, paths, draws, allocate(D, baseline))
     log_cap, f, x_free = _capacity_state(baseline, system, D, seed=3)
-    xk, ok = x_free.copy(), np.zeros((D, n))
-    scratch = (np.empty(n), np.empty(n), np.zeros(n, np.int64), np.zeros(n, np.int64), np.empty((n, n)), np.empty(n))
-    codes = [kernels.capacity_overflow(sy, dr, d, xk[d], log_cap[d], ok[d], *scratch) for d in range(D)]
+    cap_rel = np.exp(log_cap)
+    GT = np.ascontiguousarray(system.G.T)
+    rng = np.random.default_rng(8)
+    results = {}
+    # the binding set to start from: empty (cold), the right one, a random one, every cell (warm starts)
+    for start in ("cold", "random", "all", "solution"):
+        xk, ok = x_free.copy(), np.zeros((D, n))
+        codes = []
+        for d in range(D):
+            if start == "solution":
+                in_b = (results["cold"][1][d] > 0).astype(np.int64)
+            else:
+                in_b = {"cold": np.zeros(n), "random": rng.integers(0, 2, n), "all": np.ones(n)}[start]
+                in_b = in_b.astype(np.int64)
+            scratch = (np.empty(n), np.empty(n), in_b, np.zeros(n, np.int64), np.empty((n, n)), np.empty(n))
+            codes.append(kernels.capacity_overflow(sy, dr, d, xk[d], cap_rel[d], ok[d], *scratch, np.empty(n), GT))
+            np.testing.assert_array_equal(in_b == 1, ok[d] > 0)  # on exit: the solution's binding set
+        assert codes == [kernels.OK] * D, start
+        results[start] = (xk, ok)
+    for start in ("random", "all", "solution"):  # the solution is unique: every start finds it
+        np.testing.assert_allclose(results[start][0], results["cold"][0], rtol=1e-10, atol=1e-9)
+        np.testing.assert_allclose(results[start][1], results["cold"][1], rtol=1e-10, atol=1e-9)
+    xk, ok = results["cold"]
     xw, ow = x_free.copy(), np.zeros((D, n))
-    twin = reference.capacity_overflow(sy, dr, np.arange(D), xw, log_cap, ow)
-    assert list(codes) == [kernels.OK] * D and list(twin) == [kernels.OK] * D
+    twin = reference.capacity_overflow(sy, dr, np.arange(D), xw, cap_rel, ow)
+    assert list(twin) == [kernels.OK] * D
     np.testing.assert_allclose(xk, xw, rtol=1e-10, atol=1e-9)
     np.testing.assert_allclose(ok, ow, rtol=1e-10, atol=1e-9)
     valid = (system.K0 > 0) & (system.x0 > 0)
@@ -175,19 +195,22 @@ def test_labour_demand_matches_its_twin_and_equals_labour_at_full_utilisation(ba
     log_cap = rng.normal(0, 0.05, (D, len(system.x0)))
     lab = rng.uniform(0.9, 1.1, (D, R))
     x = system.x0[None, :] * np.exp(log_cap)  # every cell exactly at capacity
-    jobs_k = np.zeros((D, R))
-    for d in range(D):
-        kernels.labour_demand(sy, x[d], lab[d], log_cap[d], jobs_k[d])
+    cap = np.exp(log_cap)
+    jobs_b = np.zeros((R, D))  # the kernel's block layout: draws innermost
+    kernels.labour_demand(
+        sy, np.ascontiguousarray(x.T), np.ascontiguousarray(lab.T), np.ascontiguousarray(cap.T), jobs_b
+    )
+    jobs_k = jobs_b.T
     jobs_w = np.zeros((D, R))
-    reference.labour_demand(sy, x, lab, log_cap, jobs_w)
+    reference.labour_demand(sy, x, lab, cap, jobs_w)
     np.testing.assert_allclose(jobs_k, jobs_w, rtol=1e-12)
     no_capital = ((system.K0 == 0) & (system.x0 > 0)).reshape(R, -1)
     if not no_capital.any():
         np.testing.assert_allclose(jobs_k, lab * baseline.jobs.sum(axis=1)[None, :], rtol=1e-12)
     # at utilisation u the cells with capital need u times the workers
-    jobs_half = np.zeros(R)
-    kernels.labour_demand(sy, 0.5 * x[0], lab[0], log_cap[0], jobs_half)
-    assert (jobs_half < jobs_k[0]).all()
+    jobs_half = np.zeros((R, 1))
+    kernels.labour_demand(sy, 0.5 * x[:1].T.copy(), lab[:1].T.copy(), cap[:1].T.copy(), jobs_half)
+    assert (jobs_half[:, 0] < jobs_k[0]).all()
 
 
 def test_residents_raise_capacity_only_as_far_as_jobs_follow(baseline):

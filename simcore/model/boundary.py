@@ -55,8 +55,8 @@ BOUNDARY: tuple[Field, ...] = tuple(
     _fields(
         "sy",
         f"""
-LU          | n,n     | f8  | 1            | LU factors of M = I - A - H (LAPACK layout)
-piv         | n       | i8  | -            | row interchanges of the factorisation
+LU          | n,n     | f8  | 1            | LU factors of M = I - A - H (LAPACK layout; the twin's solve)
+piv         | n       | i8  | -            | row interchanges of the factorisation (the twin's solve)
 v           | n       | f8  | 1            | value added per unit of gross output
 x0          | n       | f8  | {CNY}        | 2020 gross output
 K0          | n       | f8  | {CNY}        | 2020 capital stock
@@ -87,7 +87,7 @@ inflow_h0   | R       | f8  | 10^4 tce     | 2020 household electricity from out
 C0          | R       | f8  | {CNY}        | 2020 household consumption of each region's residents
 cons_w      | R,n     | f8  | 1            | residents' household consumption per unit of output of each cell
 jobs0       | n       | f8  | 10^4 persons | 2020 jobs by cell (workplace)
-G           | n,n     | f8  | 1            | M^-1, the Type II Leontief inverse (binding capacity)
+G           | n,n     | f8  | 1            | M^-1, the Type II Leontief inverse (the kernel's solve, binding capacity)
 """,
     )
     + _fields(
@@ -153,6 +153,8 @@ fail_year   | D       | i8  | -            | year index where the first non-OK s
 )
 
 GROUPS = ("sy", "pa", "dr", "out")
+# read by the twin only: it solves the Leontief system by LU, independently of the kernel's product with G
+TWIN_ONLY = frozenset({"LU", "piv"})
 SystemArgs = namedtuple("SystemArgs", [f.name for f in BOUNDARY if f.group == "sy"])
 PathArgs = namedtuple("PathArgs", [f.name for f in BOUNDARY if f.group == "pa"])
 DrawArgs = namedtuple("DrawArgs", [f.name for f in BOUNDARY if f.group == "dr"])

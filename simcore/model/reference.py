@@ -1,8 +1,10 @@
 """Pure-NumPy twins of the kernels in :mod:`simcore.model.kernels`: same names, parameters and semantics.
 
 They are vectorised over draws (the "best NumPy" reference of the benchmarks) and are the ground truth
-the kernels are tested against.  A step's twin takes ``d`` as an array of draw indices and the per-draw
-state with a leading draw axis (the kernel's state is one draw's); everything else is the same.
+the kernels are tested against.  A step's twin takes ``d0`` as an array of draw indices and the per-draw
+state with a leading draw axis, (D, ...); the kernel's steps work on a block of draws with the draws
+*last*, (..., B), and take the block's first draw ``d0`` (the transpose of the twin's state; the tests
+transpose).  Everything else is the same.
 ``simulate_loop`` is the plain per-draw loop most economists would write, kept for the benchmarks.
 """
 
@@ -53,38 +55,48 @@ def _dims(sy):
     return R, sy.v.shape[0] // R
 
 
-def capacity_and_shares(sy, pa, dr, d, t, invest, K, log_x_cum, log_tfp, rho, lab, log_cap):
-    """Twin of :func:`simcore.model.kernels.capacity_and_shares`; invest, lab (D, R), K/log_x_cum/rho/log_cap
-    (D, n), log_tfp (D, 1); all but invest updated in place."""
+def capacity_and_shares(sy, pa, dr, d0, t, invest, K, x_cum, log_x_cum, log_tfp, rho, lab, cap):
+    """Twin of :func:`simcore.model.kernels.capacity_and_shares` for the draws ``d0`` (an index array; the
+    kernel's is the first draw of its block); invest, lab (D, R), K/x_cum/log_x_cum/rho/cap
+    (D, n), log_tfp (D,); all but invest updated in place."""
     R, S = _dims(sy)
     D = K.shape[0]
     region_of = np.repeat(np.arange(R), S)
     sector_of = np.tile(np.arange(S), R)
-    log_tfp[:, 0] += np.log(1.0 + pa.tfp[t] + dr.tfp_shift[d])
+    log_tfp += np.log(1.0 + pa.tfp[t] + dr.tfp_shift[d0])
     K0 = np.where(sy.K0 > 0.0, sy.K0, 1.0)
     places = (sy.jobs0[None, :] * np.where((sy.K0 > 0.0)[None, :], K / K0[None, :], 1.0)).reshape(D, R, S).sum(axis=2)
     lab[...] = np.minimum(pa.workforce[None, :, t], places) / pa.workforce[None, :, 0]
     valid = (sy.K0 > 0.0) & (sy.x0 > 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):  # a NaN is a status (NON_FINITE), not a warning
         log_labour = np.log(lab)[:, region_of]  # (D, n)
-        log_x_cum += np.log(1.0 + pa.gx[region_of, sector_of, t][None, :] + dr.export_shift[d][:, region_of, t])
-        log_cap[...] = np.where(
+        growth = 1.0 + pa.gx[region_of, sector_of, t][None, :] + dr.export_shift[d0][:, region_of, t]
+        x_cum *= growth
+        log_x_cum += np.log(growth)
+        log_cap = np.where(
             valid[None, :],
-            log_tfp + sy.alpha[None, :] * (np.log(K) - sy.log_K0[None, :]) + (1.0 - sy.alpha[None, :]) * log_labour,
+            log_tfp[:, None]
+            + sy.alpha[None, :] * (np.log(K) - sy.log_K0[None, :])
+            + (1.0 - sy.alpha[None, :]) * log_labour,
             0.0,
         )
-        rho[...] = np.where(valid[None, :], np.exp(dr.supply_elasticity[d][:, None] * (log_cap - log_x_cum)), 1.0)
+        cap[...] = np.exp(log_cap)
+        rho[...] = np.where(valid[None, :], np.exp(dr.supply_elasticity[d0][:, None] * (log_cap - log_x_cum)), 1.0)
     # last year's capital set this year's capacity; now this year's investment is added
-    K[...] = (1.0 - dr.depreciation[d])[:, None] * K + pa.phi * invest[:, region_of] * pa.theta.reshape(-1)[None, :]
+    K[...] = (1.0 - dr.depreciation[d0])[:, None] * K + pa.phi * invest[:, region_of] * pa.theta.reshape(-1)[None, :]
 
 
-def capacity_overflow(sy, dr, d, x, log_cap, over, x_free=None, cap=None, in_b=None, idx=None, G_small=None, rhs=None):
-    """Twin of :func:`simcore.model.kernels.capacity_overflow`; x, log_cap, over (D, n) in place; returns
-    (D,) status codes.  The same block principal pivoting, one draw at a time; the kernel's scratch arrays
-    are not needed."""
+def capacity_overflow(
+    sy, dr, d, x, cap, over, x_free=None, cap_abs=None, in_b=None, idx=None, G_small=None, rhs=None, sol=None, GT=None
+):
+    """Twin of :func:`simcore.model.kernels.capacity_overflow` for draws ``d`` at once; x, cap, over (D, n),
+    x and over in place; returns
+    (D,) status codes.  The same block principal pivoting, one draw at a time, always from the empty set
+    (the kernel warm-starts from last year's binding set; the solution is unique); the kernel's scratch
+    arrays are not needed."""
     D, n = x.shape
     valid = (sy.K0 > 0.0) & (sy.x0 > 0.0)
-    cap = (1.0 + dr.utilisation_margin[d])[:, None] * sy.x0[None, :] * np.exp(log_cap)
+    cap = (1.0 + dr.utilisation_margin[d])[:, None] * sy.x0[None, :] * cap
     code = np.full(D, OK)
     over[...] = 0.0
     for k in range(D):
@@ -106,13 +118,13 @@ def capacity_overflow(sy, dr, d, x, log_cap, over, x_free=None, cap=None, in_b=N
     return code
 
 
-def labour_demand(sy, x, lab, log_cap, jobs):
-    """Twin of :func:`simcore.model.kernels.labour_demand`; x, log_cap (D, n), lab, jobs (D, R), jobs in place."""
+def labour_demand(sy, x, lab, cap, jobs):
+    """Twin of :func:`simcore.model.kernels.labour_demand`; x, cap (D, n), lab, jobs (D, R), jobs in place."""
     R, S = _dims(sy)
     D = x.shape[0]
     region_of = np.repeat(np.arange(R), S)
     x0 = np.where(sy.x0 > 0.0, sy.x0, 1.0)
-    with_capital = sy.jobs0[None, :] * lab[:, region_of] * x / (x0[None, :] * np.exp(log_cap))
+    with_capital = sy.jobs0[None, :] * lab[:, region_of] * x / (x0[None, :] * cap)
     without = sy.jobs0[None, :] * x / x0[None, :]
     cell = np.where((sy.x0 > 0.0)[None, :], np.where((sy.K0 > 0.0)[None, :], with_capital, without), 0.0)
     jobs[...] = cell.reshape(D, R, S).sum(axis=2)
@@ -123,9 +135,9 @@ def consumption(sy, x, cons):
     cons[...] = x @ sy.cons_w.T
 
 
-def outside_demand(sy, log_x_cum, rho, f):
+def outside_demand(sy, x_cum, rho, f):
     """Twin of :func:`simcore.model.kernels.outside_demand`; f (D, n) in place."""
-    f += sy.E0[None, :] * np.exp(log_x_cum) * rho
+    f += sy.E0[None, :] * x_cum * rho
 
 
 def investment_demand(sy, pa, invest, gdp_prev, rho, f):
@@ -169,9 +181,17 @@ def substitution(sy, pa, t, eff_cum, x_prev, cons_prev, sv, f):
         f[:, np.arange(R) * S + sy.fuel_sectors[k]] -= (sv @ sy.fuel_w[:, :, k].T) * pa.fuel_offset
 
 
-def share_targets(sy, pa, t, x, A_small, rhs, lam, log_x_cum, rho):
+def share_targets(sy, pa, t, x, A_small, rhs, lam, x_cum, rho, codes=None):
     """Twin of :func:`simcore.model.kernels.share_targets`; x (D, n) and lam (D, k) in place; returns (D,)
-    status codes.  ``A_small`` and ``rhs`` are the kernel's scratch arrays; the twin builds its own."""
+    status codes (also into ``codes`` when given).  ``A_small`` and ``rhs`` are the kernel's scratch arrays;
+    the twin builds its own."""
+    result = _share_targets(sy, pa, t, x, lam, x_cum, rho)
+    if codes is not None:
+        codes[...] = result
+    return result
+
+
+def _share_targets(sy, pa, t, x, lam, x_cum, rho):
     D = x.shape[0]
     m = pa.t_num.shape[0]
     k_all = pa.t_resp.shape[0]
@@ -184,14 +204,22 @@ def share_targets(sy, pa, t, x, A_small, rhs, lam, log_x_cum, rho):
     lam[...] = np.linalg.solve(np.broadcast_to(A, (D,) + A.shape), b[:, :, None])[:, :, 0]
     x += lam @ pa.t_resp
     base = pa.t_pat.sum(axis=1)  # (k,)
-    level = np.divide((np.exp(log_x_cum) * rho) @ pa.t_pat.T, base[None, :], out=np.zeros_like(lam), where=base > 0)
+    level = np.divide((x_cum * rho) @ pa.t_pat.T, base[None, :], out=np.zeros_like(lam), where=base > 0)
     unreachable = (lam[:, :m] < -level[:, :m]).any(axis=1) | (lam[:, m:] > level[:, m:]).any(axis=1)
     return np.where(unreachable, TARGET_UNREACHABLE, OK)
 
 
-def accounting(sy, pa, d, t, x, K, eff_cum, grid_t, cons, sv, out):
-    """Twin of :func:`simcore.model.kernels.accounting` for draws ``d`` at once; x, K (D, n), eff_cum
-    (D, S1), grid_t (D,), cons, sv (D, R); returns (D,) status codes."""
+def accounting(sy, pa, d0, t, x, K, eff_cum, grid_t, cons, sv, out, codes=None):
+    """Twin of :func:`simcore.model.kernels.accounting` for the draws ``d0`` (an index array) at once;
+    x, K (D, n), eff_cum (D, S1), grid_t (D,), cons, sv (D, R); returns (D,) status codes (also into
+    ``codes`` when given)."""
+    result = _accounting(sy, pa, d0, t, x, K, eff_cum, grid_t, cons, sv, out)
+    if codes is not None:
+        codes[...] = result
+    return result
+
+
+def _accounting(sy, pa, d, t, x, K, eff_cum, grid_t, cons, sv, out):
     D, n = x.shape
     R, S = _dims(sy)
     tol = NEGATIVE_TOLERANCE
@@ -263,7 +291,8 @@ def _fail(out, d, t, code):
 
 
 def simulate(sy, pa, dr, out):
-    """Twin of :func:`simcore.model.kernels.simulate`: every draw at once, year by year."""
+    """Twin of :func:`simcore.model.kernels.simulate`: every draw at once, year by year (the solve by LU
+    factors, where the kernel multiplies by ``M^-1``)."""
     D = dr.depreciation.shape[0]
     R, S = _dims(sy)
     n = R * S
@@ -273,9 +302,10 @@ def simulate(sy, pa, dr, out):
     out.fail_year[:] = -1
     x_prev = np.tile(sy.x0, (D, 1))
     K = np.tile(sy.K0, (D, 1))
+    x_cum = np.ones((D, n))
     log_x_cum = np.zeros((D, n))
-    log_cap = np.zeros((D, n))
-    log_tfp = np.zeros((D, 1))
+    cap = np.ones((D, n))
+    log_tfp = np.zeros(D)
     rho = np.ones((D, n))
     eff_cum = np.ones((D, S + 1))
     gdp_prev = np.tile(sy.gdp0, (D, 1))
@@ -292,26 +322,26 @@ def simulate(sy, pa, dr, out):
             pa.fai[None, :, t] * dr.fai_multiplier[:, :, t] * pa.realisation[t] * dr.realisation_multiplier[:, None]
         )  # (D, R)
         out.fai[:, t] = invest
-        capacity_and_shares(sy, pa, dr, d, t, invest, K, log_x_cum, log_tfp, rho, lab, log_cap)
+        capacity_and_shares(sy, pa, dr, d, t, invest, K, x_cum, log_x_cum, log_tfp, rho, lab, cap)
         f = np.zeros((D, n))
-        outside_demand(sy, log_x_cum, rho, f)
+        outside_demand(sy, x_cum, rho, f)
         investment_demand(sy, pa, invest, gdp_prev, rho, f)
         substitution(sy, pa, t, eff_now, x_prev, cons_prev, sv, f)
         F = np.ascontiguousarray(f.T)
         lu_solve_block(sy.LU, sy.piv, F)
         x = np.ascontiguousarray(F.T)
         over = np.zeros((D, n))
-        _fail(out, d, t, capacity_overflow(sy, dr, d, x, log_cap, over, None, None, None, None, None, None))
+        _fail(out, d, t, capacity_overflow(sy, dr, d, x, cap, over))
         out.overflow[:, t] = over.reshape(D, R, S).sum(axis=2)
         lam = np.zeros((D, pa.t_resp.shape[0]))
-        _fail(out, d, t, share_targets(sy, pa, t, x, None, None, lam, log_x_cum, rho))
+        _fail(out, d, t, share_targets(sy, pa, t, x, None, None, lam, x_cum, rho))
         out.target_shift[:, t] = lam
         gdp_prev = (sy.v[None, :] * x).reshape(D, R, S).sum(axis=2)
         consumption(sy, x, cons_prev)
         grid_t = np.clip(1.0 - (1.0 - pa.grid[t]) * dr.grid_multiplier, 0.0, 1.0)  # a share, whatever the draw
         _fail(out, d, t, accounting(sy, pa, d, t, x, K, eff_now, grid_t, cons_prev, sv, out))
         jobs = np.zeros((D, R))
-        labour_demand(sy, x, lab, log_cap, jobs)
+        labour_demand(sy, x, lab, cap, jobs)
         out.jobs[:, t] = jobs
         x_prev = x
 
