@@ -374,7 +374,7 @@ def memory(draws: int) -> list[Timing]:
         "__import__('os').path.exists('/proc/self/status') else []\n"
         "rss = int(hwm[0].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
         "print(json.dumps({'seconds': time.perf_counter() - t, "
-        "'rss_mb': rss, 'draw_mb': mc.values.nbytes / 2**20}))"
+        "'rss_mb': rss, 'draw_mb': mc.store.nbytes / 2**20}))"
     )
     result = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=REPO)
     info = json.loads(result.stdout.strip().splitlines()[-1])

@@ -115,3 +115,32 @@ def test_scenario_without_uncertainty_is_deterministic(baseline, tmp_path):
     path.write_text("name: flat\nuncertainty: {baseline_levels: false}\n")
     mc = monte_carlo(load_scenario(path), draws=5, seed=1, baseline=baseline)
     np.testing.assert_array_equal(mc.values, np.repeat(mc.values[:1], 5, axis=0))
+
+
+def test_run_quantiles_are_numpys_on_the_kept_float32_draws(plan_mc):
+    q = (0.05, 0.5, 0.95)
+    want = np.quantile(plan_mc.values.astype(np.float64), q, axis=0)  # (Q, V, G, T), the plain way
+    np.testing.assert_array_equal(plan_mc.quantile_levels(q), want)
+    table = plan_mc.quantiles(q)
+    v, g = plan_mc.variables.index("GDP"), plan_mc.regions.index("tianjin")
+    row = table[(table.variable == "GDP") & (table.region == "tianjin") & (table.year == 2035)]
+    np.testing.assert_array_equal(row.sort_values("quantile").value.to_numpy(), want[:, v, g, -1])
+
+
+def test_the_batch_variables_a_run_keeps_are_those_of_the_full_set(baseline, plan_mc):
+    """``keep`` skips variables, never changes one: a run's values equal those computed with everything."""
+    from simcore.experiments.montecarlo import _subset
+    from simcore.model.boundary import project
+    from simcore.model.levers import compile_scenario
+    from simcore.model.system import system_for
+    from simcore.model.variables import batch_variables
+
+    system = system_for(baseline)
+    paths = compile_scenario(load_scenario(PLAN, baseline=baseline), baseline, system)
+    draws = _subset(plan_mc.sampled.draws, np.arange(4))
+    raw = project(system, paths, draws, baseline)
+    full = batch_variables(baseline, raw, paths)
+    lean = batch_variables(baseline, raw, paths, keep=plan_mc.variables)
+    assert set(plan_mc.variables) <= set(lean) < set(full)
+    for name in plan_mc.variables:
+        np.testing.assert_array_equal(lean[name], full[name], err_msg=name)

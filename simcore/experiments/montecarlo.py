@@ -24,6 +24,8 @@ import pandas as pd
 from simcore.analysis.targets import attainment
 from simcore.baseline.tables import Baseline, load_baseline
 from simcore.errors import ResultsError, SimcoreError
+from simcore.experiments.quantiles import quantiles as column_quantiles
+from simcore.experiments.quantiles import scatter_draws
 from simcore.model.boundary import Draws, check_status, project
 from simcore.model.levers import compile_scenario
 from simcore.model.system import compile_system, system_for
@@ -227,9 +229,16 @@ def _subset(draws: Draws, idx: np.ndarray) -> Draws:
 
 @dataclass
 class MonteCarlo:
-    """Monte Carlo results: per-draw values (float32), quantiles and provenance."""
+    """Monte Carlo results: per-draw values (float32), quantiles and provenance.
 
-    values: np.ndarray  # (D, V, G, T) float32
+    ``store`` (V, G, T, D) holds each (variable, region, year) as one contiguous column of draws, the
+    layout the quantile selection reads, with the draws in the order they were run: grouped by trade
+    variant, so that each kernel call's results land in one contiguous stretch.  ``draw_at`` (D,) is
+    the draw held at each position (``None``: draw order); :attr:`values` and :meth:`get` return draw
+    order.
+    """
+
+    store: np.ndarray  # (V, G, T, D) float32
     variables: tuple[str, ...]
     regions: tuple[str, ...]
     scenario: str
@@ -237,23 +246,44 @@ class MonteCarlo:
     sampled: Sampled = field(repr=False)
     provenance: dict = field(repr=False)
     targets: pd.DataFrame = field(repr=False, default=None)
+    draw_at: np.ndarray | None = field(repr=False, default=None)
+    _quantiles: dict = field(repr=False, default_factory=dict)
+
+    def _in_draw_order(self, a: np.ndarray) -> np.ndarray:
+        """``a`` (..., D) with its last axis from store order to draw order."""
+        if self.draw_at is None:
+            return a
+        return a[..., np.argsort(self.draw_at, kind="stable")]
+
+    @property
+    def values(self) -> np.ndarray:
+        """(D, V, G, T) float32 in draw order (a copy where the store is in variant order)."""
+        return self._in_draw_order(self.store).transpose(3, 0, 1, 2)
 
     @property
     def n_draws(self) -> int:
-        return self.values.shape[0]
+        return self.store.shape[3]
 
     def get(self, region: str, variable: str) -> np.ndarray:
         """(D, T) draws of one region and variable."""
-        return self.values[:, self.variables.index(variable), self.regions.index(region), :].astype(float)
+        column = self.store[self.variables.index(variable), self.regions.index(region)]
+        return self._in_draw_order(column).T.astype(float)
+
+    def quantile_levels(self, q=DEFAULT_QUANTILES) -> np.ndarray:
+        """(Q, V, G, T) quantiles ``q`` (sorted) of every kept column, NumPy's ``linear`` method, exactly.
+
+        Parallel selection on the float32 store (:mod:`simcore.experiments.quantiles`), computed once per
+        set of levels and kept.
+        """
+        key = tuple(sorted(set(float(x) for x in q)))
+        if key not in self._quantiles:
+            self._quantiles[key] = column_quantiles(self.store, key)
+        return self._quantiles[key]
 
     def quantiles(self, q=DEFAULT_QUANTILES) -> pd.DataFrame:
         """The long quantile table: model, scenario, region, variable, unit, year, quantile, value."""
-        q = tuple(sorted(set(float(x) for x in q)))
-        # one variable at a time: a float64 copy of every draw would double the memory of a 10^5-draw run
-        levels = np.stack(
-            [np.quantile(self.values[:, v].astype(float), q, axis=0) for v in range(self.values.shape[1])], axis=1
-        )  # (Q, V, G, T)
-        return self._long(levels, "quantile", np.array(q))
+        key = tuple(sorted(set(float(x) for x in q)))
+        return self._long(self.quantile_levels(key), "quantile", np.array(key))
 
     def draws_frame(self) -> pd.DataFrame:
         """Every draw as a long table with a ``draw`` column (in memory: for a few thousand draws)."""
@@ -280,7 +310,8 @@ class MonteCarlo:
             for region in sorted(self.regions):
                 g = self.regions.index(region)
                 for variable in sorted(self.variables):
-                    block = self.values[:, self.variables.index(variable), g, :].astype(float).T.reshape(-1)
+                    block = self._in_draw_order(self.store[self.variables.index(variable), g])
+                    block = block.astype(float).reshape(-1)
                     keep = np.isfinite(block)
                     allowed = np.repeat([defined_in(variable, y) for y in YEARS], D)
                     if (~keep & allowed).any():  # the table builder's rule: undefined is skipped, NaN raises
@@ -386,7 +417,7 @@ def monte_carlo(
 
     variables = tuple(variables)
     regions = b.regions.ids
-    values = np.empty((n, len(variables), len(regions), len(YEARS)), dtype=np.float32)
+    store = np.empty((len(variables), len(regions), len(YEARS), n), dtype=np.float32)
     # draws grouped by variant, then chunked: each kernel call gets up to chunk_size draws of one system
     batches = [
         members[start : start + chunk_size]
@@ -394,13 +425,16 @@ def monte_carlo(
         for start in range(0, members.size, chunk_size)
     ]
     bar = progress_bar(len(batches), progress, f"{scenario.name}: {n} draws")
+    draw_at = np.concatenate(batches)  # the store holds the draws in the order they run
+    at = 0
     for sub in batches:
         vb, system, paths = systems[int(sampled.variant_of[sub[0]])]
         raw = project(system, paths, _subset(sampled.draws, sub), vb, backend=backend, check=False)
         check_status(raw, paths, vb, draw_ids=sub)  # names the draw by its index in the whole run
-        arrays = batch_variables(vb, raw, paths, level_scale=sampled.level_scale[sub])
-        for v, name in enumerate(variables):
-            values[sub, v] = arrays[name]
+        arrays = batch_variables(vb, raw, paths, level_scale=sampled.level_scale[sub], keep=variables)
+        for v, name in enumerate(variables):  # into one contiguous stretch of every column
+            scatter_draws(np.ascontiguousarray(arrays[name], dtype=np.float32), store[v], at, 1)
+        at += len(sub)
         bar.update(1)
     bar.close()
     prov = provenance(
@@ -416,7 +450,10 @@ def monte_carlo(
             "seeding": "numpy SeedSequence(seed, spawn_key=(stream, block of 1024 draws))",
         },
     )
-    return MonteCarlo(values, variables, regions, scenario.name, seed, sampled, prov, b.targets)
+    identity = bool((draw_at == np.arange(n)).all())
+    return MonteCarlo(
+        store, variables, regions, scenario.name, seed, sampled, prov, b.targets, None if identity else draw_at
+    )
 
 
 __all__ = ["DEFAULT_QUANTILES", "KEY_VARIABLES", "MonteCarlo", "monte_carlo", "sample", "sample_parameters"]

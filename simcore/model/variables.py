@@ -62,14 +62,26 @@ def scale_levels(values: np.ndarray, scale: np.ndarray, closure: int) -> np.ndar
 
 
 def batch_variables(
-    b: Baseline, raw, paths, draws: slice = slice(None), level_scale: np.ndarray | None = None
+    b: Baseline,
+    raw,
+    paths,
+    draws: slice = slice(None),
+    level_scale: np.ndarray | None = None,
+    keep=None,
 ) -> dict[str, np.ndarray]:
     """Every region-level variable for a batch of draws: name -> (D, n_region_all, T).
 
     ``paths`` are the scenario's compiled paths (residents, price paths; deterministic).  ``level_scale`` (D, R), when
     given, redistributes Tianjin's 2020 totals among the leaves (Monte Carlo over estimated 2020 levels):
-    every level variable of a leaf is scaled, the closure leaf absorbing the difference.
+    every level variable of a leaf is scaled, the closure leaf absorbing the difference.  ``keep``, when
+    given, names the variables wanted: the others are skipped where nothing wanted depends on them (the
+    result may hold a few more; a Monte Carlo run keeps a third of them and this halves its cost).
     """
+    wanted = None if keep is None else set(keep)
+
+    def need(*names: str) -> bool:
+        return wanted is None or any(name in wanted for name in names)
+
     pop = paths.pop
     R, S, T = b.n_region, b.n_sector, len(YEARS)
     M = b.regions.matrix  # (all regions, leaves)
@@ -91,10 +103,12 @@ def batch_variables(
         growth[:, b.regions.ids.index(region), 0] = b.parameter(key)
     out["GDP|Growth"] = growth
     for s, label in enumerate(b.sectors.labels):
-        out[f"Value Added|{label}"] = agg(va[:, :, :, s])
+        if need(f"Value Added|{label}"):
+            out[f"Value Added|{label}"] = agg(va[:, :, :, s])
     for a, name in enumerate(b.sectors.aggregate_names):
         out[f"Value Added|{name}"] = agg(va @ b.sectors.weights[a])
-    out["Gross Output"] = agg((va / b.va_ratio).sum(axis=3))
+    if need("Gross Output", "Price|Gross Output"):
+        out["Gross Output"] = agg((va / b.va_ratio).sum(axis=3))
     out["Investment|Fixed Assets"] = agg(raw.fai[draws], extensive=False)
     out["Capital Stock"] = agg(raw.capital[draws].reshape(D, T, R, S).sum(axis=3))
     population = np.broadcast_to(M @ pop, (D, len(M), T))
@@ -102,7 +116,8 @@ def batch_variables(
     out["Population"] = population
     out["Employment"] = employment
     out["Labour Force"] = np.broadcast_to(M @ (pop * b.participation[:, None]), (D, len(M), T))
-    out["Imports|Capacity Overflow"] = agg(raw.overflow[draws], extensive=False)
+    if need("Imports|Capacity Overflow"):
+        out["Imports|Capacity Overflow"] = agg(raw.overflow[draws], extensive=False)
     out["Labour Productivity"] = gdp / employment
     out["GDP per Capita"] = gdp / population
     energy = raw.energy[draws]  # (D, T, R, 5)
@@ -113,13 +128,22 @@ def batch_variables(
     for k, fuel in enumerate(ENERGY_FUELS):
         out[f"Energy Consumption|{fuel}"] = agg(energy[:, :, :, k])
     out["Energy Consumption|Industry"] = agg(cell_energy[:, :, :, :S] @ b.sectors.aggregate("industry"))
-    out["Energy Consumption|Households"] = agg(cell_energy[:, :, :, S])
+    if need("Energy Consumption|Households"):
+        out["Energy Consumption|Households"] = agg(cell_energy[:, :, :, S])
     out["Energy Intensity|GDP"] = total / gdp
     emissions = agg(co2.sum(axis=3))
     out["Emissions|CO2"] = emissions
     for k, part in enumerate(CO2_PARTS):
-        out[f"Emissions|CO2|{part}"] = agg(co2[:, :, :, k])
+        if need(f"Emissions|CO2|{part}"):
+            out[f"Emissions|CO2|{part}"] = agg(co2[:, :, :, k])
     out["Carbon Intensity|GDP"] = 100.0 * emissions / gdp  # Mt per 10^8 CNY -> t per 10^4 CNY
+    nominal_names = ["Price|GDP Deflator", "GDP|Nominal", "Price|Gross Output"] + [
+        f"{kind}{name}{tail}"
+        for name in b.sectors.aggregate_names
+        for kind, tail in (("Value Added|", "|Nominal"), ("Share|", ""), ("Price|Value Added|", ""))
+    ]
+    if not need(*nominal_names):
+        return out
     nominal = nominal_value_added(b, paths, va)  # (D, T, R, S) at current prices
     gdp_nominal = agg(nominal.sum(axis=3))
     out["Price|GDP Deflator"] = gdp_nominal / gdp  # Paasche: nominal over real, region by region
@@ -133,9 +157,10 @@ def batch_variables(
         out[f"Price|Value Added|{name}"] = np.divide(
             out[f"Value Added|{name}|Nominal"], real, out=np.ones_like(real), where=real != 0
         )
-    gross = (va / b.va_ratio).reshape(D, T, R * S)  # gross output by cell
-    nominal_output = agg((gross * output_prices(b, paths)[None, :, :]).reshape(D, T, R, S).sum(axis=3))
-    out["Price|Gross Output"] = nominal_output / out["Gross Output"]
+    if need("Price|Gross Output"):
+        gross = (va / b.va_ratio).reshape(D, T, R * S)  # gross output by cell
+        nominal_output = agg((gross * output_prices(b, paths)[None, :, :]).reshape(D, T, R, S).sum(axis=3))
+        out["Price|Gross Output"] = nominal_output / out["Gross Output"]
     return out
 
 
