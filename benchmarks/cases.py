@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import statistics
@@ -360,33 +359,33 @@ def start_times(repeats: int) -> list[Timing]:
 
 
 def memory(draws: int) -> list[Timing]:
-    """Peak resident memory of a full Monte Carlo run (``simcore.experiments.montecarlo.monte_carlo``) in a
-    fresh process.
+    """``simcore mc scenarios/plan_14th_fyp.yaml --draws N --seed 1 --out DIR`` end to end in a fresh
+    process: wall time including start-up, sampling, trade variants, the kernel, quantiles and writing,
+    and its peak resident memory.
 
-    Read from ``VmHWM`` (the high-water mark of the new address space): on Linux ``ru_maxrss`` survives
-    ``exec`` and would report the parent benchmark's peak instead.
+    The peak is ``ru_maxrss`` of the waited-for children (``RUSAGE_CHILDREN``) read just after this one
+    child: the largest child so far, and the benchmark's other children (start-up timings) are far
+    smaller than a Monte Carlo run.
     """
-    code = (
-        "import json, resource, time, simcore.experiments.montecarlo as u\n"
-        f"t = time.perf_counter(); mc = u.monte_carlo({str(REPO / 'scenarios' / 'plan_14th_fyp.yaml')!r}, "
-        f"draws={draws}, seed=1); q = mc.quantiles()\n"
-        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')] if "
-        "__import__('os').path.exists('/proc/self/status') else []\n"
-        "rss = int(hwm[0].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
-        "print(json.dumps({'seconds': time.perf_counter() - t, "
-        "'rss_mb': rss, 'draw_mb': mc.store.nbytes / 2**20}))"
-    )
-    result = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=REPO)
-    info = json.loads(result.stdout.strip().splitlines()[-1])
+    import resource
+
+    with tempfile.TemporaryDirectory() as out:
+        argv = ["simcore", "mc", str(REPO / "scenarios" / "plan_14th_fyp.yaml"), "--draws", str(draws)]
+        argv += ["--seed", "1", "--out", out]
+        code = f"import sys; sys.argv = {argv!r}; from simcore.cli import entry; entry()"
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=REPO)
+        seconds = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return [
         Timing(
             "memory",
-            f"monte_carlo(plan, {draws} draws) incl. variants and quantiles",
-            "simcore.experiments.montecarlo.monte_carlo",
-            info["seconds"],
-            info["seconds"],
-            info["seconds"],
+            f"simcore mc plan_14th_fyp --draws {draws} (end to end)",
+            "simcore mc (CLI)",
+            seconds,
+            seconds,
+            seconds,
             1,
-            notes={"peak_rss_mb": info["rss_mb"], "stored_draws_mb": info["draw_mb"]},
+            notes={"peak_rss_mb": rss},
         )
     ]
