@@ -205,6 +205,7 @@ def _monte_carlo(args: argparse.Namespace):
         baseline=load_baseline(args.baseline),
         chunk_size=args.chunk_size,
         progress=True,
+        quantile_method=getattr(args, "quantile_method", "exact"),
     )
 
 
@@ -216,6 +217,14 @@ def cmd_mc(args: argparse.Namespace) -> int:
     mc = _monte_carlo(args)
     q = tuple(args.quantiles) if args.quantiles else DEFAULT_QUANTILES
     print(f"{mc.scenario}: {mc.n_draws} draws, seed {mc.seed}, {mc.provenance['variants']} baseline variant(s)")
+    if mc.sketch is not None:
+        bound = mc.sketch.error_bound.reshape(mc.quantile_levels(q).shape[1:])
+        g = mc.regions.index("tianjin")
+        worst = {name: float(bound[mc.variables.index(name), g].max()) for name in ("GDP", "Emissions|CO2")}
+        print(
+            "quantiles from a sketch: each within one bin width of the exact value, e.g. "
+            + ", ".join(f"{k} (tianjin) <= {v:.3g}" for k, v in worst.items())
+        )
     table = mc.quantiles(q)
     key = table[
         (table["variable"].isin(("GDP", "Energy Intensity|GDP", "Emissions|CO2")))
@@ -617,6 +626,13 @@ def build_parser() -> argparse.ArgumentParser:
     mc.add_argument("--quantiles", type=float, nargs="+", default=None)
     mc.add_argument("--out", type=Path, default=None, help="write montecarlo.quantiles.csv/.parquet here")
     mc.add_argument("--keep-draws", action="store_true", help="also write every draw to Parquet")
+    mc.add_argument(
+        "--quantile-method",
+        choices=("exact", "sketch"),
+        default="exact",
+        help="exact: keep every draw (float32, 18 KB a draw); sketch: a fixed-grid histogram per column "
+        "(151 MB whatever the draws), each quantile within one bin width of the exact one (docs/performance.md)",
+    )
     mc.set_defaults(func=cmd_mc)
 
     fan = sub.add_parser("fan", help="fan chart(s) from a Monte Carlo run")

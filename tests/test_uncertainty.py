@@ -144,3 +144,21 @@ def test_the_batch_variables_a_run_keeps_are_those_of_the_full_set(baseline, pla
     assert set(plan_mc.variables) <= set(lean) < set(full)
     for name in plan_mc.variables:
         np.testing.assert_array_equal(lean[name], full[name], err_msg=name)
+
+
+def test_a_sketch_run_is_within_its_stated_bound_of_the_exact_run(baseline, plan_mc, monkeypatch):
+    import simcore.experiments.montecarlo as mcmod
+    from simcore.errors import SimcoreError
+
+    monkeypatch.setattr(mcmod, "PILOT", 120)  # the grid from 120 draws, the other 180 counted into it
+    sk = monte_carlo(PLAN, draws=300, seed=11, baseline=baseline, quantile_method="sketch", chunk_size=50)
+    assert sk.n_draws == 300 and sk.sketch.n.min() == 300
+    q = (0.1, 0.5, 0.9)
+    exact = plan_mc.quantile_levels(q)
+    est = sk.quantile_levels(q)
+    bound = sk.sketch.error_bound.reshape(exact.shape[1:])
+    finite = np.isfinite(exact)
+    assert (np.abs(est - exact)[finite] <= np.broadcast_to(bound, exact.shape)[finite]).all()
+    assert sk.provenance["quantile_method"] == "sketch"
+    with pytest.raises(SimcoreError, match="needs every draw.*--quantile-method exact"):
+        sk.get("tianjin", "GDP")

@@ -26,6 +26,8 @@ from simcore.baseline.tables import Baseline, load_baseline
 from simcore.errors import ResultsError, SimcoreError
 from simcore.experiments.quantiles import quantiles as column_quantiles
 from simcore.experiments.quantiles import scatter_draws
+from simcore.experiments.sketch import BINS as SKETCH_BINS
+from simcore.experiments.sketch import Sketch
 from simcore.model.boundary import Draws, check_status, project
 from simcore.model.levers import compile_scenario
 from simcore.model.system import compile_system, system_for
@@ -38,6 +40,7 @@ from simcore.scenario.loader import Scenario, load_scenario
 from simcore.scenario.schema import UNCERTAIN_PARAMETERS, YEARS
 
 STREAM_BLOCK = 1024
+PILOT = 4096  # draws that set a quantile sketch's grid (--quantile-method sketch)
 DEFAULT_QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
 LEVEL_STREAM = 100
 VARIANT_STREAM = 200
@@ -247,7 +250,16 @@ class MonteCarlo:
     provenance: dict = field(repr=False)
     targets: pd.DataFrame = field(repr=False, default=None)
     draw_at: np.ndarray | None = field(repr=False, default=None)
+    sketch: Sketch | None = field(repr=False, default=None)
+    n_sketched: int = 0
     _quantiles: dict = field(repr=False, default_factory=dict)
+
+    def _need_draws(self, what: str) -> None:
+        if self.store is None:
+            raise SimcoreError(
+                f"{what} needs every draw, and this run kept only its quantile sketch "
+                "(--quantile-method sketch); run with --quantile-method exact"
+            )
 
     def _in_draw_order(self, a: np.ndarray) -> np.ndarray:
         """``a`` (..., D) with its last axis from store order to draw order."""
@@ -258,14 +270,16 @@ class MonteCarlo:
     @property
     def values(self) -> np.ndarray:
         """(D, V, G, T) float32 in draw order (a copy where the store is in variant order)."""
+        self._need_draws("the per-draw values")
         return self._in_draw_order(self.store).transpose(3, 0, 1, 2)
 
     @property
     def n_draws(self) -> int:
-        return self.store.shape[3]
+        return self.n_sketched if self.store is None else self.store.shape[3]
 
     def get(self, region: str, variable: str) -> np.ndarray:
         """(D, T) draws of one region and variable."""
+        self._need_draws("draws of a variable (attainment, fan charts of single draws)")
         column = self.store[self.variables.index(variable), self.regions.index(region)]
         return self._in_draw_order(column).T.astype(float)
 
@@ -277,8 +291,25 @@ class MonteCarlo:
         """
         key = tuple(sorted(set(float(x) for x in q)))
         if key not in self._quantiles:
-            self._quantiles[key] = column_quantiles(self.store, key)
+            if self.store is not None:
+                self._quantiles[key] = column_quantiles(self.store, key)
+            else:
+                self._quantiles[key] = self._sketched(key)
         return self._quantiles[key]
+
+    def _sketched(self, key: tuple) -> np.ndarray:
+        """Quantiles from the sketch; an order statistic outside a column's range is an error, not a NaN."""
+        est, outside = self.sketch.quantiles(key)
+        shape = (len(key), len(self.variables), len(self.regions), len(YEARS))
+        if outside.any():
+            j, c = (int(i[0]) for i in np.nonzero(outside))
+            v, g, t = np.unravel_index(c, shape[1:])
+            raise ResultsError(
+                f"quantile {key[j]:g} of {self.variables[v]}, {self.regions[g]}, {YEARS[t]} falls outside the "
+                "sketch's range (set from the pilot draws): its error bound does not hold; run with "
+                "--quantile-method exact"
+            )
+        return est.reshape(shape)
 
     def quantiles(self, q=DEFAULT_QUANTILES) -> pd.DataFrame:
         """The long quantile table: model, scenario, region, variable, unit, year, quantile, value."""
@@ -358,6 +389,8 @@ class MonteCarlo:
 
     def write(self, out, stem: str = "montecarlo", q=DEFAULT_QUANTILES, keep_draws: bool = False) -> list:
         """Quantile tables (and every draw with ``keep_draws``), all or nothing."""
+        if keep_draws:
+            self._need_draws("--keep-draws")
         out = Path(out)
         with atomic_files(out) as path_for:
             names = stage_results(path_for, self.quantiles(q), self.provenance, f"{stem}.quantiles")
@@ -378,6 +411,7 @@ def monte_carlo(
     baseline: Baseline | None = None,
     backend: str = "numba",
     progress: bool = False,
+    quantile_method: str = "exact",
 ) -> MonteCarlo:
     """Run every draw of a scenario's uncertainty block through the batched kernel.
 
@@ -392,7 +426,14 @@ def monte_carlo(
         Draws per kernel call; bounds the memory of the kernel outputs.
     variables : sequence of str
         Result variables kept per draw (float32).
+    quantile_method : "exact" or "sketch"
+        ``exact`` keeps every draw (float32) and computes exact quantiles; ``sketch`` keeps only a
+        mergeable histogram per column (:mod:`simcore.experiments.sketch`, 151 MB for the default
+        variables whatever the draws), its grid set from the first ``PILOT`` draws, each quantile within
+        one bin width of the exact one (``MonteCarlo.sketch.error_bound``).
     """
+    if quantile_method not in ("exact", "sketch"):
+        raise SimcoreError(f"quantile_method {quantile_method!r}: expected 'exact' or 'sketch'")
     b = baseline or load_baseline()
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, overrides=overrides, baseline=b)
@@ -417,13 +458,20 @@ def monte_carlo(
 
     variables = tuple(variables)
     regions = b.regions.ids
-    store = np.empty((len(variables), len(regions), len(YEARS), n), dtype=np.float32)
-    # draws grouped by variant, then chunked: each kernel call gets up to chunk_size draws of one system
+    nv = len(systems)
+    # draws grouped by variant, then chunked: each kernel call gets up to chunk_size draws of one system.
+    # A sketch run takes the pilot draws first (they set its grid), then the rest
+    stages = [np.arange(n)] if quantile_method == "exact" else [np.arange(min(n, PILOT)), np.arange(min(n, PILOT), n)]
     batches = [
         members[start : start + chunk_size]
-        for members in (np.flatnonzero(sampled.variant_of == k) for k in range(len(systems)))
+        for ids in stages
+        for members in (ids[sampled.variant_of[ids] == k] for k in range(nv))
         for start in range(0, members.size, chunk_size)
     ]
+    width = len(variables) * len(regions) * len(YEARS)
+    n_first = n if quantile_method == "exact" else min(n, PILOT)
+    store = np.empty((len(variables), len(regions), len(YEARS), n_first), dtype=np.float32)
+    sketch = None
     bar = progress_bar(len(batches), progress, f"{scenario.name}: {n} draws")
     draw_at = np.concatenate(batches)  # the store holds the draws in the order they run
     at = 0
@@ -432,9 +480,19 @@ def monte_carlo(
         raw = project(system, paths, _subset(sampled.draws, sub), vb, backend=backend, check=False)
         check_status(raw, paths, vb, draw_ids=sub)  # names the draw by its index in the whole run
         arrays = batch_variables(vb, raw, paths, level_scale=sampled.level_scale[sub], keep=variables)
-        for v, name in enumerate(variables):  # into one contiguous stretch of every column
-            scatter_draws(np.ascontiguousarray(arrays[name], dtype=np.float32), store[v], at, 1)
+        if at < n_first:  # into one contiguous stretch of every column
+            for v, name in enumerate(variables):
+                scatter_draws(np.ascontiguousarray(arrays[name], dtype=np.float32), store[v], at, 1)
+        else:
+            block = np.empty((len(variables), len(regions), len(YEARS), len(sub)), dtype=np.float32)
+            for v, name in enumerate(variables):
+                scatter_draws(np.ascontiguousarray(arrays[name], dtype=np.float32), block[v], 0, 1)
+            sketch.add(block.reshape(width, -1))
         at += len(sub)
+        if quantile_method == "sketch" and sketch is None and at >= n_first:
+            sketch = Sketch.from_pilot(store.reshape(width, -1))
+            sketch.add(store.reshape(width, -1))
+            store = None
         bar.update(1)
     bar.close()
     prov = provenance(
@@ -446,10 +504,16 @@ def monte_carlo(
             "variants": len(sampled.variants),
             "chunk_size": chunk_size,
             "backend": backend,
+            "quantile_method": quantile_method,
+            **(
+                {"sketch_bins": SKETCH_BINS, "sketch_pilot_draws": min(n, PILOT)} if quantile_method == "sketch" else {}
+            ),
             "uncertainty": scenario.spec.uncertainty.model_dump(mode="json"),
             "seeding": "numpy SeedSequence(seed, spawn_key=(stream, block of 1024 draws))",
         },
     )
+    if quantile_method == "sketch":
+        return MonteCarlo(None, variables, regions, scenario.name, seed, sampled, prov, b.targets, None, sketch, n)
     identity = bool((draw_at == np.arange(n)).all())
     return MonteCarlo(
         store, variables, regions, scenario.name, seed, sampled, prov, b.targets, None if identity else draw_at
