@@ -206,6 +206,9 @@ def _monte_carlo(args: argparse.Namespace):
         chunk_size=args.chunk_size,
         progress=True,
         quantile_method=getattr(args, "quantile_method", "exact"),
+        engine=getattr(args, "engine", "local"),
+        scheduler=getattr(args, "scheduler", None),
+        workers=getattr(args, "workers", 2),
     )
 
 
@@ -633,6 +636,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="exact: keep every draw (float32, 18 KB a draw); sketch: a fixed-grid histogram per column "
         "(151 MB whatever the draws), each quantile within one bin width of the exact one (docs/performance.md)",
     )
+    mc.add_argument("--engine", choices=("local", "dask"), default="local", help="run chunks here or on Dask")
+    mc.add_argument(
+        "--scheduler", default=None, help="Dask scheduler address (default with --engine dask: a local cluster)"
+    )
+    mc.add_argument("--workers", type=int, default=2, help="workers of the local Dask cluster")
     mc.set_defaults(func=cmd_mc)
 
     fan = sub.add_parser("fan", help="fan chart(s) from a Monte Carlo run")

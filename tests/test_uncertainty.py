@@ -162,3 +162,31 @@ def test_a_sketch_run_is_within_its_stated_bound_of_the_exact_run(baseline, plan
     assert sk.provenance["quantile_method"] == "sketch"
     with pytest.raises(SimcoreError, match="needs every draw.*--quantile-method exact"):
         sk.get("tianjin", "GDP")
+
+
+@pytest.mark.slow
+def test_dask_engine_gives_the_local_results_whatever_the_number_of_workers(baseline, plan_mc, monkeypatch):
+    """Exact: the same float32 draws as the local engine; sketch: the same counts on 1 and 2 workers."""
+    pytest.importorskip("dask.distributed")
+    import simcore.experiments.montecarlo as mcmod
+
+    on_dask = monte_carlo(PLAN, draws=300, seed=11, baseline=baseline, chunk_size=50, engine="dask", workers=2)
+    np.testing.assert_array_equal(on_dask.values, plan_mc.values)
+    assert on_dask.provenance["engine"] == "dask"
+    monkeypatch.setattr(mcmod, "PILOT", 100)
+    counts = []
+    for workers in (1, 2):
+        sk = monte_carlo(
+            PLAN,
+            draws=300,
+            seed=11,
+            baseline=baseline,
+            chunk_size=40,
+            engine="dask",
+            workers=workers,
+            quantile_method="sketch",
+        )
+        counts.append(sk.sketch.counts)
+    local = monte_carlo(PLAN, draws=300, seed=11, baseline=baseline, chunk_size=40, quantile_method="sketch")
+    np.testing.assert_array_equal(counts[0], counts[1])
+    np.testing.assert_array_equal(counts[0], local.sketch.counts)

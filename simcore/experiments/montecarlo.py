@@ -400,6 +400,37 @@ class MonteCarlo:
         return [out / name for name in names]
 
 
+@dataclass
+class _Job:
+    """What every chunk of a run needs, and nothing of the client's: the compiled systems and paths of
+    each trade variant (with their baselines), the kept variables and the backend.  Sent whole to Dask
+    workers, so they need no file paths of the client's."""
+
+    systems: list
+    variables: tuple
+    n_regions: int
+    backend: str
+    sketch: Sketch | None = None
+
+    def block(self, sampled: Sampled, sub: np.ndarray) -> np.ndarray:
+        """(V, G, T, len(sub)) float32 values of the draws ``sub`` (all of one trade variant)."""
+        return self.run(_subset(sampled.draws, sub), sampled.level_scale[sub], int(sampled.variant_of[sub[0]]), sub)
+
+    def run(self, draws: Draws, level_scale: np.ndarray, variant_id: int, sub: np.ndarray) -> np.ndarray:
+        vb, system, paths = self.systems[variant_id]
+        raw = project(system, paths, draws, vb, backend=self.backend, check=False)
+        check_status(raw, paths, vb, draw_ids=sub)  # names the draw by its index in the whole run
+        arrays = batch_variables(vb, raw, paths, level_scale=level_scale, keep=self.variables)
+        block = np.empty((len(self.variables), self.n_regions, len(YEARS), len(sub)), dtype=np.float32)
+        for v, name in enumerate(self.variables):
+            scatter_draws(np.ascontiguousarray(arrays[name], dtype=np.float32), block[v], 0, 1)
+        return block
+
+
+def _into(store: np.ndarray, block: np.ndarray, at: int) -> None:
+    store[..., at : at + block.shape[-1]] = block
+
+
 def monte_carlo(
     scenario,
     draws: int | None = None,
@@ -412,6 +443,9 @@ def monte_carlo(
     backend: str = "numba",
     progress: bool = False,
     quantile_method: str = "exact",
+    engine: str = "local",
+    scheduler: str | None = None,
+    workers: int = 2,
 ) -> MonteCarlo:
     """Run every draw of a scenario's uncertainty block through the batched kernel.
 
@@ -431,7 +465,13 @@ def monte_carlo(
         mergeable histogram per column (:mod:`simcore.experiments.sketch`, 151 MB for the default
         variables whatever the draws), its grid set from the first ``PILOT`` draws, each quantile within
         one bin width of the exact one (``MonteCarlo.sketch.error_bound``).
+    engine, scheduler, workers : the chunks run in this process (``local``) or on Dask workers (a local
+        cluster of ``workers`` processes, or the scheduler at ``scheduler``); results are the same
+        whatever the engine or the number of workers (exact: each chunk's values land at their draws;
+        sketch: integer counts, summed).
     """
+    if engine not in ("local", "dask"):
+        raise SimcoreError(f"engine {engine!r}: expected 'local' or 'dask'")
     if quantile_method not in ("exact", "sketch"):
         raise SimcoreError(f"quantile_method {quantile_method!r}: expected 'exact' or 'sketch'")
     b = baseline or load_baseline()
@@ -470,30 +510,35 @@ def monte_carlo(
     ]
     width = len(variables) * len(regions) * len(YEARS)
     n_first = n if quantile_method == "exact" else min(n, PILOT)
-    store = np.empty((len(variables), len(regions), len(YEARS), n_first), dtype=np.float32)
+    draw_at = np.concatenate(batches)  # the store holds the draws in the order they run
+    offsets = np.concatenate(([0], np.cumsum([len(sub) for sub in batches])))
+    first = [k for k in range(len(batches)) if offsets[k] < n_first]  # the batches of the store
+    rest = [k for k in range(len(batches)) if offsets[k] >= n_first]  # the sketch's, after the pilot
+    shape = (len(variables), len(regions), len(YEARS))
+    store = np.empty(shape + (n_first,), dtype=np.float32)
     sketch = None
     bar = progress_bar(len(batches), progress, f"{scenario.name}: {n} draws")
-    draw_at = np.concatenate(batches)  # the store holds the draws in the order they run
-    at = 0
-    for sub in batches:
-        vb, system, paths = systems[int(sampled.variant_of[sub[0]])]
-        raw = project(system, paths, _subset(sampled.draws, sub), vb, backend=backend, check=False)
-        check_status(raw, paths, vb, draw_ids=sub)  # names the draw by its index in the whole run
-        arrays = batch_variables(vb, raw, paths, level_scale=sampled.level_scale[sub], keep=variables)
-        if at < n_first:  # into one contiguous stretch of every column
-            for v, name in enumerate(variables):
-                scatter_draws(np.ascontiguousarray(arrays[name], dtype=np.float32), store[v], at, 1)
-        else:
-            block = np.empty((len(variables), len(regions), len(YEARS), len(sub)), dtype=np.float32)
-            for v, name in enumerate(variables):
-                scatter_draws(np.ascontiguousarray(arrays[name], dtype=np.float32), block[v], 0, 1)
-            sketch.add(block.reshape(width, -1))
-        at += len(sub)
-        if quantile_method == "sketch" and sketch is None and at >= n_first:
+    job = _Job(systems, variables, len(regions), backend)
+    if engine == "dask":
+        from simcore.experiments.distributed import run_on_dask
+
+        run_on_dask(job, sampled, batches, first, rest, offsets, store, width, scheduler, workers, bar)
+        sketch = job.sketch
+    else:
+        for k in first:
+            _into(store, job.block(sampled, batches[k]), int(offsets[k]))
+            bar.update(1)
+        if rest:
             sketch = Sketch.from_pilot(store.reshape(width, -1))
             sketch.add(store.reshape(width, -1))
-            store = None
-        bar.update(1)
+            for k in rest:
+                sketch.add(job.block(sampled, batches[k]).reshape(width, -1))
+                bar.update(1)
+    if quantile_method == "sketch" and sketch is None:  # every draw was a pilot draw
+        sketch = Sketch.from_pilot(store.reshape(width, -1))
+        sketch.add(store.reshape(width, -1))
+    if quantile_method == "sketch":
+        store = None
     bar.close()
     prov = provenance(
         b,
@@ -504,6 +549,7 @@ def monte_carlo(
             "variants": len(sampled.variants),
             "chunk_size": chunk_size,
             "backend": backend,
+            "engine": engine,
             "quantile_method": quantile_method,
             **(
                 {"sketch_bins": SKETCH_BINS, "sketch_pilot_draws": min(n, PILOT)} if quantile_method == "sketch" else {}
