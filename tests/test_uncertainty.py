@@ -190,3 +190,14 @@ def test_dask_engine_gives_the_local_results_whatever_the_number_of_workers(base
     local = monte_carlo(PLAN, draws=300, seed=11, baseline=baseline, chunk_size=40, quantile_method="sketch")
     np.testing.assert_array_equal(counts[0], counts[1])
     np.testing.assert_array_equal(counts[0], local.sketch.counts)
+
+
+def test_bad_engine_settings_are_clear_errors(baseline):
+    from simcore.errors import SimcoreError
+
+    with pytest.raises(SimcoreError, match="engine 'spark': expected 'local' or 'dask'"):
+        monte_carlo(PLAN, draws=5, baseline=baseline, engine="spark")
+    with pytest.raises(SimcoreError, match="--workers 0: a local Dask cluster needs at least 1 worker"):
+        monte_carlo(PLAN, draws=5, baseline=baseline, engine="dask", workers=0)
+    with pytest.raises(SimcoreError, match="quantile_method 'median'"):
+        monte_carlo(PLAN, draws=5, baseline=baseline, quantile_method="median")

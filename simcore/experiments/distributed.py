@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simcore.errors import SimcoreError
 from simcore.experiments.sketch import Sketch
 
 
@@ -50,7 +51,10 @@ def run_on_dask(job, sampled, batches, first, rest, offsets, store, width, sched
 
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise SimcoreError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({exc})") from None
     else:
         cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)

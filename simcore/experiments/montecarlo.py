@@ -472,6 +472,8 @@ def monte_carlo(
     """
     if engine not in ("local", "dask"):
         raise SimcoreError(f"engine {engine!r}: expected 'local' or 'dask'")
+    if engine == "dask" and not scheduler and int(workers) < 1:
+        raise SimcoreError(f"--workers {workers}: a local Dask cluster needs at least 1 worker")
     if quantile_method not in ("exact", "sketch"):
         raise SimcoreError(f"quantile_method {quantile_method!r}: expected 'exact' or 'sketch'")
     b = baseline or load_baseline()
