@@ -235,27 +235,42 @@ def run_chunk(sweep_path: str, k: int, baseline_dir: str | None = None) -> pd.Da
     return run_rows(sweep, sweep.chunk(k))
 
 
-def run_rows(sweep: Sweep, chunk: pd.DataFrame) -> pd.DataFrame:
-    """Run the given rows of a sweep's runs table; the long table of their outputs."""
-    from simcore.model.boundary import project_central
-    from simcore.model.variables import batch_variables
+def run_rows(sweep: Sweep, chunk: pd.DataFrame, batch: bool = True) -> pd.DataFrame:
+    """Run the given rows of a sweep's runs table; the long table of their outputs.
+
+    With ``batch`` (the default) the rows whose levers move only what the batch kernel takes per draw run
+    as the draws of one kernel call per compiled scenario (see :class:`BatchPlan`); the others, and any row
+    the plan cannot express exactly, run one scenario at a time (``batch=False`` runs every row so, the
+    reference the batched path is tested against).
+    """
     from simcore.results.table import long_table
 
-    b = sweep.baseline()
-    base = load_scenario(sweep.scenario_path, baseline=b)
+    plan = batch_plan(sweep) if batch else None
+    b = plan.b if plan is not None else sweep.baseline()
+    base = plan.base if plan is not None else load_scenario(sweep.scenario_path, baseline=b)
     outputs = sweep.spec.outputs
     regions = outputs.regions or list(b.regions.ids)
     years = outputs.years or list(YEARS)
-    r_idx = [b.regions.ids.index(r) for r in regions]
-    t_idx = [YEARS.index(y) for y in years]
+    r_idx = np.array([b.regions.ids.index(r) for r in regions])
+    t_idx = np.array([YEARS.index(y) for y in years])
     V, G, T = len(outputs.variables), len(regions), len(years)
     values = np.empty((len(chunk), V, G, T))
-    for n, (_, row) in enumerate(chunk.iterrows()):
-        scenario = with_overrides(base, _overrides(sweep, row), baseline=b)
-        raw, paths = project_central(scenario, b)
-        arrays = batch_variables(b, raw, paths)
+    rows = [_overrides(sweep, row) for _, row in chunk.iterrows()]
+
+    def store(positions, arrays) -> None:
+        positions = np.asarray(positions)
         for v, variable in enumerate(outputs.variables):
-            values[n, v] = arrays[variable][0][np.ix_(r_idx, t_idx)]
+            values[positions, v] = arrays[variable][:, r_idx][:, :, t_idx]
+
+    single = list(range(len(rows))) if plan is None else plan.run(rows, store)
+    if single:
+        from simcore.model.boundary import project_central
+        from simcore.model.variables import batch_variables
+
+        for n in single:
+            scenario = with_overrides(base, rows[n], baseline=b)
+            raw, paths = project_central(scenario, b)
+            store([n], batch_variables(b, raw, paths))
     return long_table(
         values,
         scenario=base.name,
@@ -265,6 +280,258 @@ def run_rows(sweep: Sweep, chunk: pd.DataFrame) -> pd.DataFrame:
         key="run_id",
         labels=chunk["run_id"].to_numpy(),
     )
+
+
+# --------------------------------------------------------------------------- sweeps through the batch kernel
+
+#: sections of the compiled paths (simcore.model.levers.SECTIONS) that the batch kernel can move per draw
+DRAW_SECTIONS = frozenset({"fai", "gx", "tfp", "eff", "grid", "realisation", "draw_scalars"})
+#: relative tolerance of the checks that a run's paths are the base paths moved by draw parameters
+EXACT = 1e-12
+
+
+class BatchPlan:
+    """How a sweep's rows run as draws of the batch kernel.
+
+    Levers split in two.  *Draw levers* move only sections of the compiled paths that the kernel takes per
+    draw (investment levels, export growth, productivity growth, efficiency gains, the grid index,
+    realisation, depreciation, supply elasticity, utilisation margin, energy-price elasticity) and, at the
+    sweep's first and last values, move them in a way the draw parameters express (see :func:`draws_for`).
+    Every other lever is a *group lever*: rows with the same group-lever values share one scenario,
+    compiled once (its paths are the kernel's ``pa``), and run together.  For each row only the draw
+    levers' sections are recompiled (:func:`~simcore.model.levers.compile_sections`, from the section of
+    the scenario they sit in, validated alone) and turned into draw parameters relative to the group's
+    paths; a row they cannot express within :data:`EXACT`, whose sections fail to compile, or whose draw
+    fails in the kernel runs alone (so it gets the same result or error as without batching).
+    """
+
+    def __init__(self, sweep: Sweep):
+        from simcore.model.levers import PathMemo, compile_scenario
+        from simcore.model.system import system_for
+
+        self.b = sweep.baseline()
+        self.base = load_scenario(sweep.scenario_path, baseline=self.b)
+        self.system = system_for(self.b)
+        self.memo = PathMemo()
+        self.groups: dict[tuple, tuple | None] = {}
+        self.paths0 = compile_scenario(self.base, self.b, self.system)
+        self.groups[()] = (self.base, self.paths0)
+        levers = list(sweep.spec.levers)
+        self.draw_levers: list[str] = []
+        for name in levers:
+            sections = _sections(name)
+            if not sections or not sections <= DRAW_SECTIONS:
+                continue
+            column = sweep.runs[name]
+            if all(
+                self._draws({name: _plain_value(value)}, self.base, self.paths0, sections) is not None
+                for value in (column.iloc[0], column.iloc[-1])
+            ):
+                self.draw_levers.append(name)
+        self.group_levers = [name for name in levers if name not in self.draw_levers]
+        self.sections = set().union(*(_sections(name) for name in self.draw_levers)) if self.draw_levers else set()
+
+    # one compiled scenario per distinct set of group-lever values
+    def group(self, key: tuple):
+        if key not in self.groups:
+            from simcore.model.levers import compile_scenario
+
+            try:
+                scenario = with_overrides(self.base, dict(zip(self.group_levers, key)), baseline=self.b)
+                found = (scenario, compile_scenario(scenario, self.b, self.system))
+            except SimcoreError:
+                found = None  # its rows run alone and report the problem
+            if len(self.groups) > 256:
+                self.groups = {(): self.groups[()]}
+            self.groups[key] = found
+        return self.groups[key]
+
+    def _draws(self, overrides: dict, scenario, paths, sections: set[str]) -> dict | None:
+        """The draw parameters of ``scenario`` with ``overrides`` (draw levers only) against ``paths``."""
+        from simcore.model.levers import _Issues, compile_sections
+        from simcore.scenario.loader import _apply_overrides, _thaw
+        from simcore.scenario.schema import ScenarioSpec
+
+        by_key: dict[str, dict] = {}
+        for name, value in overrides.items():
+            by_key.setdefault(name.split(".", 1)[0], {})[name] = value
+        update = {}
+        try:
+            for key, items in by_key.items():
+                issues: list[Issue] = []
+                data = _apply_overrides({key: _thaw(scenario.raw.get(key, {}))}, {}, items, issues)
+                if issues:
+                    return None
+                update[key] = ScenarioSpec.model_fields[key].annotation.model_validate(data[key])
+            spec = scenario.spec.model_copy(update=update)
+            found = _Issues(scenario)
+            fields = compile_sections(spec, self.b, self.system, sections, found, self.memo)
+        except (ValidationError, ValueError, ScenarioError):
+            return None
+        if found.items:
+            return None
+        return draws_for(fields, paths)
+
+    def run(self, rows: list[dict], store) -> list[int]:
+        """Run ``rows`` (override dicts) through the kernel, ``store(positions, variables)`` for each call;
+        the positions of the rows left to run alone."""
+        if not self.draw_levers:
+            return list(range(len(rows)))
+        from simcore.model.boundary import Draws, project
+        from simcore.model.variables import batch_variables
+
+        single: list[int] = []
+        grouped: dict[tuple, list[int]] = {}
+        for n, row in enumerate(rows):
+            grouped.setdefault(tuple(row[name] for name in self.group_levers), []).append(n)
+        for key, positions in grouped.items():
+            found = self.group(key)
+            if found is None:
+                single += positions
+                continue
+            scenario, paths = found
+            members, draws = [], []
+            for n in positions:
+                d = self._draws({name: rows[n][name] for name in self.draw_levers}, scenario, paths, self.sections)
+                if d is None:
+                    single.append(n)
+                else:
+                    members.append(n)
+                    draws.append(d)
+            if not members:
+                continue
+            stacked = Draws(**{f: np.ascontiguousarray(np.array([d[f] for d in draws], float)) for f in draws[0]})
+            raw = project(self.system, paths, stacked, self.b, check=False)
+            ok = raw.status == 0
+            single += [n for n, good in zip(members, ok) if not good]
+            if not ok.all():
+                raw = _subset_raw(raw, np.flatnonzero(ok))
+                members = [n for n, good in zip(members, ok) if good]
+            if members:
+                store(members, batch_variables(self.b, raw, paths))
+        return sorted(single)
+
+
+def draws_for(fields: dict, paths) -> dict | None:
+    """One draw's parameters that turn ``paths`` into ``paths`` with ``fields`` (the sections of
+    :data:`DRAW_SECTIONS`, compiled for a run) in the batch kernel; None when they cannot.
+
+    * ``fai`` (R, T): ``fai_multiplier = fai / paths.fai`` (1 where both are 0; a run investing where the
+      paths do not cannot be expressed);
+    * ``gx`` (R, S, T): ``export_shift = gx - paths.gx``, which must be the same for every sector of a
+      region and year (the kernel shifts a region's growth, not a sector's);
+    * ``tfp`` (T,): ``tfp_shift = tfp - paths.tfp``, the same in every projected year;
+    * ``eff`` (S1, T): ``efficiency_multiplier = m`` with ``eff = m paths.eff`` in every sector and year;
+    * ``grid`` (T,): ``grid_multiplier = m`` with ``1 - grid = m (1 - paths.grid)`` in every year;
+    * ``realisation`` (T,): ``realisation_multiplier = m`` with ``realisation = m paths.realisation``;
+    * depreciation, supply elasticity, utilisation margin, energy-price elasticity: the run's values.
+
+    "The same" and "=" hold to :data:`EXACT` of the values' scale; the kernel's results then differ from
+    the run's own by rounding only.  2020 (year index 0) is not projected, so it is not compared.
+    """
+    R, T = paths.fai.shape
+    out = {
+        "depreciation": fields.get("depreciation", paths.depreciation),
+        "supply_elasticity": fields.get("supply_elasticity", paths.supply_elasticity),
+        "tfp_shift": 0.0,
+        "export_shift": np.zeros((R, T)),
+        "efficiency_multiplier": 1.0,
+        "grid_multiplier": 1.0,
+        "realisation_multiplier": 1.0,
+        "utilisation_margin": fields.get("utilisation_margin", paths.utilisation_margin),
+        "energy_price_elasticity": fields.get("energy_price_elasticity", paths.energy_price_elasticity),
+        "fai_multiplier": np.ones((R, T)),
+    }
+    if "fai" in fields:
+        fai, ref = fields["fai"], paths.fai
+        zero = ref == 0.0
+        if (fai[zero] != 0.0).any():
+            return None
+        out["fai_multiplier"] = np.divide(fai, ref, out=np.ones((R, T)), where=~zero)
+    if "gx" in fields:
+        diff = fields["gx"][:, :, 1:] - paths.gx[:, :, 1:]
+        shift = diff.mean(axis=1)
+        if np.abs(diff - shift[:, None, :]).max(initial=0.0) > EXACT * _scale(fields["gx"], paths.gx):
+            return None
+        out["export_shift"][:, 1:] = shift
+    if "tfp" in fields:
+        diff = fields["tfp"][1:] - paths.tfp[1:]
+        if np.ptp(diff) > EXACT * _scale(fields["tfp"], paths.tfp):
+            return None
+        out["tfp_shift"] = float(diff.mean())
+    for name, field, key in (
+        ("eff", "efficiency_multiplier", lambda a: a[:, 1:]),
+        ("grid", "grid_multiplier", lambda a: 1.0 - a[1:]),
+        ("realisation", "realisation_multiplier", lambda a: a[1:]),
+    ):
+        if name in fields:
+            m = _multiple(key(getattr(paths, name)), key(fields[name]))
+            if m is None:
+                return None
+            out[field] = m
+    return out
+
+
+def _scale(*arrays) -> float:
+    return max(1.0, *(float(np.abs(a).max(initial=0.0)) for a in arrays))
+
+
+def _multiple(ref: np.ndarray, row: np.ndarray) -> float | None:
+    """m with row = m ref to EXACT (1 when both are zero), None when there is none."""
+    size = max(float(np.abs(ref).max(initial=0.0)), float(np.abs(row).max(initial=0.0)))
+    if size == 0.0:
+        return 1.0
+    k = int(np.argmax(np.abs(ref)))
+    if ref.flat[k] == 0.0:
+        return None
+    m = float(row.flat[k] / ref.flat[k])
+    if np.abs(row - m * ref).max() > EXACT * size:
+        return None
+    return m
+
+
+def _sections(name: str) -> set[str] | None:
+    from simcore.model.levers import sections_of
+    from simcore.scenario import dotted as dotted_path
+
+    return sections_of(tuple(dotted_path.split(name)))
+
+
+def _plain_value(value):
+    return value.item() if hasattr(value, "item") else value
+
+
+def _subset_raw(raw, idx: np.ndarray):
+    from simcore.model.boundary import Raw
+
+    return Raw(**{f: np.ascontiguousarray(getattr(raw, f)[idx]) for f in raw.__dataclass_fields__})
+
+
+_PLANS: dict[tuple, BatchPlan] = {}
+
+
+def batch_plan(sweep: Sweep) -> BatchPlan:
+    """The sweep's :class:`BatchPlan`, made once per process and sweep (chunks of a sweep share it)."""
+    b = sweep.baseline()
+    key = (
+        str(sweep.scenario_path),
+        json.dumps(sweep.spec.model_dump(mode="json"), sort_keys=True),
+        sweep.runs.to_json(orient="split", double_precision=15) if sweep.n_runs <= 2 else _ends(sweep),
+        sweep.baseline_dir,
+        b.checksum,
+        json.dumps(_plain(load_scenario(sweep.scenario_path, baseline=b).raw), sort_keys=True, default=str),
+    )
+    plan = _PLANS.get(key)
+    if plan is None:
+        if len(_PLANS) > 8:
+            _PLANS.clear()
+        plan = _PLANS[key] = BatchPlan(sweep)
+    return plan
+
+
+def _ends(sweep: Sweep) -> str:
+    """The first and last runs (the plan tests its levers on them)."""
+    return sweep.runs.iloc[[0, -1]].to_json(orient="split", double_precision=15)
 
 
 def _check_outputs(sweep: Sweep) -> None:

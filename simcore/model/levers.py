@@ -109,121 +109,235 @@ def compile_scenario(scenario: Scenario, b: Baseline, system: System | None = No
 
 
 def _compile(scenario: Scenario, b: Baseline, system: System) -> Paths:
-    spec = scenario.spec
     issues = _Issues(scenario)
+    fields = compile_sections(scenario.spec, b, system, SECTIONS, issues)
+    issues.raise_if_any()
+    return Paths(**fields)
+
+
+#: the parts of :class:`Paths` that :func:`compile_sections` computes separately, each from its own part of
+#: the scenario (see :data:`SECTION_SOURCES`): a sweep recomputes only those its levers touch
+SECTIONS = (
+    "fai",
+    "theta",
+    "gx",
+    "pop",
+    "eff",
+    "elec",
+    "c2g",
+    "grid",
+    "realisation",
+    "targets",
+    "tfp",
+    "draw_scalars",
+    "scalars",
+    "prices",
+)
+
+#: which scenario keys each section reads (dotted prefixes, ``*`` for any one key)
+SECTION_SOURCES: dict[str, tuple[str, ...]] = {
+    "fai": ("investment.default_growth", "investment.regions.*.path"),
+    "theta": ("investment.regions.*.mix",),
+    "gx": ("exports", "nowcast.enabled", "nowcast.shifts"),
+    "pop": ("population",),
+    "eff": ("energy.efficiency",),
+    "elec": ("energy.electrification",),
+    "c2g": ("energy.coal_to_gas",),
+    "grid": ("energy.grid_emission_factor",),
+    "realisation": ("investment.realisation",),
+    "targets": ("industry_shares",),
+    "tfp": ("parameters.tfp_growth",),
+    "draw_scalars": (
+        "parameters.depreciation",
+        "parameters.supply_elasticity",
+        "parameters.utilisation_margin",
+        "parameters.energy_price_elasticity",
+    ),
+    "scalars": (
+        "parameters.electric_substitution",
+        "parameters.residential_income_elasticity",
+        "parameters.fuel_offset",
+    ),
+    "prices": ("prices",),
+}
+
+#: scenario keys that change no compiled path (descriptions, the Monte Carlo and nowcast records)
+NO_PATHS = ("name", "description", "extends", "seed", "uncertainty", "nowcast.vintage", "nowcast.gdp_growth")
+
+
+def sections_of(dotted_parts: tuple[str, ...]) -> set[str] | None:
+    """The sections a change at ``dotted_parts`` (a scenario key, split) can move; None when unknown."""
+
+    def overlaps(prefix: str) -> bool:
+        rule = prefix.split(".")
+        return all(r == "*" or r == str(p) for r, p in zip(rule, dotted_parts))
+
+    if any(overlaps(prefix) and len(prefix.split(".")) <= len(dotted_parts) for prefix in NO_PATHS):
+        return set()
+    found = {name for name, prefixes in SECTION_SOURCES.items() if any(overlaps(p) for p in prefixes)}
+    return found or None
+
+
+def _path_key(path, base) -> tuple:
+    def frozen(value):
+        return tuple(sorted((str(k), float(v)) for k, v in value.items())) if isinstance(value, dict) else value
+
+    return (path.kind, path.constant, frozen(path.values), frozen(path.growth), frozen(path.cumulative), base)
+
+
+class PathMemo:
+    """Evaluated time paths by value (a sweep's runs share most of them): evaluate once, copy after."""
+
+    def __init__(self, limit: int = 4096):
+        self.values: dict[tuple, np.ndarray] = {}
+        self.limit = limit
+
+    def evaluate(self, path, base=None) -> np.ndarray:
+        key = _path_key(path, base)
+        found = self.values.get(key)
+        if found is None:
+            found = path.evaluate(base)
+            if len(self.values) >= self.limit:
+                self.values.clear()
+            self.values[key] = found
+        return found.copy()
+
+
+def compile_sections(spec, b: Baseline, system: System, names, issues: _Issues, memo: PathMemo | None = None) -> dict:
+    """The :class:`Paths` fields of the sections ``names`` (of :data:`SECTIONS`), by field name.
+
+    Each section reads only its :data:`SECTION_SOURCES`, so a section computed here equals the same fields
+    of a whole :func:`compile_scenario`.  Problems are added to ``issues``.
+    """
+    evaluate = memo.evaluate if memo is not None else (lambda path, base=None: path.evaluate(base))
+    names = set(names)
+    unknown = names - set(SECTIONS)
+    if unknown:
+        raise ValueError(f"unknown sections {sorted(unknown)}")
     R, S, T = b.n_region, b.n_sector, len(YEARS)
     leaves = b.leaves
     tree = b.regions
-
-    # investment levels: leaves' own paths, then aggregates (smallest first) share out the rest
-    default = spec.investment.default_growth.evaluate()
-    fai = np.empty((R, T))
-    for r in range(R):
-        level = b.fixed_investment[r]
-        for t in range(T):
-            fai[r, t] = level if t == 0 else fai[r, t - 1] * (1.0 + default[t])
-    own = np.zeros(R, bool)
     regional = spec.investment.regions
-    for region in [k for k in regional if k in leaves]:
-        if regional[region].path is not None:
+    out: dict = {}
+
+    if "fai" in names:
+        # investment levels: leaves' own paths, then aggregates (smallest first) share out the rest
+        default = evaluate(spec.investment.default_growth)
+        fai = np.empty((R, T))
+        for r in range(R):
+            level = b.fixed_investment[r]
+            for t in range(T):
+                fai[r, t] = level if t == 0 else fai[r, t - 1] * (1.0 + default[t])
+        own = np.zeros(R, bool)
+        for region in [k for k in regional if k in leaves]:
+            if regional[region].path is not None:
+                r = leaves.index(region)
+                fai[r] = evaluate(regional[region].path, b.fixed_investment[r])
+                own[r] = True
+        aggregates = sorted(
+            [k for k in regional if k not in leaves and regional[k].path is not None],
+            key=lambda a: len(tree.members(a)),
+        )
+        for region in aggregates:
+            members = [leaves.index(leaf) for leaf in tree.members(region)]
+            free = [r for r in members if not own[r]]
+            loc = ("investment", "regions", region, "path")
+            if not free:
+                issues.add(
+                    loc,
+                    "every leaf of this aggregate has its own path",
+                    region,
+                    "an aggregate path with at least one leaf left to share it",
+                )
+                continue
+            base = b.fixed_investment[members].sum()
+            total = evaluate(regional[region].path, base)
+            rest = total - fai[[r for r in members if own[r]]].sum(axis=0)
+            if (rest[1:] < 0).any():
+                year = YEARS[int(np.argmax(rest < 0))]
+                issues.add(
+                    loc,
+                    f"the aggregate path is below its leaves' own paths in {year}",
+                    round(float(total[YEARS.index(year)]), 2),
+                    "an aggregate path at least the sum of its leaves",
+                )
+                continue
+            weights = b.fixed_investment[free] / b.fixed_investment[free].sum()
+            for w, r in zip(weights, free):
+                fai[r, 1:] = w * rest[1:]
+                own[r] = True
+        out["fai"] = np.ascontiguousarray(fai)
+
+    if "theta" in names:
+        # investment mix by destination sector: default the 2020 capital structure
+        K = b.capital
+        theta = K / K.sum(axis=1, keepdims=True)
+        for region in sorted(regional, key=lambda a: -len(tree.members(a))):
+            mix = regional[region].mix
+            if mix is None:
+                continue
+            for leaf in tree.members(region):
+                r = leaves.index(leaf)
+                row = np.zeros(S)
+                for key, share in mix.items():
+                    w = b.sectors.weights_of(key)
+                    capital = K[r] * w
+                    if capital.sum() > 0:
+                        row += share * capital / capital.sum()
+                    else:
+                        row += share * w / w.sum()
+                theta[r] = row
+        out["theta"] = np.ascontiguousarray(theta)
+
+    if "gx" in names:
+        # exports: base growth, replaced by region, plus sector premiums
+        gx = np.repeat(evaluate(spec.exports.growth)[None, None, :], R, axis=0).repeat(S, axis=1)
+        for region in sorted(spec.exports.by_region, key=lambda a: -len(tree.members(a))):
+            path = evaluate(spec.exports.by_region[region])
+            for leaf in tree.members(region):
+                gx[leaves.index(leaf)] = path[None, :]
+        for key, path in spec.exports.by_sector.items():
+            gx += b.sectors.weights_of(key)[None, :, None] * evaluate(path)[None, None, :]
+        convergence = spec.exports.convergence
+        fade = convergence.factor()
+        premium = np.zeros(R)
+        for region in sorted(convergence.premium, key=lambda a: -len(tree.members(a))):
+            for leaf in tree.members(region):  # the more specific region, applied last, wins
+                premium[leaves.index(leaf)] = float(convergence.premium[region])
+        gx += premium[:, None, None] * fade[None, None, :]
+        if spec.nowcast.enabled:  # per-year shifts solved by simcore calibrate (nested regions add up)
+            for region, years in spec.nowcast.shifts.items():
+                rows = [leaves.index(leaf) for leaf in tree.members(region)]
+                for year, shift in years.items():
+                    gx[rows, :, YEARS.index(int(year))] += float(shift)
+        out["gx"] = np.ascontiguousarray(gx)
+
+    if "pop" in names:
+        pop = np.empty((R, T))
+        growth = evaluate(spec.population.default_growth)
+        for r in range(R):
+            pop[r, 0] = b.population[r]
+            for t in range(1, T):
+                pop[r, t] = pop[r, t - 1] * (1.0 + growth[t])
+        for region, path in spec.population.regions.items():
             r = leaves.index(region)
-            fai[r] = regional[region].path.evaluate(b.fixed_investment[r])
-            own[r] = True
-    aggregates = sorted(
-        [k for k in regional if k not in leaves and regional[k].path is not None], key=lambda a: len(tree.members(a))
-    )
-    for region in aggregates:
-        members = [leaves.index(leaf) for leaf in tree.members(region)]
-        free = [r for r in members if not own[r]]
-        loc = ("investment", "regions", region, "path")
-        if not free:
-            issues.add(
-                loc,
-                "every leaf of this aggregate has its own path",
-                region,
-                "an aggregate path with at least one leaf left to share it",
-            )
-            continue
-        base = b.fixed_investment[members].sum()
-        total = regional[region].path.evaluate(base)
-        rest = total - fai[[r for r in members if own[r]]].sum(axis=0)
-        if (rest[1:] < 0).any():
-            year = YEARS[int(np.argmax(rest < 0))]
-            issues.add(
-                loc,
-                f"the aggregate path is below its leaves' own paths in {year}",
-                round(float(total[YEARS.index(year)]), 2),
-                "an aggregate path at least the sum of its leaves",
-            )
-            continue
-        weights = b.fixed_investment[free] / b.fixed_investment[free].sum()
-        for w, r in zip(weights, free):
-            fai[r, 1:] = w * rest[1:]
-            own[r] = True
-
-    # investment mix by destination sector: default the 2020 capital structure
-    K = b.capital
-    theta = K / K.sum(axis=1, keepdims=True)
-    for region in sorted(regional, key=lambda a: -len(tree.members(a))):
-        mix = regional[region].mix
-        if mix is None:
-            continue
-        for leaf in tree.members(region):
-            r = leaves.index(leaf)
-            row = np.zeros(S)
-            for key, share in mix.items():
-                w = b.sectors.weights_of(key)
-                capital = K[r] * w
-                if capital.sum() > 0:
-                    row += share * capital / capital.sum()
-                else:
-                    row += share * w / w.sum()
-            theta[r] = row
-
-    # exports: base growth, replaced by region, plus sector premiums
-    gx = np.repeat(spec.exports.growth.evaluate()[None, None, :], R, axis=0).repeat(S, axis=1)
-    for region in sorted(spec.exports.by_region, key=lambda a: -len(tree.members(a))):
-        path = spec.exports.by_region[region].evaluate()
-        for leaf in tree.members(region):
-            gx[leaves.index(leaf)] = path[None, :]
-    for key, path in spec.exports.by_sector.items():
-        gx += b.sectors.weights_of(key)[None, :, None] * path.evaluate()[None, None, :]
-    convergence = spec.exports.convergence
-    fade = convergence.factor()
-    premium = np.zeros(R)
-    for region in sorted(convergence.premium, key=lambda a: -len(tree.members(a))):
-        for leaf in tree.members(region):  # the more specific region, applied last, wins
-            premium[leaves.index(leaf)] = float(convergence.premium[region])
-    gx += premium[:, None, None] * fade[None, None, :]
-    if spec.nowcast.enabled:  # per-year shifts solved by simcore calibrate (nested regions add up)
-        for region, years in spec.nowcast.shifts.items():
-            rows = [leaves.index(leaf) for leaf in tree.members(region)]
-            for year, shift in years.items():
-                gx[rows, :, YEARS.index(int(year))] += float(shift)
-
-    pop = np.empty((R, T))
-    growth = spec.population.default_growth.evaluate()
-    for r in range(R):
-        pop[r, 0] = b.population[r]
-        for t in range(1, T):
-            pop[r, t] = pop[r, t - 1] * (1.0 + growth[t])
-    for region, path in spec.population.regions.items():
-        r = leaves.index(region)
-        pop[r] = path.evaluate(b.population[r])
-        if (pop[r] <= 0).any():
-            issues.add(
-                ("population", "regions", region),
-                "population must stay positive",
-                float(pop[r].min()),
-                "a path above zero",
-            )
+            pop[r] = evaluate(path, b.population[r])
+            if (pop[r] <= 0).any():
+                issues.add(
+                    ("population", "regions", region),
+                    "population must stay positive",
+                    float(pop[r].min()),
+                    "a path above zero",
+                )
+        out["pop"] = pop
+        out["workforce"] = np.ascontiguousarray(b.commute.T @ (b.participation[:, None] * pop))
 
     def by_sector(levers: dict, what: str, base: float | None) -> np.ndarray:
-        out = np.zeros((S + 1, T))
+        values_out = np.zeros((S + 1, T))
         for key in _ordered_keys(levers, b):
-            values = levers[key].evaluate(base)
+            values = evaluate(levers[key], base)
             if key == "households":
-                out[S] = values
+                values_out[S] = values
                 continue
             if (
                 key in b.sectors.aggregate_ids
@@ -236,48 +350,48 @@ def _compile(scenario: Scenario, b: Baseline, system: System) -> Paths:
                     "a sector id, an exact aggregate or households",
                 )
                 continue
-            out[:S][b.sectors.weights_of(key) > 0] = values
-        return out
+            values_out[:S][b.sectors.weights_of(key) > 0] = values
+        return values_out
 
-    eff = by_sector(spec.energy.efficiency, "efficiency", None)
-    elec = by_sector(spec.energy.electrification, "electrification", 0.0)
-    c2g = by_sector(spec.energy.coal_to_gas, "coal_to_gas", 0.0)
-    elec[:, 0] = 0.0  # 2020 is the baseline
-    c2g[:, 0] = 0.0
-    grid = spec.energy.grid_emission_factor.evaluate(1.0)
-    grid[0] = 1.0
-    realisation = spec.investment.realisation.evaluate(1.0)
-    realisation[0] = 1.0
-
-    targets = _targets(scenario, b, system, issues)
-    issues.raise_if_any()
+    if "eff" in names:
+        out["eff"] = by_sector(spec.energy.efficiency, "efficiency", None)
+    if "elec" in names:
+        elec = by_sector(spec.energy.electrification, "electrification", 0.0)
+        elec[:, 0] = 0.0  # 2020 is the baseline
+        out["elec"] = elec
+    if "c2g" in names:
+        c2g = by_sector(spec.energy.coal_to_gas, "coal_to_gas", 0.0)
+        c2g[:, 0] = 0.0
+        out["c2g"] = c2g
+    if "grid" in names:
+        grid = evaluate(spec.energy.grid_emission_factor, 1.0)
+        grid[0] = 1.0
+        out["grid"] = grid
+    if "realisation" in names:
+        realisation = evaluate(spec.investment.realisation, 1.0)
+        realisation[0] = 1.0
+        out["realisation"] = realisation
+    if "targets" in names:
+        out.update(_targets(spec, b, system, issues))
     params = spec.parameters
-    return Paths(
-        **targets,
-        fai=np.ascontiguousarray(fai),
-        theta=np.ascontiguousarray(theta),
-        gx=np.ascontiguousarray(gx),
-        pop=pop,
-        tfp=params.tfp_growth.evaluate(),
-        eff=eff,
-        elec=elec,
-        c2g=c2g,
-        grid=grid,
-        realisation=realisation,
-        phi=b.parameter("gfcf_to_fai"),
-        r_e=float(params.electric_substitution),
-        eps_h=float(params.residential_income_elasticity),
-        fuel_offset=float(params.fuel_offset),
-        depreciation=float(params.depreciation),
-        supply_elasticity=float(params.supply_elasticity),
-        workforce=np.ascontiguousarray(b.commute.T @ (b.participation[:, None] * pop)),
-        log_energy_price=np.log(_from_2020(spec.prices.energy.evaluate(1.0))),
-        utilisation_margin=float(params.utilisation_margin),
-        energy_price_elasticity=float(params.energy_price_elasticity),
-        price_value_added=_value_added_prices(spec.prices.value_added, b),
-        price_imports=_from_2020(spec.prices.imports.evaluate(1.0)),
-        price_energy=_from_2020(spec.prices.energy.evaluate(1.0)),
-    )
+    if "tfp" in names:
+        out["tfp"] = evaluate(params.tfp_growth)
+    if "draw_scalars" in names:
+        out["depreciation"] = float(params.depreciation)
+        out["supply_elasticity"] = float(params.supply_elasticity)
+        out["utilisation_margin"] = float(params.utilisation_margin)
+        out["energy_price_elasticity"] = float(params.energy_price_elasticity)
+    if "scalars" in names:
+        out["phi"] = b.parameter("gfcf_to_fai")
+        out["r_e"] = float(params.electric_substitution)
+        out["eps_h"] = float(params.residential_income_elasticity)
+        out["fuel_offset"] = float(params.fuel_offset)
+    if "prices" in names:
+        out["log_energy_price"] = np.log(_from_2020(evaluate(spec.prices.energy, 1.0)))
+        out["price_value_added"] = _value_added_prices(spec.prices.value_added, b)
+        out["price_imports"] = _from_2020(evaluate(spec.prices.imports, 1.0))
+        out["price_energy"] = _from_2020(evaluate(spec.prices.energy, 1.0))
+    return out
 
 
 def _value_added_prices(spec, b: Baseline) -> np.ndarray:
@@ -299,20 +413,18 @@ def _from_2020(index: np.ndarray) -> np.ndarray:
     return index
 
 
-def _targets(scenario: Scenario, b: Baseline, system: System, issues: _Issues):
+def _targets(spec, b: Baseline, system: System, issues: _Issues):
     """Share targets: weights, responses to each shift pattern, the patterns and the target paths (the
     ``Paths`` fields of the targets, by name)."""
     R, S, T = b.n_region, b.n_sector, len(YEARS)
     n = R * S
     rows = [
-        (region, key, path)
-        for region, targets in scenario.spec.industry_shares.targets.items()
-        for key, path in targets.items()
+        (region, key, path) for region, targets in spec.industry_shares.targets.items() for key, path in targets.items()
     ]
     m = len(rows)
     t_num, t_den, t_resp = np.zeros((m, n)), np.zeros((m, n)), np.zeros((m, n))
     t_path = np.zeros((m, T))
-    neutral = scenario.spec.industry_shares.shift == "neutral"
+    neutral = spec.industry_shares.shift == "neutral"
     rest = np.zeros((m, n))
     labels = []
     for l, (region, key, path) in enumerate(rows):
