@@ -128,6 +128,17 @@ def test_grid_point_of_a_multi_point_path_is_not_a_draw(tmp_path):
     assert singles(sweep, plan) == []
 
 
+def test_a_constant_grid_factor_replacing_the_plan_path_is_a_draw(tmp_path):
+    # against the plan's own path no multiplier works, but the runs' paths are multiples of each other: the
+    # kernel's paths are the first run's
+    levers = """  energy.grid_emission_factor: {low: 0.35, high: 0.85}
+  investment.regions.binhai.path.growth: {low: 0.0, high: 0.08}
+"""
+    sweep, plan = both_ways(sweep_file(tmp_path, levers, method="lhs", samples=5))
+    assert plan.draw_levers == list(sweep.spec.levers)
+    assert singles(sweep, plan) == []
+
+
 def test_share_target_population_and_sector_premium_fall_back_to_groups(tmp_path):
     levers = """  industry_shares.targets.dongli.manufacturing.values.2025: {values: [0.30, 0.34]}
   population.regions.dongli.values.2025: {values: [90, 110]}
@@ -146,7 +157,7 @@ def test_lhs_over_a_non_batchable_lever_runs_alone(tmp_path):
 """
     sweep, plan = both_ways(sweep_file(tmp_path, levers, method="lhs", samples=4))
     assert plan.group_levers == ["energy.grid_emission_factor.values.2035"]
-    assert singles(sweep, plan) == []  # each row its own group: one kernel call of one draw
+    assert singles(sweep, plan) == [0, 1, 2, 3]  # each row its own group: run alone
 
 
 def test_efficiency_of_one_aggregate_among_several_is_not_a_draw(tmp_path):

@@ -295,14 +295,15 @@ class BatchPlan:
 
     Levers split in two.  *Draw levers* move only sections of the compiled paths that the kernel takes per
     draw (investment levels, export growth, productivity growth, efficiency gains, the grid index,
-    realisation, depreciation, supply elasticity, utilisation margin, energy-price elasticity) and, at the
-    sweep's first and last values, move them in a way the draw parameters express (see :func:`draws_for`).
-    Every other lever is a *group lever*: rows with the same group-lever values share one scenario,
-    compiled once (its paths are the kernel's ``pa``), and run together.  For each row only the draw
-    levers' sections are recompiled (:func:`~simcore.model.levers.compile_sections`, from the section of
-    the scenario they sit in, validated alone) and turned into draw parameters relative to the group's
-    paths; a row they cannot express within :data:`EXACT`, whose sections fail to compile, or whose draw
-    fails in the kernel runs alone (so it gets the same result or error as without batching).
+    realisation, depreciation, supply elasticity, utilisation margin, energy-price elasticity) in a way
+    the draw parameters express (see :func:`draws_for`): the paths at the sweep's last value must be the
+    paths at its first value moved by draw parameters.  Every other lever is a *group lever*: rows with
+    the same group-lever values share one scenario, compiled once at the first such row's values (its
+    paths are the kernel's ``pa``), and run together.  For each row only the draw levers' sections are
+    recompiled (:func:`~simcore.model.levers.compile_sections`, from the part of the scenario they sit in,
+    validated alone) and turned into draw parameters relative to the group's paths; a row they cannot
+    express within :data:`EXACT`, whose sections fail to compile, or whose draw fails in the kernel runs
+    alone (so it gets the same result or error as without batching).
     """
 
     def __init__(self, sweep: Sweep):
@@ -314,35 +315,43 @@ class BatchPlan:
         self.system = system_for(self.b)
         self.memo = PathMemo()
         self.groups: dict[tuple, tuple | None] = {}
-        self.paths0 = compile_scenario(self.base, self.b, self.system)
-        self.groups[()] = (self.base, self.paths0)
+        self.thawed: dict[tuple, tuple] = {}  # (scenario, its raw part) a draw lever sits in, by (id, key)
         levers = list(sweep.spec.levers)
         self.draw_levers: list[str] = []
         for name in levers:
             sections = _sections(name)
             if not sections or not sections <= DRAW_SECTIONS:
                 continue
-            column = sweep.runs[name]
-            if all(
-                self._draws({name: _plain_value(value)}, self.base, self.paths0, sections) is not None
-                for value in (column.iloc[0], column.iloc[-1])
-            ):
+            first, last = (_plain_value(v) for v in sweep.runs[name].iloc[[0, -1]])
+            try:  # the kernel's paths at the first value, the last value as draw parameters against them
+                scenario = with_overrides(self.base, {name: first}, baseline=self.b)
+                paths = compile_scenario(scenario, self.b, self.system)
+            except SimcoreError:
+                continue
+            if self._draws({name: last}, scenario, paths, sections) is not None:
                 self.draw_levers.append(name)
         self.group_levers = [name for name in levers if name not in self.draw_levers]
         self.sections = set().union(*(_sections(name) for name in self.draw_levers)) if self.draw_levers else set()
 
     # one compiled scenario per distinct set of group-lever values
-    def group(self, key: tuple):
+    def group(self, key: tuple, first: dict):
+        """The scenario and paths of the rows with group-lever values ``key``: compiled at the first such
+        row's draw levers ``first`` (the draw parameters of the others are taken against it)."""
         if key not in self.groups:
             from simcore.model.levers import compile_scenario
 
-            try:
-                scenario = with_overrides(self.base, dict(zip(self.group_levers, key)), baseline=self.b)
-                found = (scenario, compile_scenario(scenario, self.b, self.system))
-            except SimcoreError:
-                found = None  # its rows run alone and report the problem
-            if len(self.groups) > 256:
-                self.groups = {(): self.groups[()]}
+            found = None
+            values = dict(zip(self.group_levers, key))
+            for overrides in ({**values, **first}, values):
+                try:
+                    scenario = with_overrides(self.base, overrides, baseline=self.b)
+                    found = (scenario, compile_scenario(scenario, self.b, self.system))
+                    break
+                except SimcoreError:
+                    continue  # without the row's draw levers; failing that, its rows run alone and report it
+            if len(self.groups) >= 256:
+                self.groups.clear()
+                self.thawed.clear()
             self.groups[key] = found
         return self.groups[key]
 
@@ -359,7 +368,11 @@ class BatchPlan:
         try:
             for key, items in by_key.items():
                 issues: list[Issue] = []
-                data = _apply_overrides({key: _thaw(scenario.raw.get(key, {}))}, {}, items, issues)
+                entry = self.thawed.get((id(scenario), key))
+                if entry is None or entry[0] is not scenario:
+                    entry = self.thawed[(id(scenario), key)] = (scenario, _thaw(scenario.raw.get(key, {})))
+                thawed = entry[1]
+                data = _apply_overrides({key: thawed}, {}, items, issues)  # deep_merge copies, never mutates
                 if issues:
                     return None
                 update[key] = ScenarioSpec.model_fields[key].annotation.model_validate(data[key])
@@ -385,7 +398,10 @@ class BatchPlan:
         for n, row in enumerate(rows):
             grouped.setdefault(tuple(row[name] for name in self.group_levers), []).append(n)
         for key, positions in grouped.items():
-            found = self.group(key)
+            if len(positions) == 1:  # a group of one gains nothing from the kernel's draws
+                single += positions
+                continue
+            found = self.group(key, {name: rows[positions[0]][name] for name in self.draw_levers})
             if found is None:
                 single += positions
                 continue
