@@ -60,13 +60,14 @@ def test_quantiles_are_the_same_whatever_the_thread_count(numba_threads):
         np.testing.assert_array_equal(results[0], other)
 
 
-@pytest.mark.parametrize("start, step", [(0, 1), (3, 4)])
-def test_scatter_draws_matches_its_twin(start, step):
+@pytest.mark.parametrize("start", [0, 3])
+def test_scatter_draws_matches_its_twin(start):
     rng = np.random.default_rng(start)
     src = rng.normal(size=(150, 3, 5)).astype(np.float32)
-    got = np.zeros((3, 5, start + 150 * step + 2), np.float32)
+    got = np.zeros((3, 5, start + 150 + 2), np.float32)
     want = got.copy()
-    scatter_draws(src, got, start, step)
-    scatter_draws_numpy(src, want, start, step)
+    scatter_draws(src, got[:, :, :], start)
+    scatter_draws_numpy(src, want, start)
     np.testing.assert_array_equal(got, want)
-    assert (got[:, :, start::step][:, :, :150] == src.transpose(1, 2, 0)).all()
+    assert (got[:, :, start : start + 150] == src.transpose(1, 2, 0)).all()
+    assert (got[:, :, :start] == 0).all() and (got[:, :, start + 150 :] == 0).all()  # nothing else written

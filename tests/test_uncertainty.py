@@ -201,3 +201,10 @@ def test_bad_engine_settings_are_clear_errors(baseline):
         monte_carlo(PLAN, draws=5, baseline=baseline, engine="dask", workers=0)
     with pytest.raises(SimcoreError, match="quantile_method 'median'"):
         monte_carlo(PLAN, draws=5, baseline=baseline, quantile_method="median")
+
+
+def test_quantile_levels_outside_the_unit_interval_are_a_clear_error(plan_mc):
+    from simcore.errors import SimcoreError
+
+    with pytest.raises(SimcoreError, match=r"--quantiles 0.5 1.5: each must be in \[0, 1\]"):
+        plan_mc.quantiles((0.5, 1.5))

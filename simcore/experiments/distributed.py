@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from simcore.errors import SimcoreError
-from simcore.experiments.sketch import Sketch
+from simcore.experiments.sketch import BINS, Sketch
 
 
 def _block_task(job, draws, level_scale, variant_id, sub):
@@ -26,17 +26,11 @@ def _block_task(job, draws, level_scale, variant_id, sub):
 
 
 def _sketch_task(job, lo, width, parts):
-    sketch = Sketch(lo, width, np.zeros((lo.shape[0], _n_counts()), np.int64))
+    sketch = Sketch(lo, width, np.zeros((lo.shape[0], BINS + 3), np.int64))
     for draws, level_scale, variant_id, sub in parts:
         block = job.run(draws, level_scale, variant_id, sub)
         sketch.add(block.reshape(lo.shape[0], -1))
     return sketch.counts
-
-
-def _n_counts() -> int:
-    from simcore.experiments.sketch import BINS
-
-    return BINS + 3
 
 
 def _payload(sampled, sub):

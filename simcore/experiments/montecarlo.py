@@ -290,6 +290,8 @@ class MonteCarlo:
         set of levels and kept.
         """
         key = tuple(sorted(set(float(x) for x in q)))
+        if not key or not all(0.0 <= x <= 1.0 for x in key):
+            raise SimcoreError(f"--quantiles {' '.join(f'{x:g}' for x in q)}: each must be in [0, 1]")
         if key not in self._quantiles:
             if self.store is not None:
                 self._quantiles[key] = column_quantiles(self.store, key)
@@ -412,23 +414,27 @@ class _Job:
     backend: str
     sketch: Sketch | None = None
 
-    def block(self, sampled: Sampled, sub: np.ndarray) -> np.ndarray:
-        """(V, G, T, len(sub)) float32 values of the draws ``sub`` (all of one trade variant)."""
-        return self.run(_subset(sampled.draws, sub), sampled.level_scale[sub], int(sampled.variant_of[sub[0]]), sub)
+    def block(self, sampled: Sampled, sub: np.ndarray, out: np.ndarray | None = None, at: int = 0) -> np.ndarray:
+        """(V, G, T, len(sub)) float32 values of the draws ``sub`` (all of one trade variant); see :meth:`run`."""
+        draws, scale, variant_id = (
+            _subset(sampled.draws, sub),
+            sampled.level_scale[sub],
+            int(sampled.variant_of[sub[0]]),
+        )
+        return self.run(draws, scale, variant_id, sub, out, at)
 
-    def run(self, draws: Draws, level_scale: np.ndarray, variant_id: int, sub: np.ndarray) -> np.ndarray:
+    def run(self, draws: Draws, level_scale: np.ndarray, variant_id: int, sub: np.ndarray, out=None, at: int = 0):
+        """The values of one chunk, written into ``out[..., at : at + len(sub)]`` (a new (V, G, T, len(sub))
+        array when ``out`` is None) and returned."""
         vb, system, paths = self.systems[variant_id]
         raw = project(system, paths, draws, vb, backend=self.backend, check=False)
         check_status(raw, paths, vb, draw_ids=sub)  # names the draw by its index in the whole run
         arrays = batch_variables(vb, raw, paths, level_scale=level_scale, keep=self.variables)
-        block = np.empty((len(self.variables), self.n_regions, len(YEARS), len(sub)), dtype=np.float32)
+        if out is None:
+            out = np.empty((len(self.variables), self.n_regions, len(YEARS), len(sub)), dtype=np.float32)
         for v, name in enumerate(self.variables):
-            scatter_draws(np.ascontiguousarray(arrays[name], dtype=np.float32), block[v], 0, 1)
-        return block
-
-
-def _into(store: np.ndarray, block: np.ndarray, at: int) -> None:
-    store[..., at : at + block.shape[-1]] = block
+            scatter_draws(np.ascontiguousarray(arrays[name], dtype=np.float32), out[v], at)
+        return out
 
 
 def monte_carlo(
@@ -528,7 +534,7 @@ def monte_carlo(
         sketch = job.sketch
     else:
         for k in first:
-            _into(store, job.block(sampled, batches[k]), int(offsets[k]))
+            job.block(sampled, batches[k], store, int(offsets[k]))  # straight into its stretch of the store
             bar.update(1)
         if rest:
             sketch = Sketch.from_pilot(store.reshape(width, -1))

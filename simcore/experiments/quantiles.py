@@ -204,8 +204,9 @@ def column_quantiles_numpy(store: np.ndarray, q) -> np.ndarray:
 
 
 @njit(cache=True, parallel=True)
-def scatter_draws(src, dst, start, step):
-    """``dst[g, t, start + d * step] = src[d, g, t]``: a batch's (D, G, T) values into the (G, T, n) columns.
+def scatter_draws(src, dst, start):
+    """``dst[g, t, start + d] = src[d, g, t]``: a batch's (D, G, T) values into its stretch of the (G, T, n)
+    columns.
 
     The transpose runs over blocks of 64 draws, so each block of ``src`` is read from cache; in parallel
     over ``g`` (each thread writes its own rows).  :func:`scatter_draws_numpy` is the twin.
@@ -217,9 +218,9 @@ def scatter_draws(src, dst, start, step):
             for t in range(T):
                 row = dst[g, t]
                 for d in range(d0, d1):
-                    row[start + d * step] = src[d, g, t]
+                    row[start + d] = src[d, g, t]
 
 
-def scatter_draws_numpy(src: np.ndarray, dst: np.ndarray, start: int, step: int) -> None:
+def scatter_draws_numpy(src: np.ndarray, dst: np.ndarray, start: int) -> None:
     """Twin of :func:`scatter_draws`."""
-    dst[:, :, start : start + src.shape[0] * step : step] = src.transpose(1, 2, 0)
+    dst[:, :, start : start + src.shape[0]] = src.transpose(1, 2, 0)
