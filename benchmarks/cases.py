@@ -118,6 +118,53 @@ def leontief(sizes: tuple[int, ...], batch: int, repeats: int) -> list[Timing]:
                 "leontief single", f"n={n}, 1 rhs", "LAPACK dgesv (one call)", med, lo, hi, repeats, lu_flops + 2 * n**2
             )
         )
+    out += leontief_model_system(batch, repeats)
+    return out
+
+
+def leontief_model_system(batch: int, repeats: int) -> list[Timing]:
+    """The Leontief solve on simcore's own 2020 system (the baseline's multi-regional ``A``, n = R x S),
+    ``batch`` final-demand vectors (the 2020 final demand scaled sector by sector), against LAPACK and,
+    where it is installed (``pip install -e ".[bench]"``), pymrio: ``calc_L`` then ``calc_x_from_L``, on
+    NumPy arrays, and ``calc_L`` then ``L.dot(Y)`` on labelled DataFrames as a pymrio user holds them.
+    pymrio inverts ``I - A`` (2 n^3 flops) where a solve factors it (2/3 n^3); every implementation is
+    credited the solve's work."""
+    from simcore import leontief_solve, load_baseline
+
+    b = load_baseline()
+    A = np.ascontiguousarray(b.A)
+    n = A.shape[0]
+    M = np.eye(n) - A
+    f0 = M @ b.gross_output.reshape(-1)  # the 2020 demand on the inside-Tianjin system
+    rng = np.random.default_rng(2)
+    F = f0[None, :] * rng.uniform(0.8, 1.2, (batch, n))
+    expected = scipy.linalg.lapack.dgesv(M, F.T)[2].T
+    implementations = [
+        ("LAPACK dgesv (one call)", lambda: scipy.linalg.lapack.dgesv(M, F.T)[2].T),
+        ("simcore.leontief_solve", lambda: leontief_solve(A, F)),
+    ]
+    try:
+        import pandas as pd
+        import pymrio
+    except ImportError:
+        print("leontief model system: pymrio not installed (pip install -e '.[bench]'); peer skipped")
+    else:
+        labels = pd.MultiIndex.from_product([list(b.leaves), list(b.sectors.ids)], names=["region", "sector"])
+        assert len(labels) == n
+        A_df = pd.DataFrame(A, index=labels, columns=labels)
+        F_df = pd.DataFrame(F.T, index=labels)
+        implementations += [
+            ("pymrio calc_L + calc_x_from_L (numpy)", lambda: pymrio.calc_x_from_L(pymrio.calc_L(A), F.T).T),
+            # calc_x_from_L takes one demand column on DataFrames; several columns are ``L.dot(Y)``, what it does
+            ("pymrio calc_L, L.dot(Y) (DataFrame)", lambda: pymrio.calc_L(A_df).dot(F_df).to_numpy().T),
+        ]
+    out = []
+    size = f"model n={n}, {batch} rhs"
+    flops = 2 / 3 * n**3 + 2 * n**2 * batch
+    for name, fn in implementations:
+        np.testing.assert_allclose(fn(), expected, rtol=1e-8, atol=1e-9 * np.abs(expected).max())
+        med, lo, hi = measure(fn, repeats)
+        out.append(Timing("leontief model", size, name, med, lo, hi, repeats, flops))
     return out
 
 
@@ -387,5 +434,61 @@ def memory(draws: int) -> list[Timing]:
             seconds,
             1,
             notes={"peak_rss_mb": rss},
+        )
+    ]
+
+
+def _run_measuring_tree(argv: list[str], interval: float = 0.2) -> tuple[float, float, str]:
+    """Run ``argv`` and return (seconds, peak MB, stderr): the peak of the summed resident memory of the
+    process and all its descendants (a Dask cluster's scheduler, nannies and workers), sampled every
+    ``interval`` seconds (so a spike shorter than that can be missed; worker memory grows slowly)."""
+    import psutil
+
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    root, peak = psutil.Process(proc.pid), 0
+    while proc.poll() is None:
+        total = 0
+        try:
+            for p in [root, *root.children(recursive=True)]:
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+        except psutil.Error:
+            pass
+        peak = max(peak, total)
+        time.sleep(interval)
+    out, err = proc.communicate()
+    seconds = time.perf_counter() - start
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}): {err[-2000:]}")
+    return seconds, peak / 2**20, err
+
+
+def distributed(draws: int, workers: int = 2) -> list[Timing]:
+    """``simcore mc plan_14th_fyp --engine dask --workers W --quantile-method sketch --failed-draws exclude``
+    with ``draws`` draws on a local cluster, end to end, with the peak summed memory of every process of
+    the run (client, scheduler, nannies, workers)."""
+    with tempfile.TemporaryDirectory() as out:
+        argv = ["simcore", "mc", str(REPO / "scenarios" / "plan_14th_fyp.yaml"), "--draws", str(draws)]
+        argv += ["--seed", "1", "--engine", "dask", "--workers", str(workers), "--quantile-method", "sketch"]
+        argv += ["--failed-draws", "exclude", "--out", out]
+        code = f"import sys; sys.argv = {argv!r}; from simcore.cli import entry; entry()"
+        seconds, peak, err = _run_measuring_tree([sys.executable, "-c", code])
+    excluded = 0
+    for line in err.splitlines():
+        if line.startswith("warning: ") and " draws failed and are excluded" in line:
+            excluded = int(line.split()[1])
+    return [
+        Timing(
+            "distributed",
+            f"simcore mc plan_14th_fyp --draws {draws} --engine dask --workers {workers} (sketch)",
+            "simcore mc (CLI, dask)",
+            seconds,
+            seconds,
+            seconds,
+            1,
+            notes={"peak_tree_rss_mb": peak, "excluded_draws": excluded},
         )
     ]

@@ -209,6 +209,20 @@ def _monte_carlo(args: argparse.Namespace):
         engine=getattr(args, "engine", "local"),
         scheduler=getattr(args, "scheduler", None),
         workers=getattr(args, "workers", 2),
+        failed_draws=getattr(args, "failed_draws", "error"),
+        max_failed_share=getattr(args, "max_failed_share", 0.01),
+    )
+
+
+def _warn_failed(mc) -> None:
+    """Say loudly that excluded draws make the quantiles conditional on the draws that completed."""
+    if mc.failures is None or not len(mc.failures):
+        return
+    first = mc.failures.iloc[0]
+    print(
+        f"warning: {len(mc.failures)} of {mc.n_requested} draws failed and are excluded (first: draw {first['draw']} "
+        f"in {first['year']}: {first['status']}); the quantiles are those of the {mc.n_draws} draws that completed",
+        file=sys.stderr,
     )
 
 
@@ -220,6 +234,7 @@ def cmd_mc(args: argparse.Namespace) -> int:
     mc = _monte_carlo(args)
     q = tuple(args.quantiles) if args.quantiles else DEFAULT_QUANTILES
     print(f"{mc.scenario}: {mc.n_draws} draws, seed {mc.seed}, {mc.provenance['variants']} baseline variant(s)")
+    _warn_failed(mc)
     if mc.sketch is not None:
         bound = mc.sketch.error_bound.reshape(mc.quantile_levels(q).shape[1:])
         g = mc.regions.index("tianjin")
@@ -266,6 +281,7 @@ def cmd_fan(args: argparse.Namespace) -> int:
                 f"variable {variable!r} is not kept in Monte Carlo runs; one of: {', '.join(KEY_VARIABLES)}"
             )
     mc = _monte_carlo(args)
+    _warn_failed(mc)
     q = tuple(sorted(set(DEFAULT_QUANTILES) | set(required_quantiles(args.preset))))
     table = mc.quantiles(q)
     fig = fan_figure(table, panels, args.preset, baseline.targets, n_draws=mc.n_draws, seed=mc.seed)
@@ -302,6 +318,7 @@ def cmd_targets(args: argparse.Namespace) -> int:
     baseline = load_baseline(args.baseline)
     if args.draws:
         mc = _monte_carlo(args)
+        _warn_failed(mc)
         from simcore.analysis.targets import attainment, imposed_targets
         from simcore.scenario.loader import load_scenario
 
@@ -622,6 +639,19 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's seed, else 0)")
         p.add_argument("--chunk-size", type=int, default=2000, help="draws per kernel call")
+        p.add_argument(
+            "--failed-draws",
+            choices=("error", "exclude"),
+            default="error",
+            help="a draw the model cannot complete (a share target out of reach, a negative or non-finite value) "
+            "stops the run (error), or is left out of the quantiles and listed in montecarlo.failed.csv (exclude)",
+        )
+        p.add_argument(
+            "--max-failed-share",
+            type=float,
+            default=0.01,
+            help="with --failed-draws exclude: more failed draws than this share of the run is an error (default 0.01)",
+        )
         scenario_options(p)
 
     mc = sub.add_parser("mc", help="Monte Carlo quantiles of every key variable")

@@ -137,7 +137,7 @@ def test_the_batch_variables_a_run_keeps_are_those_of_the_full_set(baseline, pla
 
     system = system_for(baseline)
     paths = compile_scenario(load_scenario(PLAN, baseline=baseline), baseline, system)
-    draws = _subset(plan_mc.sampled.draws, np.arange(4))
+    draws = _subset(plan_mc.sampler.span(0, 4).draws, np.arange(4))
     raw = project(system, paths, draws, baseline)
     full = batch_variables(baseline, raw, paths)
     lean = batch_variables(baseline, raw, paths, keep=plan_mc.variables)
@@ -208,3 +208,114 @@ def test_quantile_levels_outside_the_unit_interval_are_a_clear_error(plan_mc):
 
     with pytest.raises(SimcoreError, match=r"--quantiles 0.5 1.5: each must be in \[0, 1\]"):
         plan_mc.quantiles((0.5, 1.5))
+
+
+def test_any_stretch_of_draws_samples_the_values_of_the_whole_run(baseline):
+    """The sampler gives draws a..b the values they have in the whole run, across stream blocks."""
+    from simcore.experiments.montecarlo import STREAM_BLOCK, Sampler
+    from simcore.model.boundary import Draws
+    from simcore.model.levers import compile_scenario
+    from simcore.model.system import system_for
+
+    scenario = load_scenario(PLAN)
+    central = Draws.central(compile_scenario(scenario, baseline, system_for(baseline)), baseline.n_region)
+    sampler = Sampler(scenario, baseline, central, seed=5)
+    n = 2 * STREAM_BLOCK + 100
+    whole = sampler.span(0, n)
+    for a, z in ((0, 1), (STREAM_BLOCK - 3, STREAM_BLOCK + 4), (1500, n), (7, 2 * STREAM_BLOCK)):
+        part = sampler.span(a, z)
+        np.testing.assert_array_equal(part.ids, np.arange(a, z))
+        np.testing.assert_array_equal(part.table.to_numpy(), whole.table.iloc[a:z].to_numpy())
+        np.testing.assert_array_equal(part.draws.export_shift, whole.draws.export_shift[a:z])
+        np.testing.assert_array_equal(part.level_scale, whole.level_scale[a:z])
+        np.testing.assert_array_equal(part.variant_of, np.arange(a, z) % sampler.n_variants)
+
+
+WIDE_EXPORTS = {"uncertainty.parameters.export_growth": {"dist": "normal", "mean": 0.0, "sd": 0.1}}
+
+
+@pytest.fixture(scope="module")
+def failing(baseline):
+    """A run where some draws cannot reach the plan's share targets (a wide export shock)."""
+    scenario = load_scenario(PLAN, overrides=WIDE_EXPORTS)
+    return scenario, monte_carlo(
+        scenario, draws=300, seed=1, baseline=baseline, failed_draws="exclude", max_failed_share=0.5
+    )
+
+
+def test_failed_draws_stop_the_run_by_default_naming_the_first(baseline, failing):
+    from simcore.errors import ProjectionError
+
+    scenario, mc = failing
+    with pytest.raises(
+        ProjectionError, match=r"first draw (\d+) in \d{4}: a share target.*--failed-draws exclude"
+    ) as err:
+        monte_carlo(scenario, draws=300, seed=1, baseline=baseline, chunk_size=300)
+    assert err.value.where[0][0] in set(mc.failures["draw"])
+
+
+def test_excluded_draws_are_listed_and_never_reach_a_quantile(baseline, failing, tmp_path):
+    import pandas as pd
+
+    scenario, mc = failing
+    failed = mc.failures["draw"].to_numpy()
+    assert 0 < failed.size < 300 and (np.diff(failed) > 0).all()
+    assert mc.n_draws == 300 - failed.size and mc.provenance["failed_draws"]["excluded"] == failed.size
+    np.testing.assert_array_equal(mc.draw_ids, np.setdiff1d(np.arange(300), failed))
+    # the kept draws are those of a run chunked differently, and the quantiles are theirs alone
+    again = monte_carlo(
+        scenario, draws=300, seed=1, baseline=baseline, chunk_size=23, failed_draws="exclude", max_failed_share=0.5
+    )
+    np.testing.assert_array_equal(again.values, mc.values)
+    column = mc.get("tianjin", "Emissions|CO2")[:, -1]
+    assert column.size == mc.n_draws
+    q = mc.quantiles((0.05, 0.5))
+    row = q[(q["region"] == "tianjin") & (q["variable"] == "Emissions|CO2") & (q["year"] == 2035)]
+    np.testing.assert_allclose(row["value"], np.quantile(column.astype(np.float32), (0.05, 0.5)), rtol=1e-6)
+    paths = mc.write(tmp_path, keep_draws=True)
+    listed = pd.read_csv(tmp_path / "montecarlo.failed.csv")
+    assert tmp_path / "montecarlo.failed.csv" in paths and listed["draw"].tolist() == failed.tolist()
+    written = pd.read_parquet(tmp_path / "montecarlo.draws.parquet", columns=["draw"])["draw"].unique()
+    assert not set(written) & set(failed)
+    # a sketch run counts only the draws that completed
+    sk = monte_carlo(
+        scenario,
+        draws=300,
+        seed=1,
+        baseline=baseline,
+        chunk_size=40,
+        quantile_method="sketch",
+        failed_draws="exclude",
+        max_failed_share=0.5,
+    )
+    assert sk.n_draws == mc.n_draws and (sk.sketch.n == mc.n_draws).all()
+
+
+def test_more_failed_draws_than_the_stated_share_is_an_error(baseline, failing):
+    from simcore.errors import ProjectionError, SimcoreError
+
+    scenario, mc = failing
+    share = len(mc.failures) / 300
+    with pytest.raises(ProjectionError, match=rf"{len(mc.failures)} of 300 draws failed, more than --max-failed-share"):
+        monte_carlo(scenario, draws=300, seed=1, baseline=baseline, failed_draws="exclude", max_failed_share=share / 2)
+    with pytest.raises(SimcoreError, match="--failed-draws drop: expected one of error, exclude"):
+        monte_carlo(scenario, draws=3, baseline=baseline, failed_draws="drop")
+    with pytest.raises(SimcoreError, match="--max-failed-share 2: expected a share in"):
+        monte_carlo(scenario, draws=3, baseline=baseline, failed_draws="exclude", max_failed_share=2)
+
+
+@pytest.mark.slow
+def test_dask_engine_excludes_the_same_draws(baseline, failing, monkeypatch):
+    pytest.importorskip("dask.distributed")
+    import simcore.experiments.montecarlo as mcmod
+
+    scenario, mc = failing
+    kw = dict(draws=300, seed=1, baseline=baseline, chunk_size=10, failed_draws="exclude", max_failed_share=0.5)
+    on_dask = monte_carlo(scenario, engine="dask", workers=2, **kw)
+    np.testing.assert_array_equal(on_dask.values, mc.values)
+    assert on_dask.failures.equals(mc.failures)
+    monkeypatch.setattr(mcmod, "PILOT", 100)  # failed draws in the pilot and after it
+    local = monte_carlo(scenario, quantile_method="sketch", **kw)
+    sketched = monte_carlo(scenario, quantile_method="sketch", engine="dask", workers=2, **kw)
+    np.testing.assert_array_equal(sketched.sketch.counts, local.sketch.counts)
+    assert (local.failures["draw"] < 100).any() and (local.failures["draw"] >= 100).any()

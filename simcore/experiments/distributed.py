@@ -1,16 +1,21 @@
-"""Monte Carlo on Dask: chunks of draws on workers, quantiles without holding every draw on one machine.
+"""Monte Carlo on Dask: spans of draws on workers, quantiles without holding every draw on one machine.
 
-The client samples the draws and compiles each trade variant once; the compiled systems, paths and
-baselines (the ``_Job`` of :mod:`simcore.experiments.montecarlo`) are scattered to every worker, and
-each task receives its draws' parameters, never a file path, so workers need not see the client's files.
+The client compiles each trade variant once and builds the run's :class:`~simcore.experiments.montecarlo.Sampler`;
+both (the ``_Job`` of :mod:`simcore.experiments.montecarlo`) are scattered to every worker, and each
+task receives only the first and last draw of its span: the worker samples the span's parameters
+itself (the same values as anywhere else), so no machine holds the parameters of every draw, and no
+worker needs the client's files.
 
-* **Exact** (``quantile_method="exact"``): each task returns the float32 values of its chunk, placed at
+* **Exact** (``quantile_method="exact"``): each task returns the float32 values of its span, placed at
   its draws' positions; the quantiles are those of the local engine, bit for bit.
 * **Sketch**: the pilot draws run first (exactly, as above) and fix each column's grid; the remaining
-  draws run as a few tasks per worker, each summing its chunks into one histogram sketch
+  spans run as a few tasks per worker, each summing its spans into one histogram sketch
   (:mod:`simcore.experiments.sketch`) and returning only the counts (151 MB for the default variables,
   whatever the draws).  Counts are integers: the sum is the same in any order, so results do not depend
   on the number of workers or on which worker ran what.
+
+Failed draws (``failed_draws="exclude"``) come back as ``(draw, year, status)`` rows with each task's
+result; their values never reach a quantile.
 """
 
 from __future__ import annotations
@@ -21,26 +26,21 @@ from simcore.errors import SimcoreError
 from simcore.experiments.sketch import BINS, Sketch
 
 
-def _block_task(job, draws, level_scale, variant_id, sub):
-    return job.run(draws, level_scale, variant_id, sub)
+def _span_task(job, start, stop):
+    return job.span(start, stop)
 
 
-def _sketch_task(job, lo, width, parts):
+def _sketch_task(job, lo, width, spans):
     sketch = Sketch(lo, width, np.zeros((lo.shape[0], BINS + 3), np.int64))
-    for draws, level_scale, variant_id, sub in parts:
-        block = job.run(draws, level_scale, variant_id, sub)
-        sketch.add(block.reshape(lo.shape[0], -1))
-    return sketch.counts
+    failures = []
+    for start, stop in spans:
+        failures += job.span(start, stop, sketch=sketch)[1]
+    return sketch.counts, failures
 
 
-def _payload(sampled, sub):
-    from simcore.experiments.montecarlo import _subset
-
-    return _subset(sampled.draws, sub), sampled.level_scale[sub], int(sampled.variant_of[sub[0]]), sub
-
-
-def run_on_dask(job, sampled, batches, first, rest, offsets, store, width, scheduler, workers, bar) -> None:
-    """Run ``batches`` on Dask: ``first`` into ``store`` at ``offsets``; ``rest`` into ``job.sketch``."""
+def run_on_dask(job, first, rest, store, scheduler, workers, bar) -> list:
+    """Run the spans ``first`` into ``store`` (at their draws' positions) and ``rest`` into ``job.sketch``;
+    returns the failed draws."""
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
@@ -52,29 +52,49 @@ def run_on_dask(job, sampled, batches, first, rest, offsets, store, width, sched
     else:
         cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
+    failures = []
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})) or workers)
         shared = client.scatter(job, broadcast=True)
-        futures = [client.submit(_block_task, shared, *_payload(sampled, batches[k]), pure=False) for k in first]
-        batch_of = {future.key: k for future, k in zip(futures, first)}
+        futures = [client.submit(_span_task, shared, a, z, pure=False) for a, z in first]
+        start_of = {future.key: a for future, (a, _) in zip(futures, first)}
         for future in as_completed(futures):
-            k = batch_of[future.key]
-            block = future.result()
-            store[..., int(offsets[k]) : int(offsets[k]) + block.shape[-1]] = block
+            block, failed = future.result()
+            at = start_of[future.key]
+            store[..., at : at + block.shape[-1]] = block
+            failures += failed
             bar.update(1)
         if not rest:
-            return
-        sketch = Sketch.from_pilot(store.reshape(width, -1))
-        sketch.add(store.reshape(width, -1))
-        groups = np.array_split(np.array(rest), min(len(rest), 4 * n_workers))
-        tasks = []
+            return failures
+        from simcore.experiments.montecarlo import _drop_failed, span_order
+
+        width = int(np.prod(store.shape[:-1]))
+        pilot = store
+        if failures:
+            order = np.concatenate([span_order(a, z, job.sampler.n_variants) for a, z in first])
+            pilot = _drop_failed(store, order, failures)[0]
+        sketch = Sketch.from_pilot(pilot.reshape(width, -1))
+        sketch.add(pilot.reshape(width, -1))
+        groups = [list(g) for g in np.array_split(np.arange(len(rest)), min(len(rest), 4 * n_workers))]
+        pending, sizes = [], {}
         for group in groups:
-            parts = [_payload(sampled, batches[k]) for k in group]
-            tasks.append((client.submit(_sketch_task, shared, sketch.lo, sketch.width, parts, pure=False), len(group)))
-        for future, size in tasks:
-            sketch.counts += future.result()  # integer counts: the order of the sum does not matter
-            bar.update(size)
+            pending.append(
+                client.submit(_sketch_task, shared, sketch.lo, sketch.width, [rest[k] for k in group], pure=False)
+            )
+            sizes[pending[-1].key] = len(group)
+        # each task's counts (151 MB for the default variables) are taken as soon as it ends and released,
+        # so that no worker holds the results of several tasks waiting to be collected in order
+        done = as_completed(pending)
+        del pending
+        for future in done:
+            counts, failed = future.result()
+            sketch.counts += counts  # integer counts: the order of the sum does not matter
+            failures += failed
+            bar.update(sizes[future.key])
+            future.release()
+            del counts
         job.sketch = sketch
+        return failures
     finally:
         client.close()
         if cluster is not None:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from simcore.analysis.targets import attainment
 from simcore.baseline.tables import Baseline, load_baseline
-from simcore.errors import ResultsError, SimcoreError
+from simcore.errors import ProjectionError, ResultsError, SimcoreError
 from simcore.experiments.quantiles import quantiles as column_quantiles
 from simcore.experiments.quantiles import scatter_draws
 from simcore.experiments.sketch import BINS as SKETCH_BINS
@@ -82,23 +82,30 @@ def _stream(seed: int, stream: int, block: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream, block)))
 
 
-def sample(dist, seed: int, stream: int, n: int, width: int = 1) -> np.ndarray:
-    """``n`` draws (rows) of ``width`` values from one stream, block by block (prefix-stable)."""
-    blocks = []
-    for block in range(math.ceil(n / STREAM_BLOCK)):
-        blocks.append(dist.sample(_stream(seed, stream, block), (STREAM_BLOCK, width)))
-    return np.concatenate(blocks, axis=0)[:n] if blocks else np.zeros((0, width))
+def sample(dist, seed: int, stream: int, n: int, width: int = 1, start: int = 0) -> np.ndarray:
+    """Draws ``start .. start + n`` (rows) of ``width`` values from one stream.
+
+    Each block of ``STREAM_BLOCK`` draws has its own generator, so any stretch of draws has the same
+    values whether it is sampled alone or as part of a longer run (prefix- and chunk-stable).
+    """
+    if n <= 0:
+        return np.zeros((0, width))
+    first, last = start // STREAM_BLOCK, (start + n - 1) // STREAM_BLOCK
+    blocks = [dist.sample(_stream(seed, stream, block), (STREAM_BLOCK, width)) for block in range(first, last + 1)]
+    skip = start - first * STREAM_BLOCK
+    return np.concatenate(blocks, axis=0)[skip : skip + n]
 
 
 @dataclass
 class Sampled:
-    """Everything drawn for a Monte Carlo run."""
+    """Everything drawn for a stretch of draws of a Monte Carlo run (``ids``: their indices in the run)."""
 
     draws: Draws
     variant_of: np.ndarray  # (D,) int
     variants: list[tuple[float, float, float]]  # (flegg_delta, gravity_decay, nontradable_rpc_district) per variant
     level_scale: np.ndarray  # (D, R)
     table: pd.DataFrame = field(repr=False)
+    ids: np.ndarray | None = field(repr=False, default=None)
 
 
 def _level_triangles(b: Baseline) -> dict[str, tuple[float, float]]:
@@ -112,118 +119,144 @@ def _level_triangles(b: Baseline) -> dict[str, tuple[float, float]]:
     return out
 
 
-def sample_parameters(scenario: Scenario, b: Baseline, central: Draws, n: int, seed: int) -> Sampled:
-    """Draw every uncertain parameter for ``n`` draws."""
-    unc = scenario.spec.uncertainty
-    p = unc.parameters
-    R = b.n_region
-    stream = {name: i for i, name in enumerate(UNCERTAIN_PARAMETERS)}
+class Sampler:
+    """The uncertain parameters of any stretch of a run's draws, the same whatever the stretch.
 
-    def draw(name: str, width: int = 1) -> np.ndarray:
-        values = sample(p[name], seed, stream[name], n, width)
-        return values
+    Built once per run on the client (the trade variants are drawn here: there are few); small enough to
+    send to Dask workers, which then sample their own chunks, so that no machine ever holds the parameters
+    of every draw (at 10^6 draws the export shifts alone would take 0.8 GB).
+    """
 
-    values = {}
-    values["depreciation"] = (
-        draw("depreciation")[:, 0] if "depreciation" in p else np.repeat(central.depreciation[:1], n)
-    )
-    values["supply_elasticity"] = (
-        draw("supply_elasticity")[:, 0] if "supply_elasticity" in p else np.repeat(central.supply_elasticity[:1], n)
-    )
-    values["tfp_growth"] = draw("tfp_growth")[:, 0] if "tfp_growth" in p else np.zeros(n)
-    T = len(YEARS)
-    persistent = np.zeros((n, R))
-    if "export_growth" in p:
-        persistent = np.broadcast_to(draw("export_growth", R if p["export_growth"].per_region else 1), (n, R)).copy()
-    shift = np.repeat(persistent[:, :, None], T, axis=2)
-    if "export_growth_annual" in p:  # a Tianjin-wide shock to each year's export growth, i.i.d. over years
-        shift += draw("export_growth_annual", T)[:, None, :]
-    # shocks start after the record: the years up to the nowcast vintage are history
-    nowcast = scenario.spec.nowcast
-    last_known = nowcast.vintage if (nowcast.enabled and nowcast.vintage and nowcast.shifts) else YEARS[0]
-    shift[:, :, : YEARS.index(min(max(last_known, YEARS[0]), YEARS[-1])) + 1] = 0.0
-    values["export_growth"] = shift
-    for name in ("efficiency", "grid", "realisation"):
-        values[name] = draw(name)[:, 0] if name in p else np.ones(n)
-    bounds = {"utilisation_margin": (0.0, 1.0), "energy_price_elasticity": (0.0, 2.0)}
-    for name, (lo, hi) in bounds.items():
-        values[name] = draw(name)[:, 0] if name in p else np.repeat(getattr(central, name)[:1], n)
-        if ((values[name] < lo) | (values[name] > hi)).any():
-            raise SimcoreError(f"uncertainty.parameters.{name}: draws outside [{lo:g}, {hi:g}]; add clip: [lo, hi]")
-    if ((values["depreciation"] <= 0) | (values["depreciation"] >= 1)).any():
-        raise SimcoreError("uncertainty.parameters.depreciation: draws outside (0, 1); add clip: [lo, hi]")
-    if (values["supply_elasticity"] < 0).any():
-        raise SimcoreError("uncertainty.parameters.supply_elasticity: negative draws; add clip: [0, hi]")
-
-    trade = ("flegg_delta", "gravity_decay", "nontradable_rpc_district")
-    n_variants = unc.variants if any(name in p for name in trade) else 1
-    deltas = (
-        sample(p["flegg_delta"], seed, VARIANT_STREAM + stream["flegg_delta"], n_variants)[:, 0]
-        if "flegg_delta" in p
-        else np.full(n_variants, b.parameter("flegg_delta"))
-    )
-    decays = (
-        sample(p["gravity_decay"], seed, VARIANT_STREAM + stream["gravity_decay"], n_variants)[:, 0]
-        if "gravity_decay" in p
-        else np.full(n_variants, b.parameter("gravity_decay"))
-    )
-    rpcs = (
-        sample(p["nontradable_rpc_district"], seed, VARIANT_STREAM + stream["nontradable_rpc_district"], n_variants)[
-            :, 0
-        ]
-        if "nontradable_rpc_district" in p
-        else np.full(n_variants, b.parameter("nontradable_rpc_district"))
-    )
-    tianjin_rpc = b.parameter("nontradable_rpc_tianjin")
-    if ((rpcs < 0) | (rpcs > tianjin_rpc)).any():
-        raise SimcoreError(
-            f"uncertainty.parameters.nontradable_rpc_district: draws outside [0, {tianjin_rpc:g}] (the Tianjin "
-            "coefficient); add clip: [lo, hi]"
-        )
-    if (deltas <= 0).any():
-        raise SimcoreError("uncertainty.parameters.flegg_delta: draws <= 0; add clip: [lo, hi]")
-    variant_of = np.arange(n) % n_variants
-
-    scale = np.ones((n, R))
-    if unc.baseline_levels:
-        from simcore.scenario.schema import Distribution
-
-        for leaf, (low, high) in _level_triangles(b).items():
-            tri = Distribution(dist="triangular", low=low, mode=1.0, high=high)
-            scale[:, b.leaves.index(leaf)] = sample(tri, seed, LEVEL_STREAM + b.leaves.index(leaf), n)[:, 0]
-
-    draws = Draws(
-        values["depreciation"],
-        values["supply_elasticity"],
-        values["tfp_growth"],
-        values["export_growth"],
-        values["efficiency"],
-        values["grid"],
-        values["realisation"],
-        values["utilisation_margin"],
-        values["energy_price_elasticity"],
-    )
-    table = pd.DataFrame(
-        {
-            "draw": np.arange(n),
-            "variant": variant_of,
-            "flegg_delta": deltas[variant_of],
-            "gravity_decay": decays[variant_of],
-            "nontradable_rpc_district": rpcs[variant_of],
-            "depreciation": draws.depreciation,
-            "supply_elasticity": draws.supply_elasticity,
-            "tfp_shift": draws.tfp_shift,
-            "efficiency_multiplier": draws.efficiency_multiplier,
-            "grid_multiplier": draws.grid_multiplier,
-            "realisation_multiplier": draws.realisation_multiplier,
-            "utilisation_margin": draws.utilisation_margin,
-            "energy_price_elasticity": draws.energy_price_elasticity,
+    def __init__(self, scenario: Scenario, b: Baseline, central: Draws, seed: int):
+        unc = scenario.spec.uncertainty
+        p = dict(unc.parameters)
+        self.p, self.seed = p, int(seed)
+        self.stream = {name: i for i, name in enumerate(UNCERTAIN_PARAMETERS)}
+        self.leaves = list(b.leaves)
+        self.central = {
+            name: float(getattr(central, name)[0])
+            for name in ("depreciation", "supply_elasticity", "utilisation_margin", "energy_price_elasticity")
         }
-    )
-    for r, leaf in enumerate(b.leaves):
-        table[f"export_shift[{leaf}]"] = persistent[:, r]
-        table[f"level_scale[{leaf}]"] = scale[:, r]
-    return Sampled(draws, variant_of, list(zip(deltas.tolist(), decays.tolist(), rpcs.tolist())), scale, table)
+        # shocks start after the record: the years up to the nowcast vintage are history
+        nowcast = scenario.spec.nowcast
+        last_known = nowcast.vintage if (nowcast.enabled and nowcast.vintage and nowcast.shifts) else YEARS[0]
+        self.n_known = YEARS.index(min(max(last_known, YEARS[0]), YEARS[-1])) + 1
+
+        trade = ("flegg_delta", "gravity_decay", "nontradable_rpc_district")
+        n_variants = unc.variants if any(name in p for name in trade) else 1
+
+        def variant_values(name: str) -> np.ndarray:
+            if name not in p:
+                return np.full(n_variants, b.parameter(name))
+            return sample(p[name], seed, VARIANT_STREAM + self.stream[name], n_variants)[:, 0]
+
+        deltas, decays, rpcs = (variant_values(name) for name in trade)
+        tianjin_rpc = b.parameter("nontradable_rpc_tianjin")
+        if ((rpcs < 0) | (rpcs > tianjin_rpc)).any():
+            raise SimcoreError(
+                f"uncertainty.parameters.nontradable_rpc_district: draws outside [0, {tianjin_rpc:g}] (the Tianjin "
+                "coefficient); add clip: [lo, hi]"
+            )
+        if (deltas <= 0).any():
+            raise SimcoreError("uncertainty.parameters.flegg_delta: draws <= 0; add clip: [lo, hi]")
+        self.variants = list(zip(deltas.tolist(), decays.tolist(), rpcs.tolist()))
+        self.triangles = _level_triangles(b) if unc.baseline_levels else {}
+
+    @property
+    def n_variants(self) -> int:
+        return len(self.variants)
+
+    def variant_of(self, ids: np.ndarray) -> np.ndarray:
+        """Draw ``i`` uses trade variant ``i mod variants``."""
+        return np.asarray(ids) % self.n_variants
+
+    def span(self, start: int, stop: int) -> Sampled:
+        """Every uncertain parameter of draws ``start .. stop - 1``."""
+        p, seed, n = self.p, self.seed, int(stop) - int(start)
+        R, T = len(self.leaves), len(YEARS)
+
+        def draw(name: str, width: int = 1) -> np.ndarray:
+            return sample(p[name], seed, self.stream[name], n, width, start)
+
+        def scalar(name: str, default: float) -> np.ndarray:
+            return draw(name)[:, 0] if name in p else np.full(n, default)
+
+        values = {
+            "depreciation": scalar("depreciation", self.central["depreciation"]),
+            "supply_elasticity": scalar("supply_elasticity", self.central["supply_elasticity"]),
+            "tfp_growth": scalar("tfp_growth", 0.0),
+        }
+        persistent = np.zeros((n, R))
+        if "export_growth" in p:
+            persistent = np.broadcast_to(
+                draw("export_growth", R if p["export_growth"].per_region else 1), (n, R)
+            ).copy()
+        shift = np.repeat(persistent[:, :, None], T, axis=2)
+        if "export_growth_annual" in p:  # a Tianjin-wide shock to each year's export growth, i.i.d. over years
+            shift += draw("export_growth_annual", T)[:, None, :]
+        shift[:, :, : self.n_known] = 0.0
+        values["export_growth"] = shift
+        for name in ("efficiency", "grid", "realisation"):
+            values[name] = scalar(name, 1.0)
+        bounds = {"utilisation_margin": (0.0, 1.0), "energy_price_elasticity": (0.0, 2.0)}
+        for name, (lo, hi) in bounds.items():
+            values[name] = scalar(name, self.central[name])
+            if ((values[name] < lo) | (values[name] > hi)).any():
+                raise SimcoreError(f"uncertainty.parameters.{name}: draws outside [{lo:g}, {hi:g}]; add clip: [lo, hi]")
+        if ((values["depreciation"] <= 0) | (values["depreciation"] >= 1)).any():
+            raise SimcoreError("uncertainty.parameters.depreciation: draws outside (0, 1); add clip: [lo, hi]")
+        if (values["supply_elasticity"] < 0).any():
+            raise SimcoreError("uncertainty.parameters.supply_elasticity: negative draws; add clip: [0, hi]")
+
+        ids = np.arange(start, stop)
+        variant_of = self.variant_of(ids)
+        scale = np.ones((n, R))
+        if self.triangles:
+            from simcore.scenario.schema import Distribution
+
+            for leaf, (low, high) in self.triangles.items():
+                tri = Distribution(dist="triangular", low=low, mode=1.0, high=high)
+                r = self.leaves.index(leaf)
+                scale[:, r] = sample(tri, seed, LEVEL_STREAM + r, n, 1, start)[:, 0]
+
+        draws = Draws(
+            values["depreciation"],
+            values["supply_elasticity"],
+            values["tfp_growth"],
+            values["export_growth"],
+            values["efficiency"],
+            values["grid"],
+            values["realisation"],
+            values["utilisation_margin"],
+            values["energy_price_elasticity"],
+        )
+        deltas, decays, rpcs = (np.array(column)[variant_of] for column in zip(*self.variants))
+        table = pd.DataFrame(
+            {
+                "draw": ids,
+                "variant": variant_of,
+                "flegg_delta": deltas,
+                "gravity_decay": decays,
+                "nontradable_rpc_district": rpcs,
+                "depreciation": draws.depreciation,
+                "supply_elasticity": draws.supply_elasticity,
+                "tfp_shift": draws.tfp_shift,
+                "efficiency_multiplier": draws.efficiency_multiplier,
+                "grid_multiplier": draws.grid_multiplier,
+                "realisation_multiplier": draws.realisation_multiplier,
+                "utilisation_margin": draws.utilisation_margin,
+                "energy_price_elasticity": draws.energy_price_elasticity,
+            }
+        )
+        for r, leaf in enumerate(self.leaves):
+            table[f"export_shift[{leaf}]"] = persistent[:, r]
+            table[f"level_scale[{leaf}]"] = scale[:, r]
+        return Sampled(draws, variant_of, self.variants, scale, table, ids)
+
+
+def sample_parameters(scenario: Scenario, b: Baseline, central: Draws, n: int, seed: int) -> Sampled:
+    """Draw every uncertain parameter for ``n`` draws (for a few thousand: :class:`Sampler` samples stretches)."""
+    return Sampler(scenario, b, central, seed).span(0, n)
 
 
 def _subset(draws: Draws, idx: np.ndarray) -> Draws:
@@ -241,18 +274,32 @@ class MonteCarlo:
     order.
     """
 
-    store: np.ndarray  # (V, G, T, D) float32
+    store: np.ndarray | None  # (V, G, T, D) float32; None for a sketch run
     variables: tuple[str, ...]
     regions: tuple[str, ...]
     scenario: str
     seed: int
-    sampled: Sampled = field(repr=False)
+    sampler: Sampler = field(repr=False)
     provenance: dict = field(repr=False)
     targets: pd.DataFrame = field(repr=False, default=None)
     draw_at: np.ndarray | None = field(repr=False, default=None)
     sketch: Sketch | None = field(repr=False, default=None)
     n_sketched: int = 0
+    n_requested: int = 0
+    failures: pd.DataFrame | None = field(repr=False, default=None)  # draw, year, status (``exclude`` policy)
     _quantiles: dict = field(repr=False, default_factory=dict)
+
+    @property
+    def sampled(self) -> Sampled:
+        """The parameters of every draw requested (sampled again: cheap for the draws a store can hold)."""
+        return self.sampler.span(0, self.n_requested or self.n_draws)
+
+    @property
+    def draw_ids(self) -> np.ndarray:
+        """(D,) the draws held, ascending: ``arange(D)`` unless failed draws were excluded."""
+        if self.draw_at is None:
+            return np.arange(self.n_draws)
+        return np.sort(self.draw_at)
 
     def _need_draws(self, what: str) -> None:
         if self.store is None:
@@ -320,7 +367,7 @@ class MonteCarlo:
 
     def draws_frame(self) -> pd.DataFrame:
         """Every draw as a long table with a ``draw`` column (in memory: for a few thousand draws)."""
-        return self._long(self.values.astype(float), "draw", np.arange(self.n_draws))
+        return self._long(self.values.astype(float), "draw", self.draw_ids)
 
     def write_draws(self, path: Path) -> None:
         """Every draw to Parquet, one region and variable at a time, rows in :meth:`draws_frame` order.
@@ -337,7 +384,7 @@ class MonteCarlo:
         D, T = self.n_draws, len(YEARS)
         model = model_label(self.provenance["version"])
         years = np.repeat(np.array(YEARS, dtype=np.int64), D)  # year-major, then draw
-        draw_ids = np.tile(np.arange(D, dtype=np.int64), T)
+        draw_ids = np.tile(self.draw_ids.astype(np.int64), T)
         writer = None
         try:
             for region in sorted(self.regions):
@@ -350,7 +397,7 @@ class MonteCarlo:
                     if (~keep & allowed).any():  # the table builder's rule: undefined is skipped, NaN raises
                         first = int(np.flatnonzero(~keep & allowed)[0])
                         raise ResultsError(
-                            f"non-finite value in draw {first % D}, {region}, {variable}, "
+                            f"non-finite value in draw {self.draw_ids[first % D]}, {region}, {variable}, "
                             f"{YEARS[first // D]}: never written"
                         )
                     n = int(keep.sum())
@@ -399,42 +446,98 @@ class MonteCarlo:
             if keep_draws:
                 names.append(f"{stem}.draws.parquet")
                 self.write_draws(path_for(names[-1]))
+            if self.failures is not None and len(self.failures):
+                names.append(f"{stem}.failed.csv")
+                self.failures.to_csv(path_for(names[-1]), index=False)
         return [out / name for name in names]
+
+
+FAILED_DRAW_POLICIES = ("error", "exclude")
+MAX_FAILED_SHARE = 0.01  # exclude: more failed draws than this share of the run is an error
 
 
 @dataclass
 class _Job:
     """What every chunk of a run needs, and nothing of the client's: the compiled systems and paths of
-    each trade variant (with their baselines), the kept variables and the backend.  Sent whole to Dask
-    workers, so they need no file paths of the client's."""
+    each trade variant (with their baselines), the sampler, the kept variables and the backend.  Sent
+    whole to Dask workers, so they need no file paths of the client's, and sample their own draws."""
 
     systems: list
     variables: tuple
     n_regions: int
     backend: str
+    sampler: Sampler
+    exclude_failed: bool = False
     sketch: Sketch | None = None
 
-    def block(self, sampled: Sampled, sub: np.ndarray, out: np.ndarray | None = None, at: int = 0) -> np.ndarray:
-        """(V, G, T, len(sub)) float32 values of the draws ``sub`` (all of one trade variant); see :meth:`run`."""
-        draws, scale, variant_id = (
-            _subset(sampled.draws, sub),
-            sampled.level_scale[sub],
-            int(sampled.variant_of[sub[0]]),
-        )
-        return self.run(draws, scale, variant_id, sub, out, at)
+    def span(self, start: int, stop: int, out: np.ndarray | None = None, at: int = 0, sketch: Sketch | None = None):
+        """Sample and run draws ``start .. stop - 1``, one kernel call per trade variant.
 
-    def run(self, draws: Draws, level_scale: np.ndarray, variant_id: int, sub: np.ndarray, out=None, at: int = 0):
-        """The values of one chunk, written into ``out[..., at : at + len(sub)]`` (a new (V, G, T, len(sub))
-        array when ``out`` is None) and returned."""
+        The values go into ``out[..., at : at + stop - start]`` grouped by variant (see :func:`span_order`;
+        a new array when ``out`` and ``sketch`` are None), or, with ``sketch``, each kernel call's values
+        are counted into it and dropped (memory: one call's values, not the span's).  Returns
+        ``(out, failures)``: the failed draws (``exclude`` policy) as ``(draw, year, status)`` rows; in
+        ``out`` their columns hold whatever the kernel left and must be dropped; a sketch never counts them.
+        """
+        sampled = self.sampler.span(start, stop)
+        shape = (len(self.variables), self.n_regions, len(YEARS))
+        if out is None and sketch is None:
+            out, at = np.empty(shape + (stop - start,), np.float32), 0
+        failures = []
+        for k in range(self.sampler.n_variants):
+            sub = np.flatnonzero(sampled.variant_of == k)
+            if not sub.size:
+                continue
+            draws, ids = _subset(sampled.draws, sub), sampled.ids[sub]
+            if sketch is None:
+                failures += self.run(draws, sampled.level_scale[sub], k, ids, out, at)
+                at += sub.size
+                continue
+            block = np.empty(shape + (sub.size,), np.float32)
+            failed = self.run(draws, sampled.level_scale[sub], k, ids, block, 0)
+            sketch.add(_drop_failed(block, ids, failed)[0].reshape(int(np.prod(shape)), -1))
+            failures += failed
+        return out, failures
+
+    def run(self, draws: Draws, level_scale: np.ndarray, variant_id: int, ids: np.ndarray, out, at: int) -> list:
+        """The values of one kernel call's draws (``ids`` in the run), written into ``out[..., at : at + len(ids)]``;
+        returns the failed draws under the ``exclude`` policy and raises under ``error``."""
         vb, system, paths = self.systems[variant_id]
         raw = project(system, paths, draws, vb, backend=self.backend, check=False)
-        check_status(raw, paths, vb, draw_ids=sub)  # names the draw by its index in the whole run
+        failures = []
+        if self.exclude_failed:
+            for d in np.flatnonzero(raw.status):
+                t = int(raw.fail_year[d])
+                failures.append((int(ids[d]), YEARS[t] if 0 <= t < len(YEARS) else None, int(raw.status[d])))
+        else:
+            check_status(raw, paths, vb, draw_ids=ids)  # names the draw by its index in the whole run
         arrays = batch_variables(vb, raw, paths, level_scale=level_scale, keep=self.variables)
-        if out is None:
-            out = np.empty((len(self.variables), self.n_regions, len(YEARS), len(sub)), dtype=np.float32)
         for v, name in enumerate(self.variables):
             scatter_draws(np.ascontiguousarray(arrays[name], dtype=np.float32), out[v], at)
-        return out
+        return failures
+
+
+def span_order(start: int, stop: int, n_variants: int) -> np.ndarray:
+    """The draws ``start .. stop - 1`` in the order :meth:`_Job.span` writes them: grouped by variant."""
+    ids = np.arange(start, stop)
+    return ids[np.argsort(ids % n_variants, kind="stable")]
+
+
+def _spans(start: int, stop: int, size: int) -> list[tuple[int, int]]:
+    return [(a, min(a + size, stop)) for a in range(start, stop, size)]
+
+
+def _failure_table(failures: list) -> pd.DataFrame:
+    from simcore.model.boundary import STATUS_MESSAGES
+
+    rows = sorted(failures)
+    return pd.DataFrame(
+        {
+            "draw": np.array([r[0] for r in rows], dtype=np.int64),
+            "year": pd.array([r[1] for r in rows], dtype="Int64"),
+            "status": [STATUS_MESSAGES[r[2]] for r in rows],
+        }
+    )
 
 
 def monte_carlo(
@@ -452,6 +555,8 @@ def monte_carlo(
     engine: str = "local",
     scheduler: str | None = None,
     workers: int = 2,
+    failed_draws: str = "error",
+    max_failed_share: float = MAX_FAILED_SHARE,
 ) -> MonteCarlo:
     """Run every draw of a scenario's uncertainty block through the batched kernel.
 
@@ -475,6 +580,12 @@ def monte_carlo(
         cluster of ``workers`` processes, or the scheduler at ``scheduler``); results are the same
         whatever the engine or the number of workers (exact: each chunk's values land at their draws;
         sketch: integer counts, summed).
+    failed_draws : "error" or "exclude"
+        A draw the kernel cannot complete (a share target it cannot reach, a negative or non-finite
+        quantity) stops the run (``error``), or is left out of every quantile and listed in
+        ``MonteCarlo.failures`` and the provenance (``exclude``: the quantiles are then those of the
+        draws that completed, which the output says); more than ``max_failed_share`` of the run failing
+        is an error either way.
     """
     if engine not in ("local", "dask"):
         raise SimcoreError(f"engine {engine!r}: expected 'local' or 'dask'")
@@ -482,6 +593,10 @@ def monte_carlo(
         raise SimcoreError(f"--workers {workers}: a local Dask cluster needs at least 1 worker")
     if quantile_method not in ("exact", "sketch"):
         raise SimcoreError(f"quantile_method {quantile_method!r}: expected 'exact' or 'sketch'")
+    if failed_draws not in FAILED_DRAW_POLICIES:
+        raise SimcoreError(f"--failed-draws {failed_draws}: expected one of {', '.join(FAILED_DRAW_POLICIES)}")
+    if not 0.0 <= float(max_failed_share) <= 1.0:
+        raise SimcoreError(f"--max-failed-share {max_failed_share:g}: expected a share in [0, 1]")
     b = baseline or load_baseline()
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, overrides=overrides, baseline=b)
@@ -489,15 +604,17 @@ def monte_carlo(
     seed = int(seed if seed is not None else (scenario.seed if scenario.seed is not None else 0))
     if n < 1:
         raise SimcoreError("draws must be at least 1")
+    if int(chunk_size) < 1:
+        raise SimcoreError(f"chunk_size {chunk_size}: expected at least 1")
     central_system = system_for(b)
     central_paths = compile_scenario(scenario, b, central_system)
-    sampled = sample_parameters(scenario, b, Draws.central(central_paths, b.n_region), n, seed)
+    sampler = Sampler(scenario, b, Draws.central(central_paths, b.n_region), seed)
 
     from simcore.baseline.variants import variant
 
     systems = []
-    for delta, decay, rpc in sampled.variants:
-        if len(sampled.variants) == 1:
+    for delta, decay, rpc in sampler.variants:
+        if sampler.n_variants == 1:
             systems.append((b, central_system, central_paths))
             continue
         vb = variant(b, delta, decay, rpc)
@@ -506,59 +623,62 @@ def monte_carlo(
 
     variables = tuple(variables)
     regions = b.regions.ids
-    nv = len(systems)
-    # draws grouped by variant, then chunked: each kernel call gets up to chunk_size draws of one system.
-    # A sketch run takes the pilot draws first (they set its grid), then the rest
-    stages = [np.arange(n)] if quantile_method == "exact" else [np.arange(min(n, PILOT)), np.arange(min(n, PILOT), n)]
-    batches = [
-        members[start : start + chunk_size]
-        for ids in stages
-        for members in (ids[sampled.variant_of[ids] == k] for k in range(nv))
-        for start in range(0, members.size, chunk_size)
-    ]
-    width = len(variables) * len(regions) * len(YEARS)
+    nv = sampler.n_variants
+    # the run goes in spans of draws, sampled where they run (memory bounded by the span, whatever the
+    # draws); each span is one kernel call of about chunk_size draws per trade variant.  A sketch run takes
+    # the pilot draws first (they set its grid), then the rest
     n_first = n if quantile_method == "exact" else min(n, PILOT)
-    draw_at = np.concatenate(batches)  # the store holds the draws in the order they run
-    offsets = np.concatenate(([0], np.cumsum([len(sub) for sub in batches])))
-    first = [k for k in range(len(batches)) if offsets[k] < n_first]  # the batches of the store
-    rest = [k for k in range(len(batches)) if offsets[k] >= n_first]  # the sketch's, after the pilot
+    size = int(chunk_size) * nv
+    first, rest = _spans(0, n_first, size), _spans(n_first, n, size)
+    draw_at = np.concatenate([span_order(a, z, nv) for a, z in first])  # the store holds draws as they run
     shape = (len(variables), len(regions), len(YEARS))
+    width = int(np.prod(shape))
     store = np.empty(shape + (n_first,), dtype=np.float32)
-    sketch = None
-    bar = progress_bar(len(batches), progress, f"{scenario.name}: {n} draws")
-    job = _Job(systems, variables, len(regions), backend)
+    bar = progress_bar(len(first) + len(rest), progress, f"{scenario.name}: {n} draws")
+    job = _Job(systems, variables, len(regions), backend, sampler, exclude_failed=failed_draws == "exclude")
     if engine == "dask":
         from simcore.experiments.distributed import run_on_dask
 
-        run_on_dask(job, sampled, batches, first, rest, offsets, store, width, scheduler, workers, bar)
-        sketch = job.sketch
+        failures = run_on_dask(job, first, rest, store, scheduler, workers, bar)
     else:
-        for k in first:
-            job.block(sampled, batches[k], store, int(offsets[k]))  # straight into its stretch of the store
+        failures = []
+        for a, z in first:
+            failures += job.span(a, z, store, a)[1]  # straight into its stretch of the store
             bar.update(1)
+        store, draw_at = _drop_failed(store, draw_at, failures)
         if rest:
-            sketch = Sketch.from_pilot(store.reshape(width, -1))
-            sketch.add(store.reshape(width, -1))
-            for k in rest:
-                sketch.add(job.block(sampled, batches[k]).reshape(width, -1))
+            job.sketch = Sketch.from_pilot(store.reshape(width, -1))
+            job.sketch.add(store.reshape(width, -1))
+            for a, z in rest:
+                failures += job.span(a, z, sketch=job.sketch)[1]
                 bar.update(1)
+    bar.close()
+    if engine == "dask":
+        store, draw_at = _drop_failed(store, draw_at, [f for f in failures if f[0] < n_first])
+    if len(failures) > max_failed_share * n:
+        first_failed = min(failures)
+        raise ProjectionError(
+            f"{len(failures)} of {n} draws failed, more than --max-failed-share {max_failed_share:g} of the run; "
+            f"first draw {first_failed[0]} in {first_failed[1]}: "
+            f"{_failure_table([first_failed])['status'].iloc[0]}",
+            [first_failed[:2]],
+        )
+    sketch = job.sketch
     if quantile_method == "sketch" and sketch is None:  # every draw was a pilot draw
         sketch = Sketch.from_pilot(store.reshape(width, -1))
         sketch.add(store.reshape(width, -1))
-    if quantile_method == "sketch":
-        store = None
-    bar.close()
     prov = provenance(
         b,
         scenario,
         seed,
         {
             "draws": n,
-            "variants": len(sampled.variants),
+            "variants": nv,
             "chunk_size": chunk_size,
             "backend": backend,
             "engine": engine,
             "quantile_method": quantile_method,
+            "failed_draws": {"policy": failed_draws, "max_share": max_failed_share, "excluded": len(failures)},
             **(
                 {"sketch_bins": SKETCH_BINS, "sketch_pilot_draws": min(n, PILOT)} if quantile_method == "sketch" else {}
             ),
@@ -566,12 +686,38 @@ def monte_carlo(
             "seeding": "numpy SeedSequence(seed, spawn_key=(stream, block of 1024 draws))",
         },
     )
-    if quantile_method == "sketch":
-        return MonteCarlo(None, variables, regions, scenario.name, seed, sampled, prov, b.targets, None, sketch, n)
-    identity = bool((draw_at == np.arange(n)).all())
-    return MonteCarlo(
-        store, variables, regions, scenario.name, seed, sampled, prov, b.targets, None if identity else draw_at
+    common = dict(
+        variables=variables,
+        regions=regions,
+        scenario=scenario.name,
+        seed=seed,
+        sampler=sampler,
+        provenance=prov,
+        targets=b.targets,
+        n_requested=n,
+        failures=_failure_table(failures),
     )
+    if quantile_method == "sketch":
+        return MonteCarlo(store=None, sketch=sketch, n_sketched=n - len(failures), **common)
+    identity = draw_at.size == n and bool((draw_at == np.arange(n)).all())
+    return MonteCarlo(store=store, draw_at=None if identity else draw_at, **common)
 
 
-__all__ = ["DEFAULT_QUANTILES", "KEY_VARIABLES", "MonteCarlo", "monte_carlo", "sample", "sample_parameters"]
+def _drop_failed(values: np.ndarray, draw_at: np.ndarray, failures: list):
+    """``values`` (..., D) and ``draw_at`` (D,) without the columns of failed draws (unchanged if none)."""
+    if not failures:
+        return values, draw_at
+    keep = ~np.isin(draw_at, [f[0] for f in failures])
+    return np.ascontiguousarray(values[..., keep]), draw_at[keep]
+
+
+__all__ = [
+    "DEFAULT_QUANTILES",
+    "FAILED_DRAW_POLICIES",
+    "KEY_VARIABLES",
+    "MonteCarlo",
+    "Sampler",
+    "monte_carlo",
+    "sample",
+    "sample_parameters",
+]

@@ -357,8 +357,11 @@ def check_status(raw: Raw, paths: Paths, b: Baseline | None = None, draw_ids: np
     elif where:
         region, variable, value = where
         detail = f" in {region}, {variable} = {value:.6g}"
+    hint = ""
+    if draw_ids is not None:  # a chunk of a Monte Carlo run: the run stops here
+        hint = "; the run stopped (--failed-draws exclude leaves such draws out of the quantiles, listed)"
     raise ProjectionError(
-        f"{bad.size} draw(s) failed, first draw {d} in {year}: {STATUS_MESSAGES[code]}{detail}",
+        f"{bad.size} draw(s) failed, first draw {d} in {year}: {STATUS_MESSAGES[code]}{detail}{hint}",
         [(d, year) + tuple(where)] if where else [(d, year)],
     )
 
