@@ -66,18 +66,32 @@ class Issue:
     problem: str
     got: Any
     expected: str
+    column: int = 0  # 1-based, where known (bytes that are not UTF-8, control characters)
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
+        if self.line and self.column:
+            where += f":{self.column}"
         return f"{where}: {self.path or '<root>'}: {self.problem}; got {_show(self.got)}, expected {self.expected}"
 
 
+#: the most issues a :class:`ScenarioError` message lists; the rest are counted ("and N more")
+MAX_ISSUES_SHOWN = 50
+
+
 class ScenarioError(SimcoreError):
-    """A scenario (or sweep) file failed to load or validate; ``issues`` lists every problem."""
+    """A scenario (or sweep) file failed to load or validate; ``issues`` lists every problem.
+
+    The message lists the first :data:`MAX_ISSUES_SHOWN` and counts the rest, so that a file with a
+    million bad keys gives a readable message, not a million lines (``issues`` keeps them all).
+    """
 
     def __init__(self, issues: list[Issue]):
         self.issues = list(issues)
-        lines = "\n".join(f"  {issue}" for issue in self.issues)
+        shown = self.issues[:MAX_ISSUES_SHOWN]
+        lines = "\n".join(f"  {issue}" for issue in shown)
+        if len(self.issues) > len(shown):
+            lines += f"\n  ... and {len(self.issues) - len(shown)} more"
         super().__init__(f"{len(self.issues)} problem(s) in the scenario:\n{lines}")
 
 

@@ -23,14 +23,15 @@ def test_there_are_enough_bad_files():
 
 @pytest.mark.parametrize("path", BAD, ids=[p.stem for p in BAD])
 def test_bad_scenario_reports_file_line_key_and_rule(path, baseline):
-    line, key, message = EXPECT.match(path.read_text().splitlines()[0]).groups()
+    line, key, message = EXPECT.match(path.read_bytes().decode("utf-8", "replace").splitlines()[0]).groups()
     issues = validate(path, baseline=baseline)
     assert issues, f"{path.name} should be rejected"
     rendered = [str(i) for i in issues]
     hits = [i for i in issues if i.line == int(line) and (i.path or "<root>") == key and message in i.problem]
     assert hits, f"{path.name}: expected line {line} {key}: {message}; got {rendered}"
     text = str(hits[0])
-    assert text.startswith(f"{hits[0].file}:{line}: {hits[0].path or '<root>'}: ") and "; got " in text
+    column = f":{hits[0].column}" if hits[0].column else ""
+    assert text.startswith(f"{hits[0].file}:{line}{column}: {hits[0].path or '<root>'}: ") and "; got " in text
     assert ", expected " in text
     assert Path(hits[0].file).name == path.name or "parents" in hits[0].file
 
@@ -139,3 +140,53 @@ def test_time_path_forms():
     cum = TimePath.model_validate({"cumulative": {"2021-2025": 600}, "growth": 0.02}).evaluate(base)
     assert cum[1:6].sum() == pytest.approx(600, rel=1e-12)
     assert cum[6] == pytest.approx(cum[5] * 1.02)
+
+
+def test_a_billion_laughs_is_refused_fast_and_small(baseline):
+    """Nine levels of nine aliases (10^9 values if expanded) are refused from the event stream."""
+    import resource
+    import time
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    issues = validate(Path(__file__).parent / "data" / "bad_scenarios" / "billion_laughs.yaml", baseline=baseline)
+    assert time.perf_counter() - start < 1.0
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 50_000  # KB: nothing was expanded
+    assert any("expands to more than" in i.problem for i in issues)
+
+
+def test_utf16_and_oversized_files_are_refused_before_parsing(tmp_path, baseline):
+    from simcore.scenario.loader import MAX_FILE_BYTES
+
+    wide = tmp_path / "wide.yaml"
+    wide.write_text("name: wide\n", encoding="utf-16")
+    (issue,) = validate(wide, baseline=baseline)
+    assert issue.line == 1 and "UTF-16" in issue.problem
+    big = tmp_path / "big.yaml"
+    big.write_text("name: big\n" + "# padding\n" * (MAX_FILE_BYTES // 10 + 1))
+    (issue,) = validate(big, baseline=baseline)
+    assert issue.problem == "file too large" and f"{MAX_FILE_BYTES:,}" in issue.expected
+
+
+def test_a_message_lists_at_most_fifty_issues_and_counts_the_rest(tmp_path):
+    from simcore.errors import MAX_ISSUES_SHOWN
+
+    path = tmp_path / "unknown.yaml"
+    path.write_text("name: many\n" + "".join(f"unknown_{i}: 1\n" for i in range(MAX_ISSUES_SHOWN + 25)))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    text = str(info.value)
+    assert len(info.value.issues) == MAX_ISSUES_SHOWN + 25
+    assert text.count("unknown key") == MAX_ISSUES_SHOWN and text.endswith("... and 25 more")
+
+
+def test_extends_of_a_non_yaml_file_never_echoes_it(tmp_path, baseline, capsys):
+    from simcore.cli import main
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:the first line of a private file\n")
+    path = tmp_path / "child.yaml"
+    path.write_text(f"name: child\nextends: {secret}\n")
+    assert main(["validate", str(path)]) == 1
+    out = capsys.readouterr()
+    assert "the parent is not a YAML file" in out.out + out.err and "private" not in out.out + out.err

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,17 +57,167 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     pass
 
 
+#: limits on what a scenario or sweep file may be, checked before it is read into Python objects
+MAX_FILE_BYTES = 1_000_000  # the shipped files are a few KB
+MAX_DEPTH = 32  # nested mappings and lists; the schema needs at most 6
+MAX_VALUES = 200_000  # scalars and collections once aliases are expanded (a "billion laughs" is refused)
+#: the only explicit tags accepted (the YAML core schema); any other tag (``!percent``, ``!!binary``,
+#: ``!!python/...``, ``!!set``) is an issue, never constructed
+CORE_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq"))
+_MERGE = "tag:yaml.org,2002:merge"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _line_col(text, index: int) -> tuple[int, int]:
+    """1-based line and column of ``text[index]`` (str or bytes)."""
+    newline = "\n" if isinstance(text, str) else b"\n"
+    line = text.count(newline, 0, index) + 1
+    return line, index - (text.rfind(newline, 0, index) + 1) + 1
+
+
+def _decode(raw: bytes, name: str, issues: list[Issue]) -> str | None:
+    """The file's text, or None with an issue at the line and column of the first bad byte."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(raw) > 1 and b"\x00" in raw[:2]):
+        issues.append(
+            Issue(name, 1, "", "the file is UTF-16 (or another wide encoding), not UTF-8", raw[:4], "a UTF-8 text file")
+        )
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _line_col(raw, exc.start)
+        issues.append(
+            Issue(
+                name,
+                line,
+                "",
+                "bytes that are not UTF-8 (a Latin-1 or GBK file?)",
+                raw[exc.start : exc.start + 4],
+                "a UTF-8 text file (re-save it as UTF-8)",
+                column,
+            )
+        )
+        return None
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark is harmless
+    bad = _CONTROL.search(text)
+    if bad:
+        line, column = _line_col(text, bad.start())
+        issues.append(
+            Issue(
+                name,
+                line,
+                "",
+                f"control character U+{ord(bad.group()):04X} in the text",
+                bad.group(),
+                "printable text (tabs and newlines only)",
+                column,
+            )
+        )
+        return None
+    return text
+
+
+def _scan(text: str, name: str, issues: list[Issue]) -> bool:
+    """Check nesting depth, expanded size and tags from the event stream (iterative, linear in the text,
+    no object built), so that a deep, alias-bombed or tagged file is refused before construction.
+
+    An alias counts as the size of what it names, computed once per anchor; a malformed file passes
+    here and is reported, with its line, by the composer.
+    """
+    from yaml import events as ev
+
+    depth, total, open_sizes, anchors = 0, 0, [], {}
+
+    def fail(event, problem: str, got, expected: str) -> bool:
+        issues.append(Issue(name, event.start_mark.line + 1, "", problem, got, expected))
+        return False
+
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, (ev.ScalarEvent, ev.CollectionStartEvent)):
+                tag = getattr(event, "tag", None)
+                if (
+                    tag is not None
+                    and tag not in CORE_TAGS
+                    and not (isinstance(event, ev.ScalarEvent) and tag == "!" and event.implicit[1])
+                ):
+                    return fail(
+                        event, "a YAML tag simcore does not read", tag, "plain values (no tags such as !name or !!type)"
+                    )
+            if isinstance(event, ev.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return fail(
+                        event, f"nested more than {MAX_DEPTH} levels deep", depth, f"at most {MAX_DEPTH} levels"
+                    )
+                open_sizes.append([event.anchor, 1])
+                size = 1
+            elif isinstance(event, ev.CollectionEndEvent):
+                depth -= 1
+                anchor, size = open_sizes.pop()
+                if anchor is not None:
+                    anchors[anchor] = size
+                if open_sizes:
+                    open_sizes[-1][1] += size
+                continue
+            elif isinstance(event, ev.ScalarEvent):
+                size = 1
+                if event.anchor is not None:
+                    anchors[event.anchor] = 1
+                if open_sizes:
+                    open_sizes[-1][1] += 1
+            elif isinstance(event, ev.AliasEvent):
+                size = anchors.get(event.anchor, 1)
+                if open_sizes:
+                    open_sizes[-1][1] += size
+            else:
+                continue
+            total += size
+            if total > MAX_VALUES:
+                return fail(
+                    event,
+                    f"the file expands to more than {MAX_VALUES:,} values (YAML aliases repeating a block?)",
+                    total,
+                    f"at most {MAX_VALUES:,} values once aliases are expanded",
+                )
+    except yaml.YAMLError:
+        return True
+    return True
+
+
 def read_yaml(path: Path, issues: list[Issue], expand_dots: bool = True) -> tuple[dict, Marks]:
+    """Read a scenario or sweep file into plain Python values and the (file, line) of every key.
+
+    Refused with an issue, before anything is constructed: files over :data:`MAX_FILE_BYTES`, bytes that
+    are not UTF-8 or control characters (with line and column), nesting deeper than :data:`MAX_DEPTH`,
+    more than :data:`MAX_VALUES` values once aliases are expanded, tags outside :data:`CORE_TAGS`; then,
+    while reading: merge keys (``<<``), keys that are not plain scalars, keys given twice (also after type
+    resolution: ``2025`` and ``'2025'``) and values that cannot be read.
+    """
     name = _display(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            issues.append(Issue(name, 0, "", "file too large", f"{size:,} bytes", f"at most {MAX_FILE_BYTES:,} bytes"))
+            return {}, {}
+        raw = path.read_bytes()
     except FileNotFoundError:
         issues.append(Issue(name, 0, "", "file not found", str(path), "an existing YAML file"))
         return {}, {}
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         issues.append(
-            Issue(name, 0, "", f"cannot read the file ({exc.__class__.__name__})", str(path), "a UTF-8 text file")
+            Issue(
+                name,
+                0,
+                "",
+                f"cannot read the file ({exc.strerror or exc.__class__.__name__})",
+                str(path),
+                "a readable file",
+            )
         )
+        return {}, {}
+    text = _decode(raw, name, issues)
+    if text is None or not _scan(text, name, issues):
         return {}, {}
     try:
         node = yaml.compose(text, Loader=_Loader)
@@ -102,15 +253,73 @@ def read_yaml(path: Path, issues: list[Issue], expand_dots: bool = True) -> tupl
     return value, marks
 
 
+_BAD = object()  # a value that could not be read (its issue is already recorded)
+
+
+def _construct(node, loader, name: str, path: tuple, issues: list[Issue]) -> tuple[bool, Any]:
+    """(True, value) of a scalar node, or (False, None) with an issue when it cannot be read."""
+    try:
+        return True, loader.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+        problem = getattr(exc, "problem", None) or str(exc) or exc.__class__.__name__
+        issues.append(
+            Issue(
+                name,
+                node.start_mark.line + 1,
+                _dotted(path),
+                f"cannot read this value ({problem})",
+                node.value,
+                "a plain value",
+            )
+        )
+        return False, None
+
+
+def _same_key(key) -> Any:
+    """What a key means once types are resolved: ``2025`` and ``'2025'`` name the same year."""
+    if isinstance(key, bool):
+        return key
+    if isinstance(key, (int, float, str)):
+        return str(key).strip()
+    return key
+
+
 def _to_python(
     node, path: tuple, name: str, marks: Marks, issues: list[Issue], loader, expand_dots: bool = True
 ) -> Any:
     marks.setdefault(path, (name, node.start_mark.line + 1))
     if isinstance(node, yaml.MappingNode):
         out: dict = {}
+        meanings: dict[int, dict] = {}  # per mapping reached (dotted keys reach nested ones): meaning -> key
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
+            if key_node.tag == _MERGE:
+                issues.append(
+                    Issue(
+                        name,
+                        line,
+                        _dotted(path),
+                        "YAML merge keys (<<) are not supported",
+                        "<<",
+                        "the keys written out, or `extends:` a parent scenario",
+                    )
+                )
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                issues.append(
+                    Issue(
+                        name,
+                        line,
+                        _dotted(path),
+                        "a key that is a list or mapping",
+                        "[...]" if isinstance(key_node, yaml.SequenceNode) else "{...}",
+                        "a plain name or year as the key",
+                    )
+                )
+                continue
+            ok, key = _construct(key_node, loader, name, path, issues)
+            if not ok:
+                continue
             dotted = expand_dots and isinstance(key, str) and "." in key
             parts = tuple(key.split(".")) if dotted else (key,)
             target = out
@@ -129,16 +338,22 @@ def _to_python(
             else:
                 last = parts[-1]
                 full = path + parts
-                if last in target:
-                    issues.append(
-                        Issue(
-                            name, line, _dotted(full), "key given twice in this file", last, "each key once per mapping"
-                        )
+                seen = meanings.setdefault(id(target), {_same_key(k): k for k in target})
+                if last in target or _same_key(last) in seen:
+                    other = seen.get(_same_key(last), last)
+                    twice = "key given twice in this file" + (
+                        f" ({other!r} and {last!r} are the same key)"
+                        if other != last or type(other) is not type(last)
+                        else ""
                     )
+                    issues.append(Issue(name, line, _dotted(full), twice, last, "each key once per mapping"))
                     continue
+                seen[_same_key(last)] = last
                 marks[full] = (name, line)
                 value = _to_python(value_node, full, name, marks, issues, loader, expand_dots)
                 marks[full] = (name, line)
+                if value is _BAD:
+                    continue
                 if value is None:
                     issues.append(
                         Issue(
@@ -154,11 +369,13 @@ def _to_python(
                 target[last] = value
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [
+        items = [
             _to_python(child, path + (i,), name, marks, issues, loader, expand_dots)
             for i, child in enumerate(node.value)
         ]
-    return loader.construct_object(node, deep=True)
+        return [item for item in items if item is not _BAD]
+    ok, value = _construct(node, loader, name, path, issues)
+    return value if ok else _BAD
 
 
 _dotted = dotted_path.join
@@ -213,6 +430,12 @@ def _chain(path: Path, issues: list[Issue]) -> list[tuple[Path, dict, Marks]]:
             issues.append(Issue(name, line, "extends", "wrong type", parent, "a file path string"))
             break
         origin = marks.get(("extends",), (_display(current), 0))
+        if Path(parent).suffix.lower() not in (".yaml", ".yml"):
+            name, line = origin
+            issues.append(
+                Issue(name, line, "extends", "the parent is not a YAML file", parent, "a .yaml or .yml scenario file")
+            )
+            break
         current = (current.parent / parent).resolve()
     return list(reversed(chain))
 
@@ -408,7 +631,9 @@ def pydantic_issues(exc: ValidationError, data: dict, marks: Marks, fallback: st
                 "model_type": "a mapping",
                 "model_attributes_type": "a mapping",
                 "bool_type": "true or false",
-                "int_parsing": "an integer (a year)",
+                "int_parsing": "a year (an integer such as 2025)"
+                if "[key]" in error["loc"]
+                else "an integer (1000, not 1e3)",
                 "float_parsing": "a number",
             }.get(kind, error["msg"])
             if kind == "literal_error":
@@ -432,6 +657,8 @@ def pydantic_issues(exc: ValidationError, data: dict, marks: Marks, fallback: st
 
 
 def _rule_for(message: str) -> str:
+    if message.startswith("mode ") and "outside [" in message:  # a triangular distribution's mode
+        return "low <= mode <= high"
     if "outside [0, 1]" in message:
         return "a share between 0 and 1"
     if "horizon" in message or "outside the projection" in message:
@@ -442,7 +669,7 @@ def _rule_for(message: str) -> str:
         return "a number, {constant: x} or {values: {year: x}}"
     if "negative" in message:
         return "a value >= 0"
-    if "mode" in message:
+    if "mode is" in message or "mode: target" in message or "targets are given" in message:
         return "mode: target with targets, or mode: emergent without"
     return "a valid value (see docs/scenarios.md)"
 
