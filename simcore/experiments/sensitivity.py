@@ -56,7 +56,8 @@ def design(sweep: Sweep, method: str, samples: int, seed: int) -> np.ndarray:
     if samples * per_sample > MAX_RUNS:
         raise SimcoreError(
             f"samples {samples:,}: the {method} design would have {samples * per_sample:,} runs "
-            f"({samples:,} x {per_sample}); expected at most {MAX_RUNS:,} runs, so samples <= {MAX_RUNS // per_sample:,}"
+            f"({samples:,} x {per_sample}); expected at most {MAX_RUNS:,} runs, "
+            f"so samples <= {MAX_RUNS // per_sample:,}"
         )
     if method == "sobol":
         from SALib.sample import sobol

@@ -367,7 +367,8 @@ def check_levers(sweep: Sweep) -> None:
                 if found:
                     issues += located(lever, value, found)
             continue
-        ends = [distinct.min(), distinct.max()] + [v for v in (spec.low, spec.high) if v is not None]
+        numbers = [v for v in map(_plain_value, distinct) if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        ends = ([min(numbers), max(numbers)] if numbers else []) + [v for v in (spec.low, spec.high) if v is not None]
         for value in dict.fromkeys(_plain_value(v) for v in ends):
             found = problems({**first, lever: value})
             if found:
@@ -945,22 +946,33 @@ class Store:
         records = self.manifest.get("chunks", {})
         return all(str(k) in records and self.part(k).is_file() for k in range(self.sweep.n_chunks))
 
-    def read(self) -> pd.DataFrame:
-        """The whole dataset (every recorded chunk, each checked against its record), sorted."""
+    def read(self, partial: bool = False) -> pd.DataFrame:
+        """The whole dataset, sorted: every chunk, each checked against its record in the manifest (checksum
+        and row count).  A chunk missing or not matching is an error, unless ``partial``, which returns
+        the chunks that are complete and match."""
         manifest = self._read_manifest() if self.manifest_path.is_file() else {}
         records = manifest.get("chunks", {})
-        parts = []
+        parts, missing = [], []
         for k in range(self.sweep.n_chunks):
-            record = records.get(str(k))
+            record, part = records.get(str(k)), self.part(k)
             if record is None:
+                missing.append(k)
                 continue
-            part = self.part(k)
-            if not part.is_file() or _file_sha256(part) != record.get("sha256"):
+            if (
+                not part.is_file()
+                or _file_sha256(part) != record.get("sha256")
+                or _parquet_rows(part) != record.get("rows")
+            ):
                 raise SimcoreError(
                     f"{part}: does not match its record in {self.manifest_path} (missing, truncated or changed); "
                     "run the sweep again with the same command to recompute it"
                 )
             parts.append(pd.read_parquet(part))
+        if missing and not partial:
+            raise SimcoreError(
+                f"{self.out}: {len(missing)} of {self.sweep.n_chunks} chunks not complete (first: chunk {missing[0]}); "
+                "run the sweep again with the same command to finish it, or read(partial=True)"
+            )
         if not parts:
             raise SimcoreError(f"{self.out}: no completed chunk; run the sweep first")
         table = pd.concat(parts, ignore_index=True)
