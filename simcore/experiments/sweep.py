@@ -402,30 +402,48 @@ def _value_index(lever: Lever, value) -> int | None:
 
 class _SectionCheck:
     """A lever value validated against the schema of the top-level part of the scenario it sits in (the
-    other parts are those of ``first``, already checked whole): the fast check of :func:`check_levers`."""
+    other parts are those of ``first``, already checked whole): the fast check of :func:`check_levers`.
+
+    The override is applied once with a placeholder; each value is then put in the placeholder's slot of
+    that one copy of the part and the part validated (about 40 µs a value).
+    """
 
     def __init__(self, base, first: dict, lever: str, b):
-        from simcore.scenario.loader import _thaw
+        from simcore.scenario.loader import _apply_overrides, _thaw
         from simcore.scenario.schema import ScenarioSpec
 
         self.key = lever.split(".", 1)[0]
-        self.lever = lever
         scenario = with_overrides(base, first, baseline=b)
         self.model = ScenarioSpec.model_fields[self.key].annotation
-        self.thawed = _thaw(scenario.raw.get(self.key, {}))
+        placeholder = object()
+        issues: list[Issue] = []
+        self.data = _apply_overrides(
+            {self.key: _thaw(scenario.raw.get(self.key, {}))}, {}, {lever: placeholder}, issues
+        )
+        self.slot = None if issues else _find(self.data, placeholder)
 
     def ok(self, value) -> bool:
-        from simcore.scenario.loader import _apply_overrides
-
-        issues: list[Issue] = []
+        if self.slot is None:
+            return False  # the full check reports it
+        container, key = self.slot
+        container[key] = value
         try:
-            data = _apply_overrides({self.key: self.thawed}, {}, {self.lever: value}, issues)
-            if issues:
-                return False
-            self.model.model_validate(data[self.key])
+            self.model.model_validate(self.data[self.key])
         except (ValidationError, ValueError, TypeError):
             return False
         return True
+
+
+def _find(data, target) -> tuple | None:
+    """(container, key) of ``target`` inside nested dicts and lists."""
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        if value is target:
+            return data, key
+        found = _find(value, target)
+        if found is not None:
+            return found
+    return None
 
 
 def _overrides(sweep: Sweep, row) -> dict:
