@@ -195,3 +195,184 @@ def test_the_writer_repairs_what_a_crash_left(tmp_path, monkeypatch):
     (tmp_path / "file").write_text("")
     with pytest.raises(OutputError, match="is a file, expected a folder"), writer.atomic_files(tmp_path / "file"):
         pass
+
+
+class Killed(BaseException):
+    """The process dies here: nothing it would do afterwards happens."""
+
+
+OLD = {"results.csv": "old csv", "results.parquet": "old parquet", "results.provenance.json": "old provenance"}
+NEW = {"results.csv": "new csv", "results.parquet": "new parquet", "results.provenance.json": "new provenance"}
+
+
+def _write_set(out, files):
+    from simcore.results import writer
+
+    with writer.atomic_files(out) as path_for:
+        for name, text in files.items():
+            path_for(name).write_text(text)
+
+
+def _seen(out) -> dict:
+    """What a reader of the folder sees: its plain files."""
+    return {p.name: p.read_text() for p in out.iterdir() if p.is_file() and not p.name.startswith(".")}
+
+
+def _commit_steps(tmp_path) -> int:
+    """How many renames, replaces and folder removals one commit of a three-file set makes."""
+    import os
+
+    calls = []
+    out = tmp_path / "count"
+    _write_set(out, OLD)
+    real = {name: getattr(os, name) for name in ("rename", "replace", "rmdir")}
+    mp = pytest.MonkeyPatch()
+    for name, function in real.items():
+        mp.setattr(os, name, lambda *a, _f=function, _n=name: (calls.append(_n), _f(*a))[1])
+    try:
+        _write_set(out, NEW)
+    finally:
+        mp.undo()
+    return len(calls)
+
+
+def test_a_kill_at_any_step_of_a_commit_leaves_the_old_set_or_the_new_set(tmp_path, monkeypatch):
+    """Fault injection: the k-th rename/replace/rmdir of a commit kills the writer (that call and every
+    later file operation fail, the staging folder is not cleaned up), for every k.  After the recovery that
+    the next write runs, a reader sees exactly the old set (killed at the commit rename) or exactly the new
+    set (killed after it), and no staging or commit folder is left."""
+    import os
+    import shutil
+
+    from simcore.results import writer
+
+    steps = _commit_steps(tmp_path)
+    assert steps == 1 + len(NEW) + 1  # the commit rename, one replace per file, the commit folder's removal
+    real = {name: getattr(os, name) for name in ("rename", "replace", "rmdir")}
+    for k in range(steps):
+        out = tmp_path / f"kill-{k}"
+        _write_set(out, OLD)
+        count = {"n": 0}
+
+        def dying(*args, _name, _k=k):
+            if count["n"] >= _k:
+                raise Killed
+            count["n"] += 1
+            return real[_name](*args)
+
+        with monkeypatch.context() as m:
+            for name in real:
+                m.setattr(os, name, lambda *a, _n=name: dying(*a, _name=_n))
+            m.setattr(shutil, "rmtree", lambda *a, **kw: None)  # a killed process cleans nothing up
+            with pytest.raises(Killed):
+                _write_set(out, NEW)
+        leftovers = sorted(p.name.split("-")[1] for p in out.glob(".simcore-*"))
+        assert leftovers == (["stage"] if k == 0 else ["commit"]), k
+        expected = OLD if k == 0 else NEW
+        writer.recover(out)  # what the next writer into the folder runs first
+        assert _seen(out) == expected, k
+        assert not list(out.glob(".simcore-*")), k
+        _write_set(out, {"later.csv": "later"})  # and the folder takes the next set normally
+        assert _seen(out) == {**expected, "later.csv": "later"}
+
+
+def test_an_interrupted_move_is_finished_before_the_error_leaves(tmp_path, monkeypatch):
+    """An error (or Ctrl-C) once, halfway through the move, does not leave a mix: the move is finished."""
+    import os
+
+    out = tmp_path / "out"
+    _write_set(out, OLD)
+    real = os.replace
+    count = {"n": 0}
+
+    def once(*args):
+        count["n"] += 1
+        if count["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(os, "replace", once)
+    with pytest.raises(KeyboardInterrupt):
+        _write_set(out, NEW)
+    assert _seen(out) == NEW and not list(out.glob(".simcore-*"))
+
+
+def test_staging_folders_are_removed_only_when_ours_and_their_owner_is_gone(tmp_path):
+    import fcntl
+    import os
+
+    from simcore.results import writer
+
+    out = tmp_path / "out"
+    out.mkdir()
+    live = out / f".simcore-stage-{os.getpid()}-live"  # a writer of this process (another thread) at work
+    live.mkdir()
+    fd = os.open(live / ".owner", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    gone = out / f".simcore-stage-{os.getpid()}-gone"  # its writer ended without cleaning up: lock free
+    gone.mkdir()
+    (gone / ".owner").write_text("{}")
+    (gone / "results.csv").write_text("half")
+    not_ours = out / ".simcore-stage-notes"  # not the writer's pattern
+    not_ours.mkdir()
+    (out / ".simcore-stage-1-file").write_text("a file, not a staging folder")
+    writer.recover(out)
+    assert live.is_dir() and not gone.exists() and not_ours.is_dir() and (out / ".simcore-stage-1-file").is_file()
+    os.close(fd)  # the live writer's process ends
+    writer.recover(out)
+    assert not live.exists()
+
+
+def test_a_write_cleans_up_after_itself(tmp_path):
+    out = tmp_path / "out"
+    _write_set(out, OLD)
+    assert _seen(out) == OLD and sorted(p.name for p in out.iterdir()) == sorted(OLD)
+
+
+KILLER = """
+import os, signal, sys
+from pathlib import Path
+from simcore.results import writer
+
+out, k = Path(sys.argv[1]), int(sys.argv[2])
+count = [0]
+for name in ("rename", "replace", "rmdir"):
+    real = getattr(os, name)
+
+    def step(*args, _real=real):
+        if count[0] == k:
+            os.kill(os.getpid(), signal.SIGKILL)
+        count[0] += 1
+        return _real(*args)
+
+    setattr(os, name, step)
+with writer.atomic_files(out) as path_for:
+    for name in ("results.csv", "results.parquet", "results.provenance.json"):
+        path_for(name).write_text("new " + name.split(".", 1)[1].split(".")[0])
+"""
+
+
+def test_a_real_sigkill_at_any_step_leaves_the_old_set_or_the_new_set(tmp_path):
+    """The same as the fault injection above with a real SIGKILL of a writer process at each step."""
+    import signal
+    import subprocess
+    import sys
+
+    from simcore.results import writer
+
+    old = {"results.csv": "old", "results.parquet": "old", "results.provenance.json": "old"}
+    new = {"results.csv": "new csv", "results.parquet": "new parquet", "results.provenance.json": "new provenance"}
+    import os
+    from pathlib import Path
+
+    root = str(Path(writer.__file__).resolve().parents[2])  # the simcore under test, not another install
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    for k in range(5):
+        out = tmp_path / f"kill-{k}"
+        _write_set(out, old)
+        done = subprocess.run([sys.executable, "-c", KILLER, str(out), str(k)], capture_output=True, env=env)
+        assert done.returncode == -signal.SIGKILL, done.stderr.decode()
+        assert list(out.glob(".simcore-*")), k  # it died with work left to repair
+        writer.recover(out)
+        assert _seen(out) == (old if k == 0 else new), k
+        assert not list(out.glob(".simcore-*")), k

@@ -1,5 +1,6 @@
 """Sweeps: generation, local and Dask engines, resumption after an interruption."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -142,3 +143,268 @@ def test_sweep_digest_changes_with_the_baseline(tmp_path):
     bundled, other = load_sweep(path), load_sweep(path, baseline_dir=str(folder))
     assert other.baseline().checksum != bundled.baseline().checksum
     assert other.digest() != bundled.digest()  # a resumed sweep never mixes chunks from two baselines
+
+
+# --------------------------------------------------------------------------- resume verifies what it finds
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """One small sweep run to the end (3 chunks of 2 runs) and its dataset; tests copy the folder."""
+    root = tmp_path_factory.mktemp("finished")
+    path = small_sweep(root)
+    store = run_sweep(path, root / "out")
+    return path, root / "out", store.read()
+
+
+def _copy(finished, tmp_path) -> Path:
+    import shutil
+
+    _, out, _ = finished
+    shutil.copytree(out, tmp_path / "out")
+    return tmp_path / "out"
+
+
+def _truncate(part: Path) -> None:
+    part.write_bytes(part.read_bytes()[: part.stat().st_size // 2])
+
+
+def _empty(part: Path) -> None:
+    part.write_bytes(b"")
+
+
+def _other_chunk(part: Path) -> None:  # a readable Parquet file, but another chunk's
+    part.write_bytes((part.parent / "part-00000.parquet").read_bytes())
+
+
+def _rows_edited(part: Path) -> None:
+    manifest = part.parents[1] / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["chunks"]["1"]["rows"] += 1
+    manifest.write_text(json.dumps(data))
+
+
+def _deleted(part: Path) -> None:
+    part.unlink()
+
+
+def _unrecorded(part: Path) -> None:  # the chunk was written, the sweep killed before it was recorded
+    manifest = part.parents[1] / "manifest.json"
+    data = json.loads(manifest.read_text())
+    del data["chunks"]["1"]
+    manifest.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    "damage, note",
+    [
+        (_truncate, "chunk 1: checksum mismatch (truncated or changed file), recomputed"),
+        (_empty, "chunk 1: checksum mismatch (empty file), recomputed"),
+        (_other_chunk, "chunk 1: checksum mismatch (truncated or changed file), recomputed"),
+        (_rows_edited, "chunk 1: row count mismatch"),
+        (_deleted, "chunk 1: recorded in the manifest but its file is missing, recomputed"),
+        (_unrecorded, "chunk 1: not recorded in the manifest"),
+    ],
+    ids=["truncated", "empty", "another-chunk", "row-count", "deleted", "unrecorded"],
+)
+def test_a_damaged_chunk_is_recomputed_on_resume(finished, tmp_path, capsys, monkeypatch, damage, note):
+    path, _, whole = finished
+    out = _copy(finished, tmp_path)
+    damage(out / "chunks" / "part-00001.parquet")
+    with pytest.raises(SimcoreError, match="does not match its record|1 of 3 chunks not complete"):
+        sweep_module.Store(out, load_sweep(path)).read()  # never read as if whole
+    computed = []
+    real = sweep_module.run_chunk
+    monkeypatch.setattr(sweep_module, "run_chunk", lambda p, k, b=None: (computed.append(k), real(p, k, b))[1])
+    store = run_sweep(path, out)
+    assert note in capsys.readouterr().err
+    assert computed == [1]  # only the damaged chunk
+    assert store.complete()
+    pd.testing.assert_frame_equal(store.read(), whole)
+
+
+def test_a_folder_with_chunks_and_no_manifest_is_refused(finished, tmp_path):
+    """Chunks of another sweep (other lever values) in a folder whose manifest was deleted are never adopted."""
+    path, _, _ = finished
+    out = _copy(finished, tmp_path)
+    (out / "manifest.json").unlink()
+    other = tmp_path / "other.yaml"
+    other.write_text(path.read_text().replace("low: 0.03, high: 0.07", "low: 0.02, high: 0.06"))
+    before = {p.name: p.read_bytes() for p in (out / "chunks").iterdir()}
+    with pytest.raises(SimcoreError) as info:
+        run_sweep(other, out)
+    message = str(info.value)
+    assert str(out) in message and "no manifest.json" in message and "3 chunk file(s)" in message
+    assert "use a new --out folder, or delete" in message
+    assert {p.name: p.read_bytes() for p in (out / "chunks").iterdir()} == before  # nothing touched
+
+
+@pytest.mark.parametrize(
+    "digest, changed",
+    [("code_digest", "the model code changed"), ("data_digest", "the baseline data changed")],
+)
+def test_a_resume_after_a_code_or_data_change_is_refused(finished, tmp_path, monkeypatch, digest, changed):
+    path, _, _ = finished
+    out = _copy(finished, tmp_path)
+    (out / "chunks" / "part-00002.parquet").unlink()  # a chunk left to compute with the new code
+    monkeypatch.setattr(sweep_module, digest, lambda *args: "f" * 64)  # as after an edit of the code or data
+    with pytest.raises(SimcoreError, match=changed) as info:
+        run_sweep(path, out)
+    assert str(out) in str(info.value) and "use a new --out folder" in str(info.value)
+    assert not (out / "chunks" / "part-00002.parquet").exists()
+
+
+def test_the_code_digest_covers_every_module(monkeypatch, tmp_path):
+    import simcore
+
+    package = Path(simcore.__file__).resolve().parent
+    before = sweep_module.code_digest()
+    assert before == sweep_module.code_digest()
+    target = package / "experiments" / "sweep.py"
+    real_read = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda p: real_read(p) + (b"#" if p == target else b""))
+    assert sweep_module.code_digest() != before
+
+
+def test_an_old_or_foreign_manifest_is_refused(finished, tmp_path):
+    path, _, _ = finished
+    out = _copy(finished, tmp_path)
+    data = json.loads((out / "manifest.json").read_text())
+    del data["chunks"], data["format"]
+    (out / "manifest.json").write_text(json.dumps(data))
+    with pytest.raises(SimcoreError, match="without chunk checksums"):
+        run_sweep(path, out)
+    (out / "manifest.json").write_text("{not json")
+    with pytest.raises(SimcoreError, match="manifest.json is not readable"):
+        run_sweep(path, out)
+
+
+def test_two_sweeps_never_write_into_one_folder(finished, tmp_path):
+    import fcntl
+    import os
+
+    path, _, _ = finished
+    out = _copy(finished, tmp_path)
+    fd = os.open(out / ".simcore-sweep.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as a running sweep holds it
+    try:
+        with pytest.raises(SimcoreError, match="another simcore sweep is writing"):
+            run_sweep(path, out)
+    finally:
+        os.close(fd)
+    assert run_sweep(path, out).complete()
+
+
+def test_out_is_checked_before_anything_runs(tmp_path, monkeypatch):
+    from simcore.errors import OutputError
+
+    path = small_sweep(tmp_path)
+    monkeypatch.setattr(sweep_module, "load_sweep", lambda *a, **k: pytest.fail("the sweep was loaded"))
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OutputError, match="is a file, expected a folder"):
+        run_sweep(path, tmp_path / "file")
+    with pytest.raises(OutputError, match="is a file"):
+        run_sweep(path, tmp_path / "file" / "below")
+    import os
+
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        with pytest.raises(OutputError, match="not writable"):
+            run_sweep(path, locked / "out")
+
+
+# --------------------------------------------------------------------------- every lever value, before any run
+
+
+def _grid_file(tmp_path: Path, lever_lines: str, extra: str = "") -> Path:
+    path = tmp_path / "levers.yaml"
+    path.write_text(
+        f"name: levers\nscenario: {Path('scenarios/plan_14th_fyp.yaml').resolve()}\nchunk_size: 2\n{extra}"
+        f"levers:\n{lever_lines}outputs:\n  variables: [GDP]\n  regions: [tianjin]\n  years: [2025]\n"
+    )
+    return path
+
+
+def test_a_bad_middle_lever_value_is_reported_before_any_run(tmp_path, monkeypatch):
+    path = _grid_file(
+        tmp_path,
+        "  exports.growth:\n    values:\n      - 0.03\n      - 4.0\n      - 0.05\n"
+        "  energy.grid_emission_factor.values.2035: {values: [0.5, 0.7]}\n",
+    )
+    monkeypatch.setattr(sweep_module, "run_chunk", lambda *a: pytest.fail("a chunk ran"))
+    with pytest.raises(ScenarioError) as info:
+        run_sweep(path, tmp_path / "out")
+    text = str(info.value)
+    assert len(info.value.issues) == 1, text
+    issue = info.value.issues[0]
+    assert issue.file.endswith("levers.yaml") and issue.line == 8  # the line of the value 4.0
+    assert issue.path == "levers.exports.growth" and issue.got == 4.0
+    assert "value 4.0 (runs 2, 3)" in issue.problem and issue.expected  # the runs that have it, the rule
+    assert not (tmp_path / "out").exists()  # nothing written
+
+
+def test_every_one_of_many_lever_values_is_checked(tmp_path):
+    """A lever with more distinct values than are checked whole: each value still meets the schema."""
+    values = [round(0.03 + 0.0001 * i, 6) for i in range(sweep_module.FULL_CHECKS + 10)]
+    values[40] = "fast"  # neither the first nor the last run, nor the smallest or largest number
+    path = _grid_file(tmp_path, f"  exports.growth: {{values: {values}}}\n")
+    with pytest.raises(ScenarioError) as info:
+        load_sweep(path)
+    (issue,) = info.value.issues
+    assert issue.got == "fast" and "(run 40)" in issue.problem and issue.line == 5
+
+
+def test_load_sweep_reports_bad_outputs_with_their_lines(tmp_path):
+    path = tmp_path / "outputs.yaml"
+    path.write_text(
+        f"name: outputs\nscenario: {Path('scenarios/baseline.yaml').resolve()}\n"
+        "levers:\n  exports.growth: {values: [0.03, 0.05]}\n"
+        "outputs:\n"
+        "  variables:\n    - GDP\n    - GPD\n"  # lines 7, 8
+        "  regions: [tianjin, atlantis]\n"  # line 9
+        "  years: [2025, 2050, 2025]\n"  # line 10
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_sweep(path)
+    got = {(i.line, i.path, i.problem, i.got) for i in info.value.issues}
+    assert got == {
+        (8, "outputs.variables", "unknown variable", "GPD"),
+        (9, "outputs.regions", "unknown region", "atlantis"),
+        (10, "outputs.years", "year outside the projection", 2050),
+        (10, "outputs.years", "given twice", 2025),
+    }
+
+
+def test_a_grid_lever_without_n_is_a_located_message(tmp_path):
+    path = _grid_file(
+        tmp_path, "  exports.growth: {values: [0.03, 0.05]}\n  parameters.tfp_growth: {low: 0.01, high: 0.03}\n"
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_sweep(path)
+    (issue,) = info.value.issues
+    assert (issue.line, issue.path) == (6, "levers.parameters.tfp_growth")
+    assert "needs n" in issue.problem and "n: an integer" in issue.expected
+
+
+def test_huge_sweeps_are_refused_before_allocating(tmp_path):
+    from simcore.experiments.sensitivity import design
+
+    lhs = _grid_file(
+        tmp_path, "  exports.growth: {low: 0.03, high: 0.05}\n", extra="method: lhs\nsamples: 2000000000\n"
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_sweep(lhs)
+    (issue,) = info.value.issues
+    assert (issue.line, issue.path, issue.problem) == (5, "samples", "out of range")
+    assert "1000000" in issue.expected
+    grid = _grid_file(
+        tmp_path,
+        "  exports.growth: {low: 0.03, high: 0.05, n: 100000}\n"
+        "  parameters.tfp_growth: {low: 0.01, high: 0.03, n: 1000}\n",
+    )
+    with pytest.raises(ScenarioError, match="the grid has 100,000,000 runs"):
+        load_sweep(grid)
+    small = load_sweep(_grid_file(tmp_path, "  exports.growth: {low: 0.03, high: 0.05, n: 2}\n"))
+    with pytest.raises(SimcoreError, match="at most 1,000,000 runs"):
+        design(small, "sobol", 2_000_000_000, 0)

@@ -173,7 +173,9 @@ def test_efficiency_of_one_aggregate_among_several_is_not_a_draw(tmp_path):
 def test_a_row_that_cannot_be_validated_raises_as_it_does_alone(tmp_path):
     levers = """  exports.growth: {values: [0.03, 2.0, 0.05]}
 """
-    sweep = load_sweep(sweep_file(tmp_path, levers))
+    with pytest.raises(ScenarioError, match=r"levers.exports.growth: value 2.0 \(run 1\)"):
+        load_sweep(sweep_file(tmp_path, levers))  # refused when loaded; the runs still guard themselves:
+    sweep = load_sweep(sweep_file(tmp_path, levers), check=False)
     plan = BatchPlan(sweep)
     assert plan.draw_levers == ["exports.growth"]
     assert singles(sweep, plan) == [1]

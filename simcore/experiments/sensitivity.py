@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from simcore.errors import SimcoreError
-from simcore.experiments.sweep import Sweep, load_sweep, run_rows
+from simcore.experiments.sweep import MAX_RUNS, Sweep, load_sweep, run_rows
 
 DEFAULT_OUTPUTS = ("tianjin:Emissions|CO2:2035", "binhai:GDP:2025")
 
@@ -45,7 +45,20 @@ def _salib_seed(seed: int) -> int:
 
 
 def design(sweep: Sweep, method: str, samples: int, seed: int) -> np.ndarray:
+    """The runs of the design: ``samples (D + 2)`` for Sobol, ``samples (D + 1)`` for Morris (D levers), at
+    most :data:`~simcore.experiments.sweep.MAX_RUNS`, checked before anything is allocated."""
     spec = problem(sweep)
+    if method not in ("sobol", "morris"):
+        raise SimcoreError(f"unknown method {method!r}; expected sobol or morris")
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
+        raise SimcoreError(f"samples: expected a positive integer, got {samples!r}")
+    per_sample = spec["num_vars"] + (2 if method == "sobol" else 1)
+    if samples * per_sample > MAX_RUNS:
+        raise SimcoreError(
+            f"samples {samples:,}: the {method} design would have {samples * per_sample:,} runs "
+            f"({samples:,} x {per_sample}); expected at most {MAX_RUNS:,} runs, "
+            f"so samples <= {MAX_RUNS // per_sample:,}"
+        )
     if method == "sobol":
         from SALib.sample import sobol
 

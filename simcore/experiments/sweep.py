@@ -4,18 +4,28 @@ A sweep file names a base scenario and levers (dotted scenario paths).  Each run
 with one value per lever applied as overrides.  Runs are grouped in chunks of ``chunk_size``; each chunk
 is one task (local: in process, or a process pool; Dask: one task per chunk, many runs per task) and is
 written to ``<out>/chunks/part-<k>.parquet`` the moment it completes, by an atomic rename.  The output
-folder holds a ``manifest.json`` (the sweep's hash and chunking) and ``runs.parquet`` (the lever values
-of every run).  Running the same command again computes only the missing chunks, so an interrupted
-sweep resumes with no run lost or duplicated.
+folder holds a ``manifest.json`` and ``runs.parquet`` (the lever values of every run).  The manifest
+records the sweep's hash, a digest of the model code (:func:`code_digest`) and of the data
+(:func:`data_digest`), and for every completed chunk the SHA-256 of its file and its row count.
+Running the same command again verifies every recorded chunk, recomputes the missing ones and those that
+do not match their record (truncated, emptied, edited), and refuses a folder whose code or data digest
+differs from the current one, that holds chunks without a manifest, or that holds another sweep: an
+interrupted sweep resumes with no run lost or duplicated, and results of two model versions never mix.
+
+Every lever value of every run is validated when the sweep file is loaded, before anything is written
+(:func:`check_levers`); runs are capped at :data:`MAX_RUNS`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
+import math
 import os
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -28,7 +38,7 @@ from simcore import __version__
 from simcore.baseline.tables import load_baseline
 from simcore.errors import Issue, ScenarioError, SimcoreError
 from simcore.progress import progress_bar
-from simcore.results.writer import atomic_file
+from simcore.results.writer import atomic_file, check_output_path, checked_folder
 from simcore.scenario.loader import (
     load_scenario,
     location_of,
@@ -46,6 +56,11 @@ DEFAULT_OUTPUTS = (
     "Emissions|CO2",
     "Carbon Intensity|GDP",
 )
+#: the most runs a sweep (or a sensitivity design) may have: the runs table is held in memory, and
+#: 10^6 runs of the batch kernel take about half an hour on 2 cores
+MAX_RUNS = 10**6
+#: a lever with at most this many distinct values has each value checked as a whole scenario
+FULL_CHECKS = 64
 
 
 class Lever(Model):
@@ -92,7 +107,7 @@ class SweepSpec(Model):
     description: str = ""
     scenario: str
     method: Literal["grid", "lhs"] = "grid"
-    samples: int | None = Field(default=None, ge=1)
+    samples: int | None = Field(default=None, ge=1, le=MAX_RUNS)
     seed: int = Field(default=0, ge=0)
     chunk_size: int = Field(default=50, ge=1)
     levers: dict[str, Lever]
@@ -117,6 +132,7 @@ class Sweep:
     path: Path
     runs: pd.DataFrame  # run_id + one column per lever
     baseline_dir: str | None = None  # folder of baseline tables; None for the bundled baseline
+    marks: Mapping = dataclasses.field(default_factory=dict, repr=False, compare=False)  # line of each key of the file
 
     def baseline(self):
         return load_baseline(self.baseline_dir)
@@ -158,8 +174,15 @@ def _plain(value):
     return value
 
 
-def load_sweep(path: str | os.PathLike, baseline_dir: str | None = None) -> Sweep:
-    """Read and validate a sweep file; the runs are generated deterministically."""
+def load_sweep(path: str | os.PathLike, baseline_dir: str | None = None, check: bool = True) -> Sweep:
+    """Read and validate a sweep file; the runs are generated deterministically.
+
+    Every problem comes back as a :class:`~simcore.errors.ScenarioError` with the sweep file's line: the
+    schema, a grid lever over ``low``/``high`` without ``n``, more than :data:`MAX_RUNS` runs, unknown
+    output variables, regions or years, and (with ``check``, the default) any lever value of any run that
+    is not a valid override of the base scenario (:func:`check_levers`).  ``check=False`` is for a worker
+    running a chunk of a sweep its parent has already checked.
+    """
     path = Path(path)
     issues: list[Issue] = []
     data, marks = read_yaml(path, issues, expand_dots=False)
@@ -169,13 +192,14 @@ def load_sweep(path: str | os.PathLike, baseline_dir: str | None = None) -> Swee
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(pydantic_issues(exc, data, marks, str(path))) from None
+    name = _display(path)
     scenario_path = (path.parent / spec.scenario).resolve()
     if not scenario_path.is_file():
-        name, line = location_of(marks, ("scenario",), str(path))
+        file, line = location_of(marks, ("scenario",), name)
         raise ScenarioError(
             [
                 Issue(
-                    name,
+                    file,
                     line,
                     "scenario",
                     "base scenario not found",
@@ -184,6 +208,7 @@ def load_sweep(path: str | os.PathLike, baseline_dir: str | None = None) -> Swee
                 )
             ]
         )
+    _check_size(spec, marks, name)
     names = list(spec.levers)
     if spec.method == "grid":
         values = list(itertools.product(*(spec.levers[k].grid() for k in names)))
@@ -196,26 +221,229 @@ def load_sweep(path: str | os.PathLike, baseline_dir: str | None = None) -> Swee
         values = [tuple(row) for row in lows + unit * (highs - lows)]
     runs = pd.DataFrame(values, columns=names)
     runs.insert(0, "run_id", np.arange(len(runs), dtype=np.int64))
-    sweep = Sweep(spec, path, runs, None if baseline_dir is None else str(baseline_dir))
-    _check_levers(sweep, marks)
+    sweep = Sweep(spec, path, runs, None if baseline_dir is None else str(baseline_dir), marks)
+    b = sweep.baseline()
+    output_issues = _output_issues(spec.outputs, marks, name, b)
+    if output_issues:
+        raise ScenarioError(output_issues)
+    if check:
+        check_levers(sweep)
     return sweep
 
 
-def _check_levers(sweep: Sweep, marks) -> None:
-    """Every lever must be a valid override of the base scenario (checked on the first and last run)."""
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _check_size(spec: SweepSpec, marks, name: str) -> None:
+    """A grid lever over low/high needs ``n``; the runs are counted before any is generated."""
+    issues = []
+    sizes = []
+    for key, lever in spec.levers.items():
+        if spec.method == "grid" and lever.values is None and lever.n is None:
+            file, line = location_of(marks, ("levers", key), name)
+            issues.append(
+                Issue(
+                    file,
+                    line,
+                    f"levers.{key}",
+                    "a grid lever over low/high needs n (the number of points)",
+                    {"low": lever.low, "high": lever.high},
+                    "n: an integer >= 2 beside low and high, or values: [...]",
+                )
+            )
+        sizes.append(len(lever.values) if lever.values is not None else (lever.n or 1))
+    if issues:
+        raise ScenarioError(issues)
+    if spec.method == "grid" and math.prod(sizes) > MAX_RUNS:
+        file, line = location_of(marks, ("levers",), name)
+        raise ScenarioError(
+            [
+                Issue(
+                    file,
+                    line,
+                    "levers",
+                    f"the grid has {math.prod(sizes):,} runs ({' x '.join(map(str, sizes))})",
+                    math.prod(sizes),
+                    f"at most {MAX_RUNS:,} runs (split the sweep, or use method: lhs with samples)",
+                )
+            ]
+        )
+
+
+def _output_issues(outputs: Outputs, marks, name: str, b) -> list[Issue]:
+    """Unknown variables, regions and years of ``outputs`` (and any given twice), with their lines."""
+    from simcore.model.variables import variable_names
+
+    known = {
+        "variables": (set(variable_names(b)), "unknown variable", "a variable of the registry (`REGISTRY`)"),
+        "regions": (set(b.regions.ids), "unknown region", f"one of: {', '.join(b.regions.ids)}"),
+        "years": (set(YEARS), "year outside the projection", f"a year within {YEARS[0]}-{YEARS[-1]}"),
+    }
+    issues = []
+    for key, (allowed, problem, rule) in known.items():
+        seen = set()
+        for i, item in enumerate(getattr(outputs, key) or []):
+            file, line = location_of(marks, ("outputs", key, i), name)
+            if item not in allowed:
+                issues.append(Issue(file, line, f"outputs.{key}", problem, item, rule))
+            elif item in seen:
+                issues.append(Issue(file, line, f"outputs.{key}", "given twice", item, "each once"))
+            seen.add(item)
+    return issues
+
+
+def check_levers(sweep: Sweep) -> None:
+    """Every lever value of every run must be a valid override of the base scenario.
+
+    The first and last runs are checked whole (every lever together, validated and compiled).  Then
+    each lever's distinct values are checked with the other levers at the first run's values: a lever
+    with at most :data:`FULL_CHECKS` distinct values (every grid lever in practice) has each value
+    validated and compiled as a whole scenario (about 1.6 ms each); a lever with more (a Latin hypercube:
+    a new value in every run) has its smallest and largest value, and its ``low``/``high``, checked so,
+    and every value validated against the schema of the part of the scenario it sits in (about 0.1 ms
+    each), the whole check repeated for any value that fails there to report it.  Raises one
+    :class:`~simcore.errors.ScenarioError` naming the sweep file's line, the lever, the value, the
+    runs that have it and the rule it breaks.
+    """
+    from simcore.model.levers import compile_scenario
+    from simcore.model.system import system_for
+
     b = sweep.baseline()
+    system = system_for(b)
     base = load_scenario(sweep.scenario_path, baseline=b)
-    for row in (sweep.runs.iloc[0], sweep.runs.iloc[-1]):
+    name = _display(sweep.path)
+    runs = sweep.runs
+    first = _overrides(sweep, runs.iloc[0])
+
+    def problems(overrides: dict) -> list[Issue]:
         try:
-            with_overrides(base, _overrides(sweep, row), baseline=b)
+            compile_scenario(with_overrides(base, overrides, baseline=b), b, system)
         except ScenarioError as exc:
-            name, line = location_of(marks, ("levers",), str(sweep.path))
+            return exc.issues
+        return []
+
+    def located(lever: str | None, value, issues: list[Issue]) -> list[Issue]:
+        if lever is None:
+            file, line = location_of(sweep.marks, ("levers",), name)
+            where = "levers"
+        else:
+            index = _value_index(sweep.spec.levers[lever], value)
+            loc = ("levers", lever, "values", index) if index is not None else ("levers", lever)
+            file, line = location_of(sweep.marks, loc, name)
+            where = f"levers.{lever}"
+        out = []
+        for issue in issues:
+            if lever is None:
+                problem = f"run {value} (these lever values together): {issue.problem} at `{issue.path}`"
+            else:
+                ids = runs["run_id"].to_numpy()[_same(runs[lever].to_numpy(), value)]
+                more = f" and {len(ids) - 3} more" if len(ids) > 3 else ""
+                shown = ", ".join(str(i) for i in ids[:3])
+                runs_text = f"run{'s' if len(ids) > 1 else ''} {shown}{more}"
+                problem = f"value {_plain_value(value)!r} ({runs_text}): {issue.problem}"
+                if issue.path != lever:
+                    problem += f" at `{issue.path}`"
+            out.append(Issue(file, line, where, problem, issue.got, issue.expected))
+        return out
+
+    for row in dict.fromkeys((0, len(runs) - 1)):
+        overrides = _overrides(sweep, runs.iloc[row])
+        found = problems(overrides)
+        if found:  # name the lever at fault when one is invalid alone, else the combination of the run
+            alone = [located(k, v, f) for k, v in overrides.items() if (f := problems({k: v}))]
             raise ScenarioError(
-                [
-                    Issue(name, line, f"levers ({issue.path})", issue.problem, issue.got, issue.expected)
-                    for issue in exc.issues
-                ]
-            ) from None
+                [issue for group in alone for issue in group] if alone else located(None, int(row), found)
+            )
+    issues: list[Issue] = []
+    for lever, spec in sweep.spec.levers.items():
+        distinct = pd.unique(runs[lever].to_numpy())
+        if len(distinct) <= FULL_CHECKS:
+            for value in distinct:
+                found = problems({**first, lever: _plain_value(value)})
+                if found:
+                    issues += located(lever, value, found)
+            continue
+        numbers = [v for v in map(_plain_value, distinct) if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        ends = ([min(numbers), max(numbers)] if numbers else []) + [v for v in (spec.low, spec.high) if v is not None]
+        for value in dict.fromkeys(_plain_value(v) for v in ends):
+            found = problems({**first, lever: value})
+            if found:
+                issues += located(lever, value, found)
+        section = _SectionCheck(base, first, lever, b)
+        for value in distinct:
+            if not section.ok(_plain_value(value)):
+                found = problems({**first, lever: _plain_value(value)})
+                issues += located(lever, value, found or [Issue(name, 0, lever, "not valid", value, "a valid value")])
+        if len(issues) > 50:
+            break
+    if issues:
+        raise ScenarioError(issues)
+
+
+def _same(column: np.ndarray, value) -> np.ndarray:
+    return np.array([v == value for v in column]) if column.dtype == object else column == value
+
+
+def _value_index(lever: Lever, value) -> int | None:
+    if lever.values is None:
+        return None
+    for i, v in enumerate(lever.values):
+        if v == _plain_value(value) and type(v) is type(_plain_value(value)):
+            return i
+    for i, v in enumerate(lever.values):
+        if v == _plain_value(value):
+            return i
+    return None
+
+
+class _SectionCheck:
+    """A lever value validated against the schema of the top-level part of the scenario it sits in (the
+    other parts are those of ``first``, already checked whole): the fast check of :func:`check_levers`.
+
+    The override is applied once with a placeholder; each value is then put in the placeholder's slot of
+    that one copy of the part and the part validated (about 40 µs a value).
+    """
+
+    def __init__(self, base, first: dict, lever: str, b):
+        from simcore.scenario.loader import _apply_overrides, _thaw
+        from simcore.scenario.schema import ScenarioSpec
+
+        self.key = lever.split(".", 1)[0]
+        scenario = with_overrides(base, first, baseline=b)
+        self.model = ScenarioSpec.model_fields[self.key].annotation
+        placeholder = object()
+        issues: list[Issue] = []
+        self.data = _apply_overrides(
+            {self.key: _thaw(scenario.raw.get(self.key, {}))}, {}, {lever: placeholder}, issues
+        )
+        self.slot = None if issues else _find(self.data, placeholder)
+
+    def ok(self, value) -> bool:
+        if self.slot is None:
+            return False  # the full check reports it
+        container, key = self.slot
+        container[key] = value
+        try:
+            self.model.model_validate(self.data[self.key])
+        except (ValidationError, ValueError, TypeError):
+            return False
+        return True
+
+
+def _find(data, target) -> tuple | None:
+    """(container, key) of ``target`` inside nested dicts and lists."""
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        if value is target:
+            return data, key
+        found = _find(value, target)
+        if found is not None:
+            return found
+    return None
 
 
 def _overrides(sweep: Sweep, row) -> dict:
@@ -231,7 +459,7 @@ def _overrides(sweep: Sweep, row) -> dict:
 
 def run_chunk(sweep_path: str, k: int, baseline_dir: str | None = None) -> pd.DataFrame:
     """Run chunk ``k`` of a sweep and return its long table (``run_id`` column added)."""
-    sweep = load_sweep(sweep_path, baseline_dir)
+    sweep = load_sweep(sweep_path, baseline_dir, check=False)  # checked once, by the process that plans it
     return run_rows(sweep, sweep.chunk(k))
 
 
@@ -550,79 +778,255 @@ def _ends(sweep: Sweep) -> str:
     return sweep.runs.iloc[[0, -1]].to_json(orient="split", double_precision=15)
 
 
-def _check_outputs(sweep: Sweep) -> None:
-    from simcore.model.variables import variable_names
-
-    b = sweep.baseline()
-    known = set(variable_names(b))
-    for variable in sweep.spec.outputs.variables:
-        if variable not in known:
-            raise SimcoreError(
-                f"{sweep.path}: outputs.variables: unknown variable {variable!r} (see the "
-                "variable column of `simcore run --out`)"
-            )
-    for region in sweep.spec.outputs.regions or []:
-        if region not in b.regions.ids:
-            raise SimcoreError(f"{sweep.path}: outputs.regions: unknown region {region!r}")
-    for year in sweep.spec.outputs.years or []:
-        if year not in YEARS:
-            raise SimcoreError(f"{sweep.path}: outputs.years: {year} outside {YEARS[0]}-{YEARS[-1]}")
-
-
 # --------------------------------------------------------------------------- the output folder
+
+#: manifest format; a manifest without chunk records (format 1, before simcore recorded them) is refused
+MANIFEST_FORMAT = 2
+
+
+def code_digest() -> str:
+    """SHA-256 of the model code: every ``.py`` file of the installed simcore package (``simcore/**/*.py``,
+    by relative path and content).  Any edit of any module changes it, including modules that do not
+    affect results (the command line, plotting): a sweep refuses to resume rather than risk mixing."""
+    import simcore
+
+    root = Path(simcore.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def data_digest(b) -> str:
+    """SHA-256 of the data a run reads: the baseline tables (``Baseline.checksum``, over every table of the
+    baseline folder) and the package's codelists and parameter tables (``simcore/data/*``)."""
+    import simcore
+
+    digest = hashlib.sha256(b.checksum.encode() + b"\0")
+    for path in sorted((Path(simcore.__file__).resolve().parent / "data").glob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _parquet_rows(path: Path) -> int | None:
+    """The row count in a Parquet file's footer; None when the file is not readable Parquet."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_metadata(path).num_rows
+    except Exception:  # noqa: BLE001  (any unreadable file: truncated, empty, not Parquet)
+        return None
 
 
 class Store:
-    """The sweep's output folder: manifest, runs table and one Parquet file per chunk."""
+    """The sweep's output folder: manifest, runs table and one Parquet file per chunk.
+
+    ``manifest.json`` holds the sweep's hash, :func:`code_digest`, :func:`data_digest` and, under
+    ``chunks``, ``{"sha256": ..., "rows": ...}`` of every chunk written; a chunk counts as done only when
+    its file matches its record.  :meth:`prepare` says in ``notes`` what it found wrong and recomputes.
+    """
 
     def __init__(self, out: Path, sweep: Sweep):
         self.out = Path(out)
         self.sweep = sweep
         self.chunks = self.out / "chunks"
+        self.manifest_path = self.out / "manifest.json"
+        self.manifest: dict = {}
+        self.notes: list[str] = []
 
     def part(self, k: int) -> Path:
         return self.chunks / f"part-{k:05d}.parquet"
 
+    def _refuse(self, why: str) -> None:
+        raise SimcoreError(
+            f"{self.out}: {why}; its chunks cannot be resumed by this sweep: use a new --out folder, or delete "
+            f"{self.out} to start again"
+        )
+
+    def _read_manifest(self) -> dict:
+        try:
+            manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            self._refuse(f"manifest.json is not readable ({exc.__class__.__name__})")
+        if not isinstance(manifest, dict):
+            self._refuse("manifest.json is not a sweep manifest")
+        return manifest
+
     def prepare(self) -> list[int]:
-        """Create or check the folder; return the chunks still missing."""
-        digest = self.sweep.digest()
-        manifest_path = self.out / "manifest.json"
-        if manifest_path.is_file():
-            manifest = json.loads(manifest_path.read_text())
-            if manifest.get("sweep_hash") != digest:
-                raise SimcoreError(
-                    f"{self.out} holds a different sweep (or the scenario or simcore changed); use another --out folder"
+        """Create or check the folder; return the chunks still to compute (missing or not matching)."""
+        b = self.sweep.baseline()
+        current = {
+            "sweep_hash": self.sweep.digest(),
+            "code_digest": code_digest(),
+            "data_digest": data_digest(b),
+        }
+        if self.manifest_path.is_file():
+            manifest = self._read_manifest()
+            if manifest.get("format") != MANIFEST_FORMAT or not isinstance(manifest.get("chunks"), dict):
+                self._refuse(
+                    f"manifest.json was written by simcore {manifest.get('simcore', '?')} without chunk "
+                    "checksums or code and data digests"
                 )
+            if manifest.get("code_digest") != current["code_digest"]:
+                self._refuse(
+                    f"the model code changed since this sweep started (code digest "
+                    f"{str(manifest.get('code_digest'))[:12]} in the manifest, simcore "
+                    f"{manifest.get('simcore', '?')}; {current['code_digest'][:12]} now, simcore {__version__}): "
+                    "results of two model versions must not mix"
+                )
+            if manifest.get("data_digest") != current["data_digest"]:
+                self._refuse(
+                    f"the baseline data changed since this sweep started (data digest "
+                    f"{str(manifest.get('data_digest'))[:12]} in the manifest, {current['data_digest'][:12]} now)"
+                )
+            if manifest.get("sweep_hash") != current["sweep_hash"]:
+                self._refuse("it holds a different sweep (the sweep file or its base scenario changed)")
         else:
-            self.chunks.mkdir(parents=True, exist_ok=True)
-            _atomic_parquet(self.sweep.runs, self.out / "runs.parquet")
+            found = sorted(p.name for p in self.chunks.glob("part-*.parquet")) if self.chunks.is_dir() else []
+            if found or (self.out / "runs.parquet").exists():
+                self._refuse(
+                    f"it holds sweep output ({len(found)} chunk file(s)"
+                    f"{', runs.parquet' if (self.out / 'runs.parquet').exists() else ''}) but no manifest.json, "
+                    "so nothing says which sweep, code and data they come from"
+                )
             manifest = {
+                "format": MANIFEST_FORMAT,
                 "sweep": self.sweep.spec.name,
-                "sweep_hash": digest,
                 "simcore": __version__,
+                **current,
+                "code_covers": "every .py file of the simcore package (simcore/**/*.py)",
+                "data_covers": "the baseline tables (Baseline.checksum) and simcore/data/*",
                 "n_runs": self.sweep.n_runs,
                 "chunk_size": self.sweep.spec.chunk_size,
                 "n_chunks": self.sweep.n_chunks,
                 "scenario": str(self.sweep.spec.scenario),
                 "levers": list(self.sweep.spec.levers),
                 "method": self.sweep.spec.method,
+                "chunks": {},
             }
-            _atomic_text(json.dumps(manifest, indent=2) + "\n", manifest_path)
-        for leftover in self.chunks.glob(".part-*"):
-            leftover.unlink()
-        return [k for k in range(self.sweep.n_chunks) if not self.part(k).is_file()]
+        self.manifest = manifest
+        self.chunks.mkdir(parents=True, exist_ok=True)
+        leftovers = [
+            *self.chunks.glob(".part-*"),
+            *self.out.glob(".manifest.json.tmp-*"),
+            *self.out.glob(".runs.parquet.tmp-*"),
+        ]
+        for leftover in leftovers:  # temporary files of a writer that died (the folder lock is ours)
+            leftover.unlink(missing_ok=True)
+        self._save_manifest()
+        runs_path = self.out / "runs.parquet"
+        if not runs_path.is_file() or _parquet_rows(runs_path) != self.sweep.n_runs:
+            _atomic_parquet(self.sweep.runs, runs_path)
+        return [k for k in range(self.sweep.n_chunks) if not self._verified(k)]
+
+    def _verified(self, k: int) -> bool:
+        """Whether chunk ``k`` is done: its file is there and matches its record; a note and the file
+        removed when it does not."""
+        record = self.manifest["chunks"].get(str(k))
+        part = self.part(k)
+        if record is None and not part.exists():
+            return False
+        if record is None:
+            problem = "not recorded in the manifest (the sweep stopped before recording it)"
+        elif not part.is_file():
+            problem = "recorded in the manifest but its file is missing"
+        elif _file_sha256(part) != record.get("sha256"):
+            problem = f"checksum mismatch ({'empty' if part.stat().st_size == 0 else 'truncated or changed'} file)"
+        elif _parquet_rows(part) != record.get("rows"):
+            problem = f"row count mismatch ({_parquet_rows(part)} rows, {record.get('rows')} recorded)"
+        else:
+            return True
+        self.notes.append(f"chunk {k}: {problem}, recomputed")
+        self.manifest["chunks"].pop(str(k), None)
+        part.unlink(missing_ok=True)
+        return False
+
+    def _save_manifest(self) -> None:
+        _atomic_text(json.dumps(self.manifest, indent=2) + "\n", self.manifest_path)
 
     def write(self, k: int, table: pd.DataFrame) -> None:
+        """Write chunk ``k`` (one atomic rename), then record its checksum and row count in the manifest."""
         _atomic_parquet(table, self.part(k))
+        self.manifest["chunks"][str(k)] = {"sha256": _file_sha256(self.part(k)), "rows": len(table)}
+        self._save_manifest()
 
     def complete(self) -> bool:
-        return all(self.part(k).is_file() for k in range(self.sweep.n_chunks))
+        records = self.manifest.get("chunks", {})
+        return all(str(k) in records and self.part(k).is_file() for k in range(self.sweep.n_chunks))
 
-    def read(self) -> pd.DataFrame:
-        """The whole dataset (all chunks), sorted."""
-        parts = [pd.read_parquet(self.part(k)) for k in range(self.sweep.n_chunks) if self.part(k).is_file()]
+    def read(self, partial: bool = False) -> pd.DataFrame:
+        """The whole dataset, sorted: every chunk, each checked against its record in the manifest (checksum
+        and row count).  A chunk missing or not matching is an error, unless ``partial``, which returns
+        the chunks that are complete and match."""
+        manifest = self._read_manifest() if self.manifest_path.is_file() else {}
+        records = manifest.get("chunks", {})
+        parts, missing = [], []
+        for k in range(self.sweep.n_chunks):
+            record, part = records.get(str(k)), self.part(k)
+            if record is None:
+                missing.append(k)
+                continue
+            if (
+                not part.is_file()
+                or _file_sha256(part) != record.get("sha256")
+                or _parquet_rows(part) != record.get("rows")
+            ):
+                raise SimcoreError(
+                    f"{part}: does not match its record in {self.manifest_path} (missing, truncated or changed); "
+                    "run the sweep again with the same command to recompute it"
+                )
+            parts.append(pd.read_parquet(part))
+        if missing and not partial:
+            raise SimcoreError(
+                f"{self.out}: {len(missing)} of {self.sweep.n_chunks} chunks not complete (first: chunk {missing[0]}); "
+                "run the sweep again with the same command to finish it, or read(partial=True)"
+            )
+        if not parts:
+            raise SimcoreError(f"{self.out}: no completed chunk; run the sweep first")
         table = pd.concat(parts, ignore_index=True)
         return table.sort_values(["run_id", "region", "variable", "year"], kind="stable").reset_index(drop=True)
+
+
+class _FolderLock:
+    """An exclusive lock on the sweep folder (``.simcore-sweep.lock``, flock, released when the process
+    ends however it ends): two sweeps never write into one folder at once."""
+
+    def __init__(self, out: Path):
+        self.path = Path(out) / ".simcore-sweep.lock"
+        self.fd: int | None = None
+
+    def __enter__(self) -> _FolderLock:
+        try:
+            import fcntl
+        except ImportError:  # no flock (Windows): no lock
+            return self
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            self.fd = None
+            raise SimcoreError(
+                f"{self.path.parent}: another simcore sweep is writing into this folder; wait for it to end"
+            ) from None
+        except OSError:  # a file system without locks: go on without one
+            pass
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
 def _atomic_parquet(table: pd.DataFrame, path: Path) -> None:
@@ -649,25 +1053,31 @@ def run_sweep(
 ) -> Store:
     """Run (or resume) a sweep into ``out``.  Returns the store; ``store.read()`` gives the dataset.
 
+    ``out`` is checked first (not a file, writable), then the sweep file is loaded and every lever value
+    validated, all before anything is written.  On a resume, what :meth:`Store.prepare` found wrong
+    (``store.notes``: a chunk recomputed and why) is printed to standard error.
     ``baseline_dir``: a folder of baseline tables instead of the bundled ones (every worker loads it).
     """
+    if engine not in ("local", "dask"):
+        raise SimcoreError(f"unknown engine {engine!r}; expected local or dask")
+    check_output_path(out)
     sweep = load_sweep(path, baseline_dir)
-    _check_outputs(sweep)
-    store = Store(Path(out), sweep)
-    missing = store.prepare()
-    sweep_path = str(Path(path).resolve())
-    bar = progress_bar(len(missing), progress, f"{sweep.spec.name}: {sweep.n_runs} runs")
-    try:
-        if not missing:
-            pass
-        elif engine == "local":
-            _run_local(sweep, sweep_path, missing, store, workers, bar)
-        elif engine == "dask":
-            _run_dask(sweep, sweep_path, missing, store, workers, scheduler, bar)
-        else:
-            raise SimcoreError(f"unknown engine {engine!r}; expected local or dask")
-    finally:
-        bar.close()
+    store = Store(checked_folder(out), sweep)
+    with _FolderLock(store.out):
+        missing = store.prepare()
+        for note in store.notes:
+            print(f"simcore: {store.out}: {note}", file=sys.stderr)
+        sweep_path = str(Path(path).resolve())
+        bar = progress_bar(len(missing), progress, f"{sweep.spec.name}: {sweep.n_runs} runs")
+        try:
+            if not missing:
+                pass
+            elif engine == "local":
+                _run_local(sweep, sweep_path, missing, store, workers, bar)
+            else:
+                _run_dask(sweep, sweep_path, missing, store, workers, scheduler, bar)
+        finally:
+            bar.close()
     return store
 
 
@@ -693,12 +1103,14 @@ def _run_local(sweep: Sweep, sweep_path: str, missing: Iterable[int], store: Sto
             bar.update(1)
 
 
-def _warm_worker(scenario_path: str, baseline_dir: str | None) -> None:
-    """Import simcore and load (or compile) the kernels once per worker process, on the sweep's scenario."""
+def _warm_worker(scenario_path: str, baseline_dir: str | None) -> str:
+    """Import simcore and load (or compile) the kernels once per worker process, on the sweep's scenario;
+    the worker's :func:`code_digest`."""
     from simcore.model.boundary import project_central
 
     b = load_baseline(baseline_dir)
     project_central(load_scenario(scenario_path, baseline=b), b)
+    return code_digest()
 
 
 def _run_dask(
@@ -713,7 +1125,13 @@ def _run_dask(
         cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     try:
-        client.run(_warm_worker, str(sweep.scenario_path), sweep.baseline_dir)  # kernels loaded once per worker
+        digests = client.run(_warm_worker, str(sweep.scenario_path), sweep.baseline_dir)  # kernels loaded once
+        other = sorted(worker for worker, digest in digests.items() if digest != store.manifest["code_digest"])
+        if other:
+            raise SimcoreError(
+                f"Dask worker(s) {', '.join(other)} run different simcore code (code digest differs from this "
+                "process's): install the same simcore on every worker"
+            )
         futures = [
             client.submit(run_chunk, sweep_path, k, sweep.baseline_dir, key=f"sweep-chunk-{k}", pure=False)
             for k in missing
