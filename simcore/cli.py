@@ -793,10 +793,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: commands whose ``--out`` is a file (its folder is checked); every other ``--out`` is a folder
+FILE_OUTPUTS = ("cmd_compare", "cmd_fan", "cmd_targets")
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Every output path is checked before anything is computed: a wrong ``--out`` (an existing file
+    where a folder is written, a folder where a file is, a place that cannot be written) is an error
+    now, not after the whole computation.  Nothing is created here."""
+    from simcore.errors import OutputError
+    from simcore.results.writer import check_output_path
+
+    files = [getattr(args, "write", None)]
+    out = getattr(args, "out", None)
+    if out is not None and getattr(args.func, "__name__", "") in FILE_OUTPUTS:
+        files.append(out)
+    elif out is not None:
+        check_output_path(out)
+    for path in (Path(p) for p in files if p is not None):
+        if path.is_dir():
+            raise OutputError(f"{path}: the output path is a folder, expected a file")
+        if path.exists() and not os.access(path, os.W_OK):
+            raise OutputError(f"{path}: the output file is not writable")
+        if not path.exists():
+            check_output_path(path.absolute().parent)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _check_outputs(args)
         return args.func(args)
     except ScenarioError as exc:
         print(f"simcore: {exc}", file=sys.stderr)

@@ -376,3 +376,36 @@ def test_a_real_sigkill_at_any_step_leaves_the_old_set_or_the_new_set(tmp_path):
         writer.recover(out)
         assert _seen(out) == (old if k == 0 else new), k
         assert not list(out.glob(".simcore-*")), k
+
+
+def test_every_bad_out_is_refused_before_anything_is_computed(tmp_path, monkeypatch, capsys):
+    import os
+
+    import simcore.experiments.montecarlo as mcmod
+    from simcore.cli import main
+
+    def never(*args, **kwargs):
+        raise AssertionError("computed before checking --out")
+
+    monkeypatch.setattr(mcmod, "monte_carlo", never)
+    a_file = tmp_path / "file.csv"
+    a_file.write_text("x\n")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    os.chmod(locked, 0o500)
+    plan = "scenarios/plan_14th_fyp.yaml"
+    cases = [
+        (["mc", plan, "--draws", "5", "--out", str(a_file)], "is a file, expected a folder"),
+        (["mc", plan, "--draws", "5", "--out", str(a_file / "below")], "is a file"),
+        (["fan", plan, "--variable", "GDP", "--region", "tianjin", "--out", str(tmp_path)], "expected a file"),
+        (["targets", plan, "--draws", "5", "--out", str(tmp_path)], "expected a file"),
+    ]
+    if os.geteuid() != 0:  # root writes anywhere
+        cases.append((["mc", plan, "--draws", "5", "--out", str(locked / "new")], "not writable"))
+    try:
+        for argv, message in cases:
+            assert main(argv) == 2, argv
+            assert message in capsys.readouterr().err, argv
+    finally:
+        os.chmod(locked, 0o700)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.csv", "locked"]  # nothing created
