@@ -1,6 +1,7 @@
 """Result tables: golden comparison, writers (CSV, Parquet, provenance), atomicity and the CLI."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -409,3 +410,19 @@ def test_every_bad_out_is_refused_before_anything_is_computed(tmp_path, monkeypa
     finally:
         os.chmod(locked, 0o700)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file.csv", "locked"]  # nothing created
+
+
+def test_results_lookups_name_what_is_unknown_and_suggest_the_nearest(baseline):
+    from simcore import run
+    from simcore.errors import ResultsError
+
+    results = run("scenarios/baseline.yaml", baseline=baseline)
+    gdp = results.series("tianjin", "GDP")
+    assert gdp.index.min() == 2020 and gdp.index.max() == 2035 and (gdp > 0).all()
+    assert results.value("tianjin", "GDP", 2020) == pytest.approx(baseline.gdp.sum(), rel=1e-9)
+    with pytest.raises(ResultsError, match="unknown region 'Tianjin'; did you mean 'tianjin'"):
+        results.series("Tianjin", "GDP")
+    with pytest.raises(ResultsError, match=re.escape("unknown variable 'Emissions|CO3'; did you mean 'Emissions|CO2'")):
+        results.value("tianjin", "Emissions|CO3", 2025)
+    with pytest.raises(ResultsError, match=r"no value of 'GDP' for 'tianjin' in 2040; it has 2020-2035"):
+        results.value("tianjin", "GDP", 2040)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from simcore.baseline.tables import Baseline
+from simcore.errors import ResultsError
 from simcore.model.boundary import project_central
 from simcore.results.writer import write_results
 
@@ -94,18 +95,47 @@ class Results:
         """The canonical long table (a copy)."""
         return self.table.copy()
 
+    def _check(self, region: str, variable: str) -> None:
+        """A :class:`~simcore.errors.ResultsError` naming an unknown region or variable and the nearest known."""
+        for what, name, column in (("region", region, "region"), ("variable", variable, "variable")):
+            known = sorted(self.table[column].unique())
+            if name not in known:
+                raise ResultsError(f"unknown {what} {name!r}{_nearest(name, known)}")
+
     def value(self, region: str, variable: str, year: int) -> float:
+        """One value, e.g. ``value("tianjin", "GDP", 2025)``; an unknown region, variable or year is a
+        :class:`~simcore.errors.ResultsError` that names it."""
+        self._check(region, variable)
         t = self.table
         hit = t[(t["region"] == region) & (t["variable"] == variable) & (t["year"] == year)]
         if hit.empty:
-            raise KeyError(f"{region}/{variable}/{year}")
+            years = sorted(t.loc[(t["region"] == region) & (t["variable"] == variable), "year"].unique())
+            raise ResultsError(
+                f"no value of {variable!r} for {region!r} in {year!r}; it has "
+                + (f"{years[0]}-{years[-1]}" if years else "no years")
+            )
         return float(hit["value"].iloc[0])
 
     def series(self, region: str, variable: str) -> pd.Series:
+        """The values of one region and variable by year; an unknown region or variable is a
+        :class:`~simcore.errors.ResultsError` that names it and suggests the nearest."""
+        self._check(region, variable)
         t = self.table
         hit = t[(t["region"] == region) & (t["variable"] == variable)]
-        return hit.set_index("year")["value"]
+        return hit.set_index("year")["value"].rename(f"{variable}, {region}")
 
     def write(self, out: str | os.PathLike, stem: str = "results") -> list[Path]:
         """Write ``<stem>.csv``, ``<stem>.parquet`` and ``<stem>.provenance.json`` atomically."""
         return write_results(self.table, self.provenance, Path(out), stem)
+
+
+def _nearest(name: str, known: list[str]) -> str:
+    import difflib
+
+    lower = {k.lower(): k for k in known}
+    close = [lower[name.lower()]] if name.lower() in lower else difflib.get_close_matches(name, known, n=1)
+    return (
+        f"; did you mean {close[0]!r}?"
+        if close
+        else f"; known: {', '.join(known[:12])}" + (", ..." if len(known) > 12 else "")
+    )
