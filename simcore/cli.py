@@ -595,6 +595,39 @@ def cmd_baseline_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from simcore.baseline.tables import load_baseline
+    from simcore.errors import ReportError
+    from simcore.report import build_report, write_report
+
+    if args.out.suffix.lower() in (".html", ".htm", ".xlsx") and not args.out.is_dir():
+        raise ReportError(f"--out {args.out}: expected a folder (the report writes report.html and report.xlsx in it)")
+    words = ["simcore", "report", str(args.scenario)]
+    words += ["--compare", *map(str, args.compare)] if args.compare else []
+    words += [f"--draws {args.draws}"] if args.draws is not None else []
+    words += [f"--seed {args.seed}"] if args.seed is not None else []
+    words += [f"--set {text}" for text in args.set or ()] + ["--out", str(args.out)]
+    command = " ".join(words)
+    report = build_report(
+        args.scenario,
+        compare=tuple(args.compare or ()),
+        draws=args.draws,
+        seed=args.seed,
+        overrides=_overrides(args),
+        baseline=load_baseline(args.baseline),
+        progress=True,
+        command=command,
+    )
+    paths = write_report(report, args.out)
+    mc = f"{report.draws:,} draws, seed {report.seed}" if report.draws is not None else "no Monte Carlo"
+    print(f"{report.scenario}: report with {len(report.compared)} compared scenario(s), {mc}")
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="simcore", description="Regional economic scenario engine for Tianjin.")
     parser.add_argument("--version", action="version", version=f"simcore {__version__}")
@@ -783,6 +816,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="write multipliers.csv, spillovers.csv, linkages.csv, multipliers_summary.csv",
     )
     mult.set_defaults(func=cmd_multipliers)
+
+    rep = sub.add_parser(
+        "report", help="an HTML report and Excel workbook of a scenario: headline, targets, fans, comparisons"
+    )
+    rep.add_argument("scenario", type=Path, help="the scenario reported on")
+    rep.add_argument(
+        "--compare", type=Path, nargs="+", default=None, metavar="OTHER", help="scenario files drawn beside it"
+    )
+    rep.add_argument(
+        "--draws", type=int, default=None, help="Monte Carlo draws for the fan charts and target probabilities"
+    )
+    rep.add_argument("--seed", type=int, default=None, help="seed of the Monte Carlo (default: the scenario's, else 0)")
+    rep.add_argument("--out", type=Path, required=True, help="folder for report.html and report.xlsx")
+    scenario_options(rep)
+    rep.set_defaults(func=cmd_report)
 
     base = sub.add_parser("baseline", help="inspect and check the 2020 baseline")
     base_sub = base.add_subparsers(dest="baseline_command", required=True)

@@ -44,6 +44,11 @@ class OutputError(SimcoreError):
     """An output folder cannot be written (not a folder, not writable, an output set half there)."""
 
 
+class ReportError(SimcoreError):
+    """A report cannot be made as asked (a --compare file that does not exist, fewer than one draw, two
+    scenarios of the same name)."""
+
+
 class VintageError(SimcoreError):
     """A vintage outside the history, or a history that has nothing up to it."""
 

@@ -252,9 +252,13 @@ def waterfall_figure(table: pd.DataFrame, regions: list[str]):
 
 __all__ = [
     "PRESETS",
+    "YEAR_TICKS",
     "fan_chart",
     "fan_figure",
+    "readable_unit",
     "required_quantiles",
+    "scenario_comparison",
+    "sector_structure",
     "sensitivity_bars",
     "target_points",
     "waterfall",
@@ -287,4 +291,111 @@ def backtest_fan(quantiles: pd.DataFrame, table: pd.DataFrame, variable: str, vi
     fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False, bbox_to_anchor=(0.5, -0.08))
     fig.suptitle(f"Backtest at vintage {vintage}: {variable}")
     fig.tight_layout()
+    return fig
+
+
+def readable_unit(unit: str) -> str:
+    """A result unit as a reader writes it: ``100 million CNY_2020`` -> ``100 million CNY (2020 prices)``,
+    ``tce/10^4 CNY_2020`` -> ``tce per 10,000 CNY (2020 prices)``; units without a code pass unchanged."""
+    import re
+
+    text = re.sub(r"CNY_(\d{4})", r"CNY (\1 prices)", str(unit))
+    text = text.replace("10^4 ", "10,000 ").replace("/", " per ")
+    return text
+
+
+YEAR_TICKS = (2020, 2025, 2030, 2035)
+
+
+def scenario_comparison(
+    table: pd.DataFrame,
+    region: str,
+    variables: list[str],
+    labels: dict[str, str] | None = None,
+    region_name: str | None = None,
+):
+    """One panel per variable, one line per scenario (the long table's ``scenario`` column, first scenario
+    drawn heaviest); one legend below the panels.  Returns the Figure."""
+    import matplotlib.pyplot as plt
+
+    labels = labels or {}
+    scenarios = list(dict.fromkeys(table["scenario"]))
+    fig, axes = plt.subplots(1, len(variables), figsize=(4.3 * len(variables), 3.6), squeeze=False)
+    colours = ("#c62d23", "#2171b5", "#4d9221", "#7f3b08", "#542788", "#7f7f7f")
+    for ax, variable in zip(axes[0], variables):
+        part = table[(table["region"] == region) & (table["variable"] == variable)]
+        if part.empty:
+            raise ValueError(f"no values of {variable} for {region}")
+        for k, scenario in enumerate(scenarios):
+            line = part[part["scenario"] == scenario].sort_values("year")
+            ax.plot(
+                line["year"],
+                line["value"],
+                color=colours[k % len(colours)],
+                linewidth=2.2 if k == 0 else 1.4,
+                linestyle="-" if k == 0 else ("--", "-.", ":")[(k - 1) % 3],
+                label=scenario,
+            )
+        ax.set_title(labels.get(variable, variable), fontsize=10)
+        ax.set_ylabel(readable_unit(part["unit"].iloc[0]), fontsize=8)
+        ax.set_xticks(list(YEAR_TICKS))
+        ax.set_xlim(YEAR_TICKS[0], YEAR_TICKS[-1])
+        ax.grid(alpha=0.3)
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=len(scenarios), frameon=False, bbox_to_anchor=(0.5, -0.02))
+    fig.suptitle(f"Scenarios compared, {region_name or region}", fontsize=11)
+    fig.tight_layout(rect=(0, 0.07, 1, 0.95))
+    return fig
+
+
+def sector_structure(
+    table: pd.DataFrame,
+    regions: list[str],
+    sectors: list[str],
+    years=YEAR_TICKS,
+    labels: dict[str, str] | None = None,
+    region_names: dict[str, str] | None = None,
+    ncols: int = 4,
+):
+    """Stacked bars of value added by sector (``sectors``, bottom to top) per year, one panel per region,
+    each segment labelled with its share of the bar where it is tall enough; one legend.  Returns the Figure."""
+    import matplotlib.pyplot as plt
+
+    labels, region_names = labels or {}, region_names or {}
+    ncols = min(ncols, len(regions))
+    nrows = math.ceil(len(regions) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 3.1 * nrows + 0.6), squeeze=False)
+    colours = ("#a6d96a", "#4a77a8", "#fdae61", "#d7191c", "#7f7f7f")
+    years = list(years)
+    for ax, region in zip(axes.flat, regions):
+        part = table[(table["region"] == region) & table["year"].isin(years)]
+        wide = part.pivot_table(index="year", columns="variable", values="value").reindex(years)
+        missing = [s for s in sectors if s not in wide.columns]
+        if missing:
+            raise ValueError(f"no values of {', '.join(missing)} for {region}")
+        bottom = pd.Series(0.0, index=wide.index)
+        total = wide[sectors].sum(axis=1)
+        x = range(len(years))
+        for k, sector in enumerate(sectors):
+            ax.bar(x, wide[sector], bottom=bottom, color=colours[k % len(colours)], label=labels.get(sector, sector))
+            for i, year in enumerate(years):
+                share = wide.at[year, sector] / total[year] if total[year] else 0.0
+                if share >= 0.08:
+                    ax.text(i, bottom[year] + wide.at[year, sector] / 2, f"{share:.0%}", ha="center", va="center", fontsize=7)
+            bottom = bottom + wide[sector]
+        ax.set_xticks(list(x))
+        ax.set_xticklabels([str(y) for y in years], fontsize=8)
+        ax.set_title(region_names.get(region, region), fontsize=9)
+        ax.set_ylim(0, float(total.max()) * 1.05)
+        ax.grid(axis="y", alpha=0.3)
+        ax.tick_params(axis="y", labelsize=7)
+    for ax in list(axes.flat)[len(regions) :]:
+        ax.set_visible(False)
+    unit = readable_unit(table.loc[table["variable"] == sectors[0], "unit"].iloc[0])
+    for row in axes:
+        row[0].set_ylabel(unit, fontsize=8)
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=len(sectors), frameon=False)
+    fig.suptitle("Value added by sector (segment labels: share of the total)", fontsize=11)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.96))
     return fig

@@ -13,7 +13,18 @@ import simcore
 from simcore import errors
 
 PACKAGE = Path(simcore.__file__).resolve().parent
-LAYERS = ("errors", "baseline", "scenario", "model", "results", "plotting", "analysis", "experiments", "cli")
+LAYERS = (
+    "errors",
+    "baseline",
+    "scenario",
+    "model",
+    "results",
+    "plotting",
+    "analysis",
+    "experiments",
+    "report",
+    "cli",
+)
 FOUNDATION = {"simcore", "simcore.errors", "simcore.files", "simcore.progress"}  # version, errors, files, bars
 
 
