@@ -381,7 +381,14 @@ def sector_structure(
             for i, year in enumerate(years):
                 share = wide.at[year, sector] / total[year] if total[year] else 0.0
                 if share >= 0.08:
-                    ax.text(i, bottom[year] + wide.at[year, sector] / 2, f"{share:.0%}", ha="center", va="center", fontsize=7)
+                    ax.text(
+                        i,
+                        bottom[year] + wide.at[year, sector] / 2,
+                        f"{share:.0%}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                    )
             bottom = bottom + wide[sector]
         ax.set_xticks(list(x))
         ax.set_xticklabels([str(y) for y in years], fontsize=8)

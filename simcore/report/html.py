@@ -50,7 +50,8 @@ tr.group td { background: #fafafa; font-weight: 600; }
 .met { color: #1b7837; font-weight: 600; } .exceeded { color: #2166ac; font-weight: 600; }
 .missed { color: #b2182b; font-weight: 600; } .imposed, .not-modelled { color: #666; }
 figure { margin: 1em 0 1.6em; } .figgrid { display: grid; gap: 0 1.2em;
-     grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)); } .figgrid figure { margin: 0.6em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+     grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)); } .figgrid figure { margin: 0.6em 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-size: 0.85em; color: #444; max-width: 60em; }
 nav ol { columns: 2; font-size: 0.92em; } .note { color: #555; font-size: 0.9em; max-width: 62em; }
 details summary { cursor: pointer; color: #2166ac; }
@@ -198,9 +199,9 @@ def _targets(report: Report) -> str:
 def _fans(report: Report) -> str:
     if report.fan_quantiles is None:
         return '<p class="note">No Monte Carlo run: make the report with <code>--draws N</code> for fan charts.</p>'
-    from simcore.plotting import fan_chart, readable_unit
-
     import matplotlib.pyplot as plt
+
+    from simcore.plotting import fan_chart, readable_unit
 
     parts = [
         f'<p class="note">{report.draws:,} Monte Carlo draws (seed {report.seed}) of the uncertainty block of the '
@@ -266,8 +267,7 @@ def _sectors(report: Report) -> str:
     return (
         _figure(fig, "stacked value added by sector", "Value added of the three broad sectors, central run.")
         + f'<p class="note">Value added, {escape(report.sectors.attrs.get("unit", ""))}; shares of GDP at 2020 '
-        "prices, %.</p>"
-        + f"<details><summary>The table, every region</summary>{_table(shown, digits)}</details>"
+        "prices, %.</p>" + f"<details><summary>The table, every region</summary>{_table(shown, digits)}</details>"
     )
 
 
@@ -323,6 +323,6 @@ def render(report: Report) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>simcore report: {escape(report.scenario)}</title><style>{STYLE}</style></head>"
         f"<body>{_header(report)}<main>{sections}</main>"
-        f"<footer><p class=\"note\">simcore {escape(report.version)}, baseline {escape(report.baseline_checksum[:12])}, "
+        f'<footer><p class="note">simcore {escape(report.version)}, baseline {escape(report.baseline_checksum[:12])}, '
         f"{escape(report.created)}.</p></footer></body></html>\n"
     )
