@@ -10,7 +10,8 @@ The public API (imported lazily, so that ``import simcore`` and ``simcore --help
 * :func:`multipliers` - Type I/II multipliers, spillovers and linkages of the 2020 system.
 
 The packages follow the data flow (docs/model.md, "Where the code lives"): ``baseline`` -> ``scenario``
--> ``model`` -> ``results`` -> ``analysis`` -> ``experiments`` -> ``cli``; each imports only those before it.
+-> ``model`` -> ``results`` -> ``analysis`` -> ``experiments`` -> ``report`` -> ``cli``; each imports only those
+before it.
 """
 
 from __future__ import annotations

@@ -61,13 +61,20 @@ def shared():
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Say loudly, at the end, that the calibration build was not tested (a skip is easy to miss)."""
+    """Say loudly, at the end, that the calibration build or the browser test of the report did not run (a
+    skip is easy to miss)."""
     if _SKIPPED_BUILD:
         terminalreporter.write_sep("!", "CALIBRATION BUILD NOT TESTED", red=True, bold=True)
         terminalreporter.write_line(f"{_SKIPPED_BUILD[0]}: the tests that rebuild calibration/data from the raw")
         terminalreporter.write_line("inputs were skipped.  Put the shared folder next to the repository (or set")
         terminalreporter.write_line(
             "SIMCORE_SHARED) to run them; SIMCORE_REQUIRE_SHARED=1 turns the skip into a failure."
+        )
+    if any("CHROMIUM NOT INSTALLED" in str(r.longrepr) for r in terminalreporter.stats.get("skipped", [])):
+        terminalreporter.write_sep("!", "REPORT NOT TESTED IN A BROWSER", red=True, bold=True)
+        terminalreporter.write_line(
+            "chromium is not on PATH, so tests/test_report.py did not load report.html in a headless browser "
+            "(Debian: apt-get install chromium); SIMCORE_REQUIRE_BROWSER=1 turns the skip into a failure."
         )
 
 
