@@ -828,7 +828,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--draws", type=int, default=None, help="Monte Carlo draws for the fan charts and target probabilities"
     )
     rep.add_argument("--seed", type=int, default=None, help="seed of the Monte Carlo (default: the scenario's, else 0)")
-    rep.add_argument("--out", type=Path, required=True, help="folder for report.html and report.xlsx")
+    rep.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for report.html and report.xlsx")
     scenario_options(rep)
     rep.set_defaults(func=cmd_report)
 
