@@ -88,3 +88,22 @@ def test_the_version_is_written_once():
     assert version("simcore") == simcore.__version__
     text = (PACKAGE.parent / "pyproject.toml").read_text()
     assert 'dynamic = ["version"]' in text and simcore.__version__ not in text.split("[tool.setuptools.dynamic]")[0]
+
+
+def test_every_command_line_option_has_help_text():
+    import argparse
+
+    from simcore.cli import build_parser
+
+    missing = []
+
+    def walk(parser, prefix):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, prefix + [name])
+            elif not action.help and action.dest != "help":
+                missing.append(" ".join(prefix + [action.option_strings[0] if action.option_strings else action.dest]))
+
+    walk(build_parser(), ["simcore"])
+    assert not missing, f"options without help text: {missing}"
