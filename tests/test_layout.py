@@ -107,3 +107,22 @@ def test_every_command_line_option_has_help_text():
 
     walk(build_parser(), ["simcore"])
     assert not missing, f"options without help text: {missing}"
+
+
+def test_markdown_tables_in_the_docs_have_as_many_cells_as_their_header():
+    """A "|" inside a cell (variable names such as Value Added|Industry) must be escaped, or the row breaks."""
+    import re
+
+    broken = []
+    for path in sorted((PACKAGE.parent / "docs").glob("*.md")):
+        header = None
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if not line.startswith("|"):
+                header = None
+                continue
+            cells = len(re.split(r"(?<!\\)\|", line.strip().strip("|")))
+            if header is None:
+                header = cells
+            elif cells != header:
+                broken.append(f"{path.name}:{number}: {cells} cells, header has {header}")
+    assert not broken, broken
