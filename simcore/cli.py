@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -219,7 +220,7 @@ def _monte_carlo(args: argparse.Namespace):
         overrides=_overrides(args),
         baseline=load_baseline(args.baseline),
         chunk_size=args.chunk_size,
-        progress=True,
+        progress=not getattr(args, "quiet", False),
         quantile_method=getattr(args, "quantile_method", "exact"),
         engine=getattr(args, "engine", "local"),
         scheduler=getattr(args, "scheduler", None),
@@ -231,13 +232,14 @@ def _monte_carlo(args: argparse.Namespace):
 
 def _warn_failed(mc) -> None:
     """Say loudly that excluded draws make the quantiles conditional on the draws that completed."""
+    import logging
+
     if mc.failures is None or not len(mc.failures):
         return
     first = mc.failures.iloc[0]
-    print(
+    logging.getLogger("simcore").warning(
         f"warning: {len(mc.failures)} of {mc.n_requested} draws failed and are excluded (first: draw {first['draw']} "
-        f"in {first['year']}: {first['status']}); the quantiles are those of the {mc.n_draws} draws that completed",
-        file=sys.stderr,
+        f"in {first['year']}: {first['status']}); the quantiles are those of the {mc.n_draws} draws that completed"
     )
 
 
@@ -430,6 +432,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         tuple(args.output or DEFAULT_OUTPUTS),
         args.seed,
         baseline_dir=_baseline_dir(args),
+        progress=not args.quiet,
     )
     with pd.option_context("display.width", 200, "display.float_format", "{:,.3f}".format):
         print(indices.to_string(index=False))
@@ -762,7 +765,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
     sweep.add_argument("--workers", type=int, default=1, help="local processes or LocalCluster workers")
-    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument("-q", "--quiet", action="store_true", help="warnings only, no progress bar")
     sweep.set_defaults(func=cmd_sweep)
 
     sens = sub.add_parser("sensitivity", help="Sobol or Morris indices of outputs w.r.t. a sweep's levers")
@@ -827,7 +830,7 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--draws", type=int, default=0, help="Monte Carlo draws for band coverage and fan charts")
     bt.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo")
     bt.add_argument("--out", type=Path, required=True, help="folder for backtest.csv, the summary and the fans")
-    bt.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    bt.add_argument("-q", "--quiet", action="store_true", help="warnings only, no progress bar")
     bt.set_defaults(func=cmd_backtest)
 
     solve = sub.add_parser("solve", help="find the lever value that meets a target (goal seeking)")
@@ -890,7 +893,50 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_baseline_check
     )
     base_sub.add_parser("show", help="print the 2020 baseline by region").set_defaults(func=cmd_baseline_show)
+    _verbosity_options([sub, base_sub])
     return parser
+
+
+def _verbosity_options(groups) -> None:
+    """``-q/--quiet`` (warnings and errors only, no progress bars) and ``-v/--verbose`` (debug messages)
+    on every command; messages go to stderr through :mod:`logging` (logger ``simcore``)."""
+    for group in groups:
+        for command in group.choices.values():
+            options = {o for action in command._actions for o in action.option_strings}
+            if "--quiet" not in options:
+                command.add_argument("-q", "--quiet", action="store_true", help="warnings only, no progress bars")
+            if "--verbose" not in options:
+                command.add_argument("-v", "--verbose", action="store_true", help="also debug messages")
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    import logging
+
+    level = logging.WARNING if getattr(args, "quiet", False) else logging.INFO
+    if getattr(args, "verbose", False):
+        level = logging.DEBUG
+    logger = logging.getLogger("simcore")
+    logger.setLevel(level)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("simcore: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of each message (not the one at set-up)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
 
 
 #: commands whose ``--out`` is a file (its folder is checked); every other ``--out`` is a folder
@@ -923,6 +969,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _configure_logging(args)
         _check_outputs(args)
         return args.func(args)
     except ScenarioError as exc:

@@ -126,3 +126,41 @@ def test_markdown_tables_in_the_docs_have_as_many_cells_as_their_header():
             elif cells != header:
                 broken.append(f"{path.name}:{number}: {cells} cells, header has {header}")
     assert not broken, broken
+
+
+def test_every_command_takes_quiet_and_verbose():
+    import argparse
+
+    from simcore.cli import build_parser
+
+    lacking = []
+
+    def walk(parser, prefix):
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            options = {o for a in parser._actions for o in a.option_strings}
+            if not {"-q", "--quiet", "-v", "--verbose"} <= options:
+                lacking.append(" ".join(prefix))
+        for action in subs:
+            for name, sub in action.choices.items():
+                walk(sub, prefix + [name])
+
+    walk(build_parser(), ["simcore"])
+    assert not lacking, lacking
+
+
+def test_messages_go_through_logging_and_quiet_silences_them(capsys):
+    import logging
+
+    from simcore.cli import _configure_logging, build_parser
+
+    args = build_parser().parse_args(["validate", "scenarios/baseline.yaml"])
+    _configure_logging(args)
+    logging.getLogger("simcore").info("hello")
+    assert "simcore: hello" in capsys.readouterr().err
+    args = build_parser().parse_args(["validate", "-q", "scenarios/baseline.yaml"])
+    _configure_logging(args)
+    logging.getLogger("simcore").info("hidden")
+    logging.getLogger("simcore").warning("shown")
+    err = capsys.readouterr().err
+    assert "hidden" not in err and "simcore: shown" in err

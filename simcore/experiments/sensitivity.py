@@ -8,6 +8,7 @@ SALib computes the indices.  Outputs are named ``region:variable:year``.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 
 import numpy as np
@@ -77,6 +78,7 @@ def sensitivity(
     outputs=DEFAULT_OUTPUTS,
     seed: int | None = None,
     baseline_dir: str | None = None,
+    progress: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Indices of each output with respect to each lever, and the table of runs with their outputs.
 
@@ -102,7 +104,16 @@ def sensitivity(
         }
     )
     sweep = dataclasses.replace(sweep, spec=spec, runs=runs)
-    table = run_rows(sweep, runs)
+    from simcore.progress import progress_bar
+
+    size = 100  # runs per step of the progress bar (the batch plan is shared between steps)
+    bar = progress_bar(math.ceil(len(runs) / size), progress, f"{method}: {len(runs)} runs", unit="step")
+    parts = []
+    for start in range(0, len(runs), size):
+        parts.append(run_rows(sweep, runs.iloc[start : start + size]))
+        bar.update(1)
+    bar.close()
+    table = pd.concat(parts, ignore_index=True)
     wide = table.pivot_table(index="run_id", columns=["region", "variable", "year"], values="value")
     rows = []
     spec_problem = problem(sweep)
