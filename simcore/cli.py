@@ -509,6 +509,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         bounds=tuple(args.bounds) if args.bounds else None,
         overrides=_overrides(args),
         baseline=load_baseline(args.baseline),
+        period=args.period,
     )
     print(solution.summary())
     if args.write is not None:
@@ -854,6 +855,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="search interval of the lever's value (default per shorthand; required for a dotted path)",
     )
     solve.add_argument("--write", type=Path, default=None, help="write the solved scenario as YAML")
+    solve.add_argument(
+        "--period",
+        default=None,
+        help="years an investment.REGION lever's growth applies to, e.g. 2021-2025, or 'all' for 2021-2035 "
+        "(default: 2021 to the target's year; the rest of the path keeps the scenario's growth)",
+    )
     scenario_options(solve)
     solve.set_defaults(func=cmd_solve)
 
