@@ -423,7 +423,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")
     from simcore.experiments.sensitivity import DEFAULT_OUTPUTS, sensitivity
-    from simcore.plotting import sensitivity_bars
+    from simcore.plotting import sensitivity_figure
 
     indices, runs = sensitivity(
         args.sweep,
@@ -439,11 +439,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     if args.out is not None:
         from simcore.results.writer import atomic_files
 
-        value, error = ("ST", "ST_conf") if args.method == "sobol" else ("mu_star", "mu_star_conf")
         with atomic_files(args.out) as path_for:
             indices.to_csv(path_for("sensitivity.csv"), index=False, float_format="%.10g")
             runs.to_csv(path_for("sensitivity_runs.csv"), index=False, float_format="%.10g")
-            sensitivity_bars(indices, value, error).savefig(path_for("sensitivity.png"), dpi=150, bbox_inches="tight")
+            sensitivity_figure(indices).savefig(path_for("sensitivity.png"), dpi=150, bbox_inches="tight")
         print(f"wrote {args.out / 'sensitivity.csv'}, sensitivity_runs.csv, sensitivity.png")
     return 0
 
