@@ -472,8 +472,8 @@ def distributed(draws: int, workers: int = 2) -> list[Timing]:
         seconds, peak, err = _run_measuring_tree([sys.executable, "-c", code])
     excluded = 0
     for line in err.splitlines():
-        if line.startswith("warning: ") and " draws failed and are excluded" in line:
-            excluded = int(line.split()[1])
+        if "warning: " in line and " draws failed and are excluded" in line:
+            excluded = int(line.split("warning: ", 1)[1].split()[0])
     return [
         Timing(
             "distributed",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -170,8 +171,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     baseline = load_baseline(args.baseline)
     first = run(args.a, backend=args.backend, baseline=baseline)
     second = run(args.b, backend=args.backend, baseline=baseline)
-    table = compare_tables(first.table, second.table, years=tuple(args.years))
     a, b = first.provenance["scenario"], second.provenance["scenario"]
+    table = compare_tables(
+        first.table, second.table, years=tuple(args.years), names=(a, b), regions=tuple(baseline.regions.ids)
+    )
     print(f"{b} minus {a} (difference and % of {a})")
     with pd.option_context("display.width", 200, "display.max_rows", 500, "display.float_format", "{:,.3f}".format):
         print(table.to_string(index=False))
@@ -180,16 +183,29 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def compare_tables(a: pd.DataFrame, b: pd.DataFrame, years=(2025, 2035), variables=COMPARE_VARIABLES) -> pd.DataFrame:
-    """Differences between two result tables for the key variables in the given years."""
+def compare_tables(
+    a: pd.DataFrame,
+    b: pd.DataFrame,
+    years=(2025, 2035),
+    variables=COMPARE_VARIABLES,
+    names: tuple[str, str] = ("a", "b"),
+    regions: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
+    """Differences between two result tables for the key variables in the given years: one column per
+    scenario (named by ``names``; equal names get `` (1)``/`` (2)``), then ``difference`` and ``percent``;
+    rows by variable, then region in ``regions`` order (the region tree's, Tianjin first), then year."""
+    first, second = names if names[0] != names[1] else (f"{names[0]} (1)", f"{names[1]} (2)")
     keys = ["region", "variable", "unit", "year"]
     pick = lambda t: t[t["variable"].isin(variables) & t["year"].isin(years)][keys + ["value"]]  # noqa: E731
     merged = pick(a).merge(pick(b), on=keys, suffixes=("_a", "_b"))
-    merged["difference"] = merged["value_b"] - merged["value_a"]
-    merged["percent"] = 100 * merged["difference"] / merged["value_a"]
+    merged = merged.rename(columns={"value_a": first, "value_b": second})
+    merged["difference"] = merged[second] - merged[first]
+    merged["percent"] = 100 * merged["difference"] / merged[first]
     order = {v: i for i, v in enumerate(variables)}
     merged["_order"] = merged["variable"].map(order)
-    merged = merged.sort_values(["_order", "region", "year"], kind="stable").drop(columns="_order")
+    tree = {r: i for i, r in enumerate(regions or sorted(merged["region"].unique()))}
+    merged["_region"] = merged["region"].map(tree)
+    merged = merged.sort_values(["_order", "_region", "year"], kind="stable").drop(columns=["_order", "_region"])
     return merged.reset_index(drop=True)
 
 
@@ -204,7 +220,7 @@ def _monte_carlo(args: argparse.Namespace):
         overrides=_overrides(args),
         baseline=load_baseline(args.baseline),
         chunk_size=args.chunk_size,
-        progress=True,
+        progress=not getattr(args, "quiet", False),
         quantile_method=getattr(args, "quantile_method", "exact"),
         engine=getattr(args, "engine", "local"),
         scheduler=getattr(args, "scheduler", None),
@@ -216,13 +232,14 @@ def _monte_carlo(args: argparse.Namespace):
 
 def _warn_failed(mc) -> None:
     """Say loudly that excluded draws make the quantiles conditional on the draws that completed."""
+    import logging
+
     if mc.failures is None or not len(mc.failures):
         return
     first = mc.failures.iloc[0]
-    print(
+    logging.getLogger("simcore").warning(
         f"warning: {len(mc.failures)} of {mc.n_requested} draws failed and are excluded (first: draw {first['draw']} "
-        f"in {first['year']}: {first['status']}); the quantiles are those of the {mc.n_draws} draws that completed",
-        file=sys.stderr,
+        f"in {first['year']}: {first['status']}); the quantiles are those of the {mc.n_draws} draws that completed"
     )
 
 
@@ -310,6 +327,24 @@ def _target_report(args: argparse.Namespace, results, baseline) -> pd.DataFrame:
     return with_demand_shifts(table, results.target_shifts, baseline)
 
 
+def _filter_targets(table, args: argparse.Namespace, baseline):
+    """``--region`` (the targets of those regions) and ``--modelled-only`` (drop "not modelled" rows); the
+    printed table and ``--out`` both show what is kept, and say what was left out."""
+    regions = getattr(args, "region", None)
+    if regions:
+        unknown = [r for r in regions if r not in baseline.regions.ids]
+        if unknown:
+            raise SimcoreError(
+                f"--region {' '.join(unknown)}: unknown; expected one of {', '.join(baseline.regions.ids)}"
+            )
+        table = table[table["region"].isin(regions)]
+    if getattr(args, "modelled_only", False):
+        left = table["status"].astype(str).str.startswith("not modelled")
+        print(f"(--modelled-only: {int(left.sum())} targets the model does not project are left out)")
+        table = table[~left]
+    return table
+
+
 def cmd_targets(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -341,6 +376,7 @@ def cmd_targets(args: argparse.Namespace) -> int:
             f"{len(table)} not modelled (reason in the status column)"
         )
         cols = ["target_id", "region", "year", "comparison", "target", "assessed", "gap", "status"]
+    table = _filter_targets(table, args, baseline)
     with pd.option_context(
         "display.width",
         250,
@@ -387,7 +423,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")
     from simcore.experiments.sensitivity import DEFAULT_OUTPUTS, sensitivity
-    from simcore.plotting import sensitivity_bars
+    from simcore.plotting import sensitivity_figure
 
     indices, runs = sensitivity(
         args.sweep,
@@ -396,17 +432,17 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         tuple(args.output or DEFAULT_OUTPUTS),
         args.seed,
         baseline_dir=_baseline_dir(args),
+        progress=not args.quiet,
     )
     with pd.option_context("display.width", 200, "display.float_format", "{:,.3f}".format):
         print(indices.to_string(index=False))
     if args.out is not None:
         from simcore.results.writer import atomic_files
 
-        value, error = ("ST", "ST_conf") if args.method == "sobol" else ("mu_star", "mu_star_conf")
         with atomic_files(args.out) as path_for:
             indices.to_csv(path_for("sensitivity.csv"), index=False, float_format="%.10g")
             runs.to_csv(path_for("sensitivity_runs.csv"), index=False, float_format="%.10g")
-            sensitivity_bars(indices, value, error).savefig(path_for("sensitivity.png"), dpi=150, bbox_inches="tight")
+            sensitivity_figure(indices).savefig(path_for("sensitivity.png"), dpi=150, bbox_inches="tight")
         print(f"wrote {args.out / 'sensitivity.csv'}, sensitivity_runs.csv, sensitivity.png")
     return 0
 
@@ -472,6 +508,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         bounds=tuple(args.bounds) if args.bounds else None,
         overrides=_overrides(args),
         baseline=load_baseline(args.baseline),
+        period=args.period,
     )
     print(solution.summary())
     if args.write is not None:
@@ -643,27 +680,38 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     run = sub.add_parser("run", help="project a scenario to 2035 and print the 2020/2025/2035 summary")
-    run.add_argument("scenario", type=Path)
+    run.add_argument("scenario", type=Path, help="the scenario YAML file")
     run.add_argument("--out", type=Path, default=None, help="write results.csv/.parquet/.provenance.json here")
-    run.add_argument("--backend", choices=("numba", "numpy"), default="numba")
+    run.add_argument(
+        "--backend",
+        choices=("numba", "numpy"),
+        default="numba",
+        help="numba: the batch kernel; numpy: its NumPy twin (slower, for checking)",
+    )
     scenario_options(run)
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser("validate", help="check scenario files and report every problem")
-    validate.add_argument("scenarios", type=Path, nargs="+")
+    validate.add_argument("scenarios", type=Path, nargs="+", help="scenario YAML files to check (nothing is run)")
     scenario_options(validate)
     validate.set_defaults(func=cmd_validate)
 
     compare = sub.add_parser("compare", help="differences between two scenarios at 2025 and 2035")
-    compare.add_argument("a", type=Path)
-    compare.add_argument("b", type=Path)
-    compare.add_argument("--years", type=int, nargs="+", default=[2025, 2035])
+    compare.add_argument("a", type=Path, help="the first scenario YAML file (the reference)")
+    compare.add_argument("b", type=Path, help="the second scenario YAML file")
+    compare.add_argument(
+        "--years", type=int, nargs="+", default=[2025, 2035], help="years to compare (default 2025 2035)"
+    )
     compare.add_argument("--out", type=Path, default=None, help="write the comparison as CSV")
-    compare.add_argument("--backend", choices=("numba", "numpy"), default="numba")
+    compare.add_argument(
+        "--backend", choices=("numba", "numpy"), default="numba", help="numba: the batch kernel; numpy: its NumPy twin"
+    )
     compare.set_defaults(func=cmd_compare)
 
     def mc_options(p: argparse.ArgumentParser, draws_default: int | None = None) -> None:
-        p.add_argument("scenario", type=Path)
+        p.add_argument(
+            "scenario", type=Path, help="the scenario YAML file (its uncertainty block gives the distributions)"
+        )
         p.add_argument(
             "--draws",
             type=int,
@@ -689,7 +737,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     mc = sub.add_parser("mc", help="Monte Carlo quantiles of every key variable")
     mc_options(mc)
-    mc.add_argument("--quantiles", type=float, nargs="+", default=None)
+    mc.add_argument(
+        "--quantiles",
+        type=float,
+        nargs="+",
+        default=None,
+        help="quantile levels in [0, 1] (default 0.05 0.10 0.25 0.50 0.75 0.90 0.95)",
+    )
     mc.add_argument("--out", type=Path, default=None, help="write montecarlo.quantiles.csv/.parquet here")
     mc.add_argument("--keep-draws", action="store_true", help="also write every draw to Parquet")
     mc.add_argument(
@@ -710,33 +764,58 @@ def build_parser() -> argparse.ArgumentParser:
     mc_options(fan)
     fan.add_argument("--variable", nargs="+", required=True, help="result variable(s), e.g. 'Emissions|CO2'")
     fan.add_argument("--region", nargs="+", required=True, help="region id(s)")
-    fan.add_argument("--preset", choices=("boe", "riksbank", "norges"), default="boe")
+    fan.add_argument(
+        "--preset",
+        choices=("boe", "riksbank", "norges"),
+        default="boe",
+        help="band style of a central bank's fan charts: boe (Bank of England), riksbank, norges",
+    )
     fan.add_argument("--out", type=Path, required=True, help="FILE.png, FILE.svg or FILE.pdf")
     fan.set_defaults(func=cmd_fan)
 
     targets = sub.add_parser("targets", help="the plan targets: met or missed, or their probability")
-    targets.add_argument("scenario", type=Path)
+    targets.add_argument("scenario", type=Path, help="the scenario YAML file")
     targets.add_argument("--draws", type=int, default=None, help="Monte Carlo draws: report probabilities")
-    targets.add_argument("--seed", type=int, default=None)
-    targets.add_argument("--chunk-size", type=int, default=2000)
+    targets.add_argument(
+        "--seed", type=int, default=None, help="seed of the Monte Carlo draws (default: the scenario's seed, else 0)"
+    )
+    targets.add_argument("--chunk-size", type=int, default=2000, help="draws per kernel call")
     targets.add_argument("--out", type=Path, default=None, help="write the table as CSV")
+    targets.add_argument("--region", nargs="+", default=None, help="only the targets of these region ids")
+    targets.add_argument(
+        "--modelled-only", action="store_true", help="leave out the targets the model does not project"
+    )
     scenario_options(targets)
     targets.set_defaults(func=cmd_targets)
 
     sweep = sub.add_parser("sweep", help="run (or resume) a scenario sweep")
-    sweep.add_argument("sweep", type=Path)
-    sweep.add_argument("--out", type=Path, required=True)
-    sweep.add_argument("--engine", choices=("local", "dask"), default="local")
+    sweep.add_argument("sweep", type=Path, help="the sweep YAML file")
+    sweep.add_argument(
+        "--out", type=Path, required=True, help="the sweep's dataset folder (rerun the same command to resume)"
+    )
+    sweep.add_argument(
+        "--engine", choices=("local", "dask"), default="local", help="run chunks in local processes or on Dask"
+    )
     sweep.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
     sweep.add_argument("--workers", type=int, default=1, help="local processes or LocalCluster workers")
-    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument("-q", "--quiet", action="store_true", help="warnings only, no progress bar")
     sweep.set_defaults(func=cmd_sweep)
 
     sens = sub.add_parser("sensitivity", help="Sobol or Morris indices of outputs w.r.t. a sweep's levers")
-    sens.add_argument("sweep", type=Path)
-    sens.add_argument("--method", choices=("sobol", "morris"), default="sobol")
+    sens.add_argument("sweep", type=Path, help="the sweep YAML file whose levers are the factors")
+    sens.add_argument(
+        "--method",
+        choices=("sobol", "morris"),
+        default="sobol",
+        help="sobol: variance-based first-order and total indices; morris: elementary effects",
+    )
     sens.add_argument("--samples", type=int, default=64, help="base samples (Sobol) or trajectories (Morris)")
-    sens.add_argument("--output", action="append", metavar="REGION:VARIABLE:YEAR")
+    sens.add_argument(
+        "--output",
+        action="append",
+        metavar="REGION:VARIABLE:YEAR",
+        help="an output to analyse, e.g. tianjin:Emissions|CO2:2035 (repeatable; default: the key outputs)",
+    )
     sens.add_argument(
         "--seed", type=int, default=None, help="seed of the design and bootstrap (default: the sweep file's seed)"
     )
@@ -744,10 +823,27 @@ def build_parser() -> argparse.ArgumentParser:
     sens.set_defaults(func=cmd_sensitivity)
 
     cal = sub.add_parser("calibrate", help="fit the trend scenario's free parameters to the published record")
-    cal.add_argument("--scenario", type=Path, default=Path("scenarios/baseline.yaml"))
-    cal.add_argument("--fit-dir", type=Path, default=Path("calibration/fit"))
-    cal.add_argument("--scenario-out", type=Path, default=Path("scenarios/calibrated_trend.yaml"))
-    cal.add_argument("--report", type=Path, default=Path("docs/calibration.md"))
+    cal.add_argument(
+        "--scenario",
+        type=Path,
+        default=Path("scenarios/baseline.yaml"),
+        help="the scenario the calibration starts from",
+    )
+    cal.add_argument(
+        "--fit-dir",
+        type=Path,
+        default=Path("calibration/fit"),
+        help="folder of the fitted parameters and their report tables",
+    )
+    cal.add_argument(
+        "--scenario-out",
+        type=Path,
+        default=Path("scenarios/calibrated_trend.yaml"),
+        help="where to write the fitted trend scenario layer",
+    )
+    cal.add_argument(
+        "--report", type=Path, default=Path("docs/calibration.md"), help="the Markdown report to rewrite with the fit"
+    )
     cal.add_argument(
         "--vintage",
         type=int,
@@ -767,11 +863,11 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--draws", type=int, default=0, help="Monte Carlo draws for band coverage and fan charts")
     bt.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo")
     bt.add_argument("--out", type=Path, required=True, help="folder for backtest.csv, the summary and the fans")
-    bt.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    bt.add_argument("-q", "--quiet", action="store_true", help="warnings only, no progress bar")
     bt.set_defaults(func=cmd_backtest)
 
     solve = sub.add_parser("solve", help="find the lever value that meets a target (goal seeking)")
-    solve.add_argument("scenario", type=Path)
+    solve.add_argument("scenario", type=Path, help="the scenario YAML file")
     solve.add_argument(
         "--target",
         required=True,
@@ -782,22 +878,35 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="investment.REGION | exports | exports.REGION | efficiency.KEY | grid.YEAR | tfp | a dotted scenario path",
     )
-    solve.add_argument("--bounds", type=float, nargs=2, metavar=("LOW", "HIGH"), default=None)
+    solve.add_argument(
+        "--bounds",
+        type=float,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        default=None,
+        help="search interval of the lever's value (default per shorthand; required for a dotted path)",
+    )
     solve.add_argument("--write", type=Path, default=None, help="write the solved scenario as YAML")
+    solve.add_argument(
+        "--period",
+        default=None,
+        help="years an investment.REGION lever's growth applies to, e.g. 2021-2025, or 'all' for 2021-2035 "
+        "(default: 2021 to the target's year; the rest of the path keeps the scenario's growth)",
+    )
     scenario_options(solve)
     solve.set_defaults(func=cmd_solve)
 
     dec = sub.add_parser("decompose", help="LMDI decomposition of CO2 change 2020-2025 and 2020-2035")
-    dec.add_argument("scenario", type=Path)
-    dec.add_argument("--region", nargs="+", default=None)
+    dec.add_argument("scenario", type=Path, help="the scenario YAML file")
+    dec.add_argument("--region", nargs="+", default=None, help="region ids to decompose (default: every region)")
     dec.add_argument("--out", type=Path, default=None, help="write decomposition.csv and decomposition.png")
     scenario_options(dec)
     dec.set_defaults(func=cmd_decompose)
 
     grow = sub.add_parser("growth", help="what each section of a scenario adds to its parent's GDP growth")
-    grow.add_argument("scenario", type=Path)
-    grow.add_argument("--start", type=int, default=2020)
-    grow.add_argument("--end", type=int, default=2025)
+    grow.add_argument("scenario", type=Path, help="the scenario YAML file")
+    grow.add_argument("--start", type=int, default=2020, help="first year of the decomposition (default 2020)")
+    grow.add_argument("--end", type=int, default=2025, help="last year of the decomposition (default 2025)")
     grow.add_argument("--region", nargs="+", default=None, help="regions to report; default all")
     grow.add_argument("--out", type=Path, default=None, help="write growth_decomposition.csv")
     grow.add_argument("--docs", type=Path, default=None, help="rewrite the marked table in this Markdown file")
@@ -838,7 +947,50 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_baseline_check
     )
     base_sub.add_parser("show", help="print the 2020 baseline by region").set_defaults(func=cmd_baseline_show)
+    _verbosity_options([sub, base_sub])
     return parser
+
+
+def _verbosity_options(groups) -> None:
+    """``-q/--quiet`` (warnings and errors only, no progress bars) and ``-v/--verbose`` (debug messages)
+    on every command; messages go to stderr through :mod:`logging` (logger ``simcore``)."""
+    for group in groups:
+        for command in group.choices.values():
+            options = {o for action in command._actions for o in action.option_strings}
+            if "--quiet" not in options:
+                command.add_argument("-q", "--quiet", action="store_true", help="warnings only, no progress bars")
+            if "--verbose" not in options:
+                command.add_argument("-v", "--verbose", action="store_true", help="also debug messages")
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    import logging
+
+    level = logging.WARNING if getattr(args, "quiet", False) else logging.INFO
+    if getattr(args, "verbose", False):
+        level = logging.DEBUG
+    logger = logging.getLogger("simcore")
+    logger.setLevel(level)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("simcore: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of each message (not the one at set-up)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
 
 
 #: commands whose ``--out`` is a file (its folder is checked); every other ``--out`` is a folder
@@ -871,6 +1023,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _configure_logging(args)
         _check_outputs(args)
         return args.func(args)
     except ScenarioError as exc:

@@ -11,6 +11,7 @@ import math
 import textwrap
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 
@@ -206,8 +207,75 @@ def sensitivity_bars(indices: pd.DataFrame, value: str = "ST", error: str | None
     return fig
 
 
+def sensitivity_figure(indices: pd.DataFrame):
+    """One panel per output: Sobol' S1 and ST side by side with their confidence intervals, clipped to
+    [0, 1] (indices are shares of variance; a bootstrap interval past 0 or 1 says only "near the edge"),
+    on a [0, 1] axis; or, for Morris indices (``mu_star``, ``sigma``), the mu*-sigma plane with each
+    lever labelled."""
+    import matplotlib.pyplot as plt
+
+    outputs = list(dict.fromkeys(indices["output"]))
+    morris = "mu_star" in indices.columns
+    n_par = indices["parameter"].nunique()
+    if morris:
+        fig, axes = plt.subplots(1, len(outputs), figsize=(4.2 * len(outputs), 3.8), squeeze=False)
+        for ax, output in zip(axes[0], outputs):
+            part = indices[indices["output"] == output]
+            ax.scatter(part["mu_star"], part["sigma"], color="#4a77a8", zorder=3)
+            for row in part.itertuples(index=False):
+                ax.annotate(
+                    row.parameter, (row.mu_star, row.sigma), fontsize=7, xytext=(3, 3), textcoords="offset points"
+                )
+            top = max(float(part["mu_star"].max()), float(part["sigma"].max()), 1e-12) * 1.15
+            ax.plot([0, top], [0, top], color="grey", linewidth=0.6, linestyle="--", label="sigma = mu*")
+            ax.set_xlim(0, top)
+            ax.set_ylim(0, top)
+            ax.set_xlabel("mu* (mean absolute elementary effect)")
+            ax.set_ylabel("sigma (interaction or non-linearity)")
+            ax.set_title(output, fontsize=9)
+            ax.grid(alpha=0.3)
+        axes[0, 0].legend(loc="upper left", fontsize=7, frameon=False)
+        fig.tight_layout()
+        return fig
+    fig, axes = plt.subplots(len(outputs), 1, figsize=(7, 1.4 + 0.55 * n_par * len(outputs)), squeeze=False)
+    for ax, output in zip(axes[:, 0], outputs):
+        part = indices[indices["output"] == output].sort_values("ST")
+        y = np.arange(len(part))
+        for offset, name, color in ((-0.2, "S1", "#9ecae1"), (0.2, "ST", "#2171b5")):
+            value = part[name].clip(0, 1).to_numpy()
+            conf = part.get(f"{name}_conf")
+            err = None
+            if conf is not None:
+                lo = np.clip(part[name] - conf, 0, 1).to_numpy()
+                hi = np.clip(part[name] + conf, 0, 1).to_numpy()
+                err = np.vstack([value - lo, hi - value])
+            ax.barh(y + offset, value, height=0.38, xerr=err, color=color, label=name, error_kw={"linewidth": 0.8})
+        ax.set_yticks(y)
+        ax.set_yticklabels(part["parameter"], fontsize=8)
+        ax.set_xlim(0, 1)
+        ax.set_title(output, fontsize=9)
+        ax.grid(axis="x", alpha=0.3)
+    axes[-1, 0].set_xlabel("share of the output's variance (95% bootstrap intervals, clipped to [0, 1])")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, ["S1 (first order)", "ST (total)"], loc="upper center", ncol=2, frameon=False, fontsize=8)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    return fig
+
+
+def _sig(value: float, digits: int = 3, signed: bool = False) -> str:
+    """``value`` to ``digits`` significant figures (never "+0.0" for a small non-zero change)."""
+    if value == 0:
+        return "0"
+    text = f"{value:.{digits}g}"
+    if "e" in text:  # keep plain notation for readers
+        text = f"{value:.{max(0, digits - 1 - int(math.floor(math.log10(abs(value)))))}f}"
+    return ("+" if signed and value > 0 else "") + text
+
+
 def waterfall(table: pd.DataFrame, region: str, end: int, ax=None):
-    """Waterfall of a CO2 decomposition (``simcore.analysis.decompose`` table) for one region and period."""
+    """Waterfall of a CO2 decomposition (``simcore.analysis.decompose`` table) for one region and period:
+    the start level, each term's contribution, the end level and the total change, every bar labelled to
+    three significant figures, the axis sized so that no bar or label is clipped."""
     import matplotlib.pyplot as plt
 
     from simcore.model.variables import DECOMPOSITION_TERMS as TERMS
@@ -216,23 +284,36 @@ def waterfall(table: pd.DataFrame, region: str, end: int, ax=None):
     if part.empty:
         raise ValueError(f"no decomposition for {region} to {end}")
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
+        _, ax = plt.subplots(figsize=(7.5, 4.2))
     start, stop = float(part["CO2 start"]), float(part["CO2 end"])
-    labels = [f"{table['start'].iloc[0]}"] + list(TERMS) + [f"{end}"]
-    level = start
-    ax.bar(0, start, color="#7f7f7f", label="CO2")
+    first = int(table["start"].iloc[0])
+    labels = [f"{first}"] + list(TERMS) + [f"{end}", "total change"]
+    level, tops, bottoms = start, [start], [0.0]
+    ax.bar(0, start, color="#7f7f7f")
+    ax.text(0, start, _sig(start), ha="center", va="bottom", fontsize=7)
     for k, term in enumerate(TERMS, start=1):
         delta = float(part[term])
         ax.bar(k, delta, bottom=level, color="#c62d23" if delta > 0 else "#2171b5")
-        ax.text(k, level + delta, f"{delta:+.1f}", ha="center", va="bottom" if delta > 0 else "top", fontsize=7)
+        ax.text(k, level + max(delta, 0), _sig(delta, signed=True), ha="center", va="bottom", fontsize=7)
+        tops.append(level + max(delta, 0))
+        bottoms.append(level + min(delta, 0))
         level += delta
-    ax.bar(len(TERMS) + 1, stop, color="#7f7f7f")
+    k_end = len(TERMS) + 1
+    ax.bar(k_end, stop, color="#7f7f7f")
+    ax.text(k_end, stop, _sig(stop), ha="center", va="bottom", fontsize=7)
+    total = stop - start
+    ax.bar(k_end + 1, total, bottom=start, color="#c62d23" if total > 0 else "#2171b5", hatch="//", alpha=0.6)
+    ax.text(k_end + 1, start + max(total, 0), _sig(total, signed=True), ha="center", va="bottom", fontsize=7)
+    tops += [stop, start + max(total, 0)]
+    bottoms += [0.0, start + min(total, 0)]
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("Mt CO2")
-    ax.set_title(f"CO2 change {table['start'].iloc[0]}-{end}, {region} ({table['scenario'].iloc[0]})", fontsize=10)
-    low = min(start, stop, *(start + part[list(TERMS)].cumsum()))
-    ax.set_ylim(bottom=max(0.0, low * 0.9))
+    ax.set_title(f"CO2 change {first}-{end}, {region} ({table['scenario'].iloc[0]})", fontsize=10)
+    high, low = max(tops), min(bottoms)
+    span = max(high - low, abs(high), 1e-9)
+    ax.set_ylim(min(0.0, low - 0.05 * span), high + 0.12 * span)  # room for the labels above the top bar
+    ax.axhline(0, color="black", linewidth=0.5)
     ax.grid(axis="y", alpha=0.3)
     return ax
 
@@ -260,6 +341,7 @@ __all__ = [
     "scenario_comparison",
     "sector_structure",
     "sensitivity_bars",
+    "sensitivity_figure",
     "target_points",
     "waterfall",
     "waterfall_figure",

@@ -175,3 +175,39 @@ def test_only_tradables_are_exported_and_only_non_tradables_carry_the_discrepanc
     assert (baseline.exports[:, ~tradable] == 0).all()
     assert (baseline.discrepancy[:, tradable] == 0).all()
     assert baseline.discrepancy[:, ~tradable].sum() > 0
+
+
+def test_labelled_views_carry_region_and_sector_labels(baseline):
+    from simcore.errors import BaselineError
+
+    va = baseline.frame("value_added")
+    assert va.index.name == "region" and va.columns.name == "sector"
+    assert list(va.index) == list(baseline.leaves) and list(va.columns) == list(baseline.sectors.ids)
+    assert (
+        va.loc["dongli", "steel"]
+        == baseline.value_added[baseline.leaves.index("dongli"), baseline.sectors.index("steel")]
+    )
+    A = baseline.frame("A")
+    assert (
+        A.index.names == ["region", "sector"]
+        and A.loc[("jinnan", "steel"), ("dongli", "steel")]
+        == baseline.A[
+            baseline.leaves.index("jinnan") * baseline.n_sector + baseline.sectors.index("steel"),
+            baseline.leaves.index("dongli") * baseline.n_sector + baseline.sectors.index("steel"),
+        ]
+    )
+    assert baseline.frame("gdp").sum() == pytest.approx(baseline.gdp.sum())
+    assert baseline.frame("energy").columns.name == "fuel"
+    with pytest.raises(BaselineError, match="unknown baseline array 'value_add'; did you mean 'value_added'"):
+        baseline.frame("value_add")
+
+
+def test_the_pymrio_export_reproduces_gross_output_and_coefficients(baseline):
+    pytest.importorskip("pymrio", reason="pymrio not installed (pip install -e '.[test]')")
+    io = baseline.to_pymrio()
+    io.calc_all()
+    x = baseline.gross_output.reshape(-1)
+    np.testing.assert_allclose(io.x.iloc[:, 0].to_numpy(), x, rtol=1e-12, atol=1e-9)
+    with_output = x > 0
+    np.testing.assert_allclose(io.A.to_numpy()[:, with_output], baseline.A[:, with_output], atol=1e-14)
+    assert io.factor_inputs.F.to_numpy().sum() == pytest.approx(baseline.value_added.sum())

@@ -237,3 +237,29 @@ def test_the_demand_shift_of_each_target_is_reported_and_flagged(baseline, plan)
     loose = run("scenarios/plan_14th_fyp.yaml", overrides={"industry_shares.plausible_shift": 1.0}, baseline=baseline)
     assert loose.target_shifts["plausible"].all()
     assert run("scenarios/baseline.yaml", baseline=baseline).target_shifts.empty
+
+
+def test_an_investment_lever_moves_only_the_targets_period(baseline):
+    """A 2021-2025 growth target solves the 2021-2025 investment growth; after 2025 the path keeps the
+    scenario's own 3% a year (it used to replace 2021-2035: investment x11 by 2035)."""
+    from simcore import run
+    from simcore.analysis.solve import solve
+
+    sol = solve(
+        "scenarios/plan_14th_fyp.yaml", "dongli: GDP growth 2021-2025 >= 6%", "investment.dongli", baseline=baseline
+    )
+    assert sol.found and sol.lever.period == (2021, 2025)
+    assert "over 2021-2025 (annual growth of fixed-asset investment" in sol.summary()
+    fai = run(sol.scenario, overrides=sol.lever.override(sol.value), baseline=baseline).series(
+        "dongli", "Investment|Fixed Assets"
+    )
+    assert fai[2025] / fai[2020] == pytest.approx((1 + sol.value) ** 5, rel=1e-6)
+    assert fai[2035] / fai[2025] == pytest.approx(1.03**10, rel=1e-6)
+    whole = solve(
+        "scenarios/plan_14th_fyp.yaml",
+        "dongli: GDP growth 2021-2025 >= 6%",
+        "investment.dongli",
+        baseline=baseline,
+        period="all",
+    )
+    assert whole.lever.period is None and whole.value == pytest.approx(sol.value, rel=1e-3)

@@ -99,3 +99,79 @@ def test_the_version_is_written_once():
     assert version("simcore") == simcore.__version__
     text = (PACKAGE.parent / "pyproject.toml").read_text()
     assert 'dynamic = ["version"]' in text and simcore.__version__ not in text.split("[tool.setuptools.dynamic]")[0]
+
+
+def test_every_command_line_option_has_help_text():
+    import argparse
+
+    from simcore.cli import build_parser
+
+    missing = []
+
+    def walk(parser, prefix):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, prefix + [name])
+            elif not action.help and action.dest != "help":
+                missing.append(" ".join(prefix + [action.option_strings[0] if action.option_strings else action.dest]))
+
+    walk(build_parser(), ["simcore"])
+    assert not missing, f"options without help text: {missing}"
+
+
+def test_markdown_tables_in_the_docs_have_as_many_cells_as_their_header():
+    """A "|" inside a cell (variable names such as Value Added|Industry) must be escaped, or the row breaks."""
+    import re
+
+    broken = []
+    for path in sorted((PACKAGE.parent / "docs").glob("*.md")):
+        header = None
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if not line.startswith("|"):
+                header = None
+                continue
+            cells = len(re.split(r"(?<!\\)\|", line.strip().strip("|")))
+            if header is None:
+                header = cells
+            elif cells != header:
+                broken.append(f"{path.name}:{number}: {cells} cells, header has {header}")
+    assert not broken, broken
+
+
+def test_every_command_takes_quiet_and_verbose():
+    import argparse
+
+    from simcore.cli import build_parser
+
+    lacking = []
+
+    def walk(parser, prefix):
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            options = {o for a in parser._actions for o in a.option_strings}
+            if not {"-q", "--quiet", "-v", "--verbose"} <= options:
+                lacking.append(" ".join(prefix))
+        for action in subs:
+            for name, sub in action.choices.items():
+                walk(sub, prefix + [name])
+
+    walk(build_parser(), ["simcore"])
+    assert not lacking, lacking
+
+
+def test_messages_go_through_logging_and_quiet_silences_them(capsys):
+    import logging
+
+    from simcore.cli import _configure_logging, build_parser
+
+    args = build_parser().parse_args(["validate", "scenarios/baseline.yaml"])
+    _configure_logging(args)
+    logging.getLogger("simcore").info("hello")
+    assert "simcore: hello" in capsys.readouterr().err
+    args = build_parser().parse_args(["validate", "-q", "scenarios/baseline.yaml"])
+    _configure_logging(args)
+    logging.getLogger("simcore").info("hidden")
+    logging.getLogger("simcore").warning("shown")
+    err = capsys.readouterr().err
+    assert "hidden" not in err and "simcore: shown" in err

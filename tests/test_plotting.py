@@ -136,3 +136,61 @@ def test_cli_fan_rejects_bad_arguments_before_drawing(tmp_path, capsys, monkeypa
     assert main(argv) == 2
     assert message in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_waterfall_labels_start_end_and_total_and_clips_nothing(baseline):
+    from simcore.analysis.decompose import decompose_run
+    from simcore.plotting import waterfall
+
+    table = decompose_run("scenarios/plan_14th_fyp.yaml", baseline)
+    for region in ("tianjin", "ziya"):  # the largest and one of the smallest emitters
+        fig, ax = plt.subplots()
+        waterfall(table, region, 2035, ax=ax)
+        ticks = [t.get_text() for t in ax.get_xticklabels()]
+        assert ticks[0] == "2020" and ticks[-2] == "2035" and ticks[-1] == "total change"
+        texts = [t for t in ax.texts]
+        assert len(texts) == len(ticks) and not any(t.get_text() in ("+0.0", "-0.0") for t in texts)
+        low, high = ax.get_ylim()
+        for patch in ax.patches:  # every bar inside the axis
+            y0, y1 = sorted((patch.get_y(), patch.get_y() + patch.get_height()))
+            assert low <= y0 and y1 <= high
+        assert all(low <= t.get_position()[1] < high for t in texts)
+        part = table[(table["region"] == region) & (table["end"] == 2035)].set_index("term")["value"]
+        total = part["CO2 end"] - part["CO2 start"]
+        assert texts[-1].get_text().lstrip("+") == f"{total:.3g}".lstrip("+") or float(
+            texts[-1].get_text()
+        ) == pytest.approx(total, rel=5e-3)
+        plt.close(fig)
+
+
+def test_sobol_figure_shows_s1_and_st_within_zero_and_one():
+    from simcore.plotting import sensitivity_figure
+
+    indices = pd.DataFrame(
+        {
+            "output": ["tianjin:GDP:2035"] * 2,
+            "parameter": ["exports.growth", "tfp"],
+            "S1": [0.7, -0.02],
+            "S1_conf": [0.4, 0.05],
+            "ST": [0.95, 0.03],
+            "ST_conf": [0.3, 0.04],
+        }
+    )
+    fig = sensitivity_figure(indices)
+    ax = fig.axes[0]
+    assert ax.get_xlim() == (0.0, 1.0)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["S1 (first order)", "ST (total)"]
+    bars = [p for p in ax.patches]
+    assert len(bars) == 4 and all(0 <= p.get_width() <= 1 for p in bars)
+    segments = [seg for coll in ax.collections for seg in coll.get_segments()]
+    assert len(segments) == 4  # one interval per bar, each inside [0, 1]
+    assert all((seg[:, 0] >= 0).all() and (seg[:, 0] <= 1).all() for seg in segments)
+    plt.close(fig)
+    morris = pd.DataFrame(
+        {"output": ["o"] * 2, "parameter": ["a", "b"], "mu": [1, -2], "mu_star": [1.0, 2.0], "sigma": [0.5, 3.0]}
+    )
+    fig = sensitivity_figure(morris)
+    ax = fig.axes[0]
+    assert ax.get_xlabel().startswith("mu*") and ax.get_ylabel().startswith("sigma")
+    assert sorted(t.get_text() for t in ax.texts) == ["a", "b"]
+    plt.close(fig)

@@ -80,17 +80,23 @@ def test_cli_validate(capsys):
 def test_compare_reports_differences(baseline):
     a = run("scenarios/baseline.yaml", baseline=baseline).table
     b = run("scenarios/plan_14th_fyp.yaml", baseline=baseline).table
-    diff = compare_tables(a, b)
+    diff = compare_tables(a, b, names=("baseline", "plan_14th_fyp"), regions=tuple(baseline.regions.ids))
     row = diff[(diff["region"] == "binhai") & (diff["variable"] == "GDP") & (diff["year"] == 2025)].iloc[0]
-    assert row["difference"] == pytest.approx(row["value_b"] - row["value_a"])
+    assert row["difference"] == pytest.approx(row["plan_14th_fyp"] - row["baseline"])
     assert set(diff["year"]) == {2025, 2035}
+    gdp = diff[diff["variable"] == "GDP"]
+    assert list(dict.fromkeys(gdp["region"])) == list(baseline.regions.ids)  # the region tree's order
+    same = compare_tables(a, a, names=("baseline", "baseline"))
+    assert {"baseline (1)", "baseline (2)"} <= set(same.columns) and (same["difference"] == 0).all()
 
 
 def test_cli_compare(capsys, tmp_path):
     out = tmp_path / "diff.csv"
     assert main(["compare", "scenarios/baseline.yaml", "scenarios/low_growth.yaml", "--out", str(out)]) == 0
     assert "low_growth minus baseline" in capsys.readouterr().out
-    assert pd.read_csv(out)["difference"].notna().all()
+    table = pd.read_csv(out)
+    assert table["difference"].notna().all() and {"baseline", "low_growth"} <= set(table.columns)
+    assert table["region"].iloc[0] == "tianjin"
 
 
 def test_variable_names_list_what_batch_variables_computes(baseline):
@@ -426,3 +432,19 @@ def test_results_lookups_name_what_is_unknown_and_suggest_the_nearest(baseline):
         results.value("tianjin", "Emissions|CO3", 2025)
     with pytest.raises(ResultsError, match=r"no value of 'GDP' for 'tianjin' in 2040; it has 2020-2035"):
         results.value("tianjin", "GDP", 2040)
+
+
+def test_targets_filter_by_region_and_modelled(tmp_path, capsys):
+    out = tmp_path / "targets.csv"
+    assert main(["targets", "scenarios/plan_14th_fyp.yaml", "--out", str(out)]) == 0
+    whole = pd.read_csv(out)
+    assert (
+        main(["targets", "scenarios/plan_14th_fyp.yaml", "--region", "dongli", "--modelled-only", "--out", str(out)])
+        == 0
+    )
+    kept = pd.read_csv(out)
+    assert set(kept["region"]) == {"dongli"} and not kept["status"].str.startswith("not modelled").any()
+    expected = whole[(whole["region"] == "dongli") & ~whole["status"].str.startswith("not modelled")]
+    assert len(kept) == len(expected) > 0
+    assert main(["targets", "scenarios/plan_14th_fyp.yaml", "--region", "Dongli"]) == 2
+    assert "--region Dongli: unknown" in capsys.readouterr().err

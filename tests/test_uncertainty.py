@@ -277,6 +277,13 @@ def test_excluded_draws_are_listed_and_never_reach_a_quantile(baseline, failing,
     assert tmp_path / "montecarlo.failed.csv" in paths and listed["draw"].tolist() == failed.tolist()
     written = pd.read_parquet(tmp_path / "montecarlo.draws.parquet", columns=["draw"])["draw"].unique()
     assert not set(written) & set(failed)
+    params = pd.read_parquet(tmp_path / "montecarlo.parameters.parquet")
+    assert sorted(params["draw"]) == sorted(written)  # one row of parameters for every draw written
+    shock = params.set_index("draw")["export_shift[dongli]"]
+    np.testing.assert_array_equal(
+        shock.to_numpy(),
+        mc.sampler.span(0, 300).table.set_index("draw").loc[shock.index, "export_shift[dongli]"].to_numpy(),
+    )
     # a sketch run counts only the draws that completed
     sk = monte_carlo(
         scenario,

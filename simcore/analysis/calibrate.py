@@ -515,6 +515,7 @@ def report(fit_result: Fit, b: Baseline) -> str:
     ]
     for row in r.itertuples(index=False):
         what = row.variable + (f" / {row.denominator}" if isinstance(row.denominator, str) and row.denominator else "")
+        what = what.replace("|", "\\|")  # variable names hold "|", a Markdown cell separator
         lines.append(
             f"| {row.id} | {row.region} | {row.metric.replace('_', ' ')} of {what} | {row.start}-{row.end} "
             f"| {row.history:.2f} {row.unit} | {row.tolerance:g} | {row.source} |"

@@ -69,12 +69,33 @@ def coefficients(b: Baseline) -> dict[str, np.ndarray]:
 
 
 def multipliers(b: Baseline, kind: str = "I", regions: tuple[str, ...] = ()) -> Multipliers:
-    """Multiplier, spillover, linkage and summary tables of the 2020 system (``regions``: leaves to keep).
+    """Multiplier, spillover, linkage and summary tables of the 2020 system.
+
+    Parameters
+    ----------
+    b : Baseline
+        The 2020 baseline (:func:`simcore.load_baseline`).
+    kind : {"I", "II"}
+        Type I (industries only) or Type II (households closed: compensation and household consumption
+        are endogenous).
+    regions : tuple of str
+        Leaf districts to keep in the tables (default: every leaf).
+
+    Returns
+    -------
+    Multipliers
+        Tables of output, value added, employment, energy and CO2 multipliers by sector and district,
+        spillovers between districts, backward and forward linkages, and a summary.
 
     Raises
     ------
     SimcoreError
         For an unknown type or a region that is not a leaf district.
+
+    Examples
+    --------
+    >>> from simcore import load_baseline, multipliers
+    >>> m = multipliers(load_baseline(), kind="II", regions=("dongli",))  # doctest: +SKIP
     """
     import pandas as pd
 

@@ -54,15 +54,31 @@ SHORTHANDS = {
 }
 
 
+#: what a shorthand lever's number is, printed with the solution
+UNITS = {
+    "investment": "annual growth of fixed-asset investment (0.05 = 5% a year)",
+    "exports": "annual growth of outside demand (0.05 = 5% a year)",
+    "efficiency": "annual energy-efficiency gain (0.02 = 2% a year)",
+    "grid": "grid emission index (2020 = 1)",
+    "tfp": "annual TFP growth (0.01 = 1% a year)",
+}
+
+
 @dataclass(frozen=True)
 class Lever:
     text: str
     path: str
     bounds: tuple[float, float]
     wrap: object = field(default=float, repr=False)
+    unit: str = ""
+    period: tuple[int, int] | None = None  # investment: the years the growth applies to
 
     def override(self, x: float) -> dict:
         return {self.path: self.wrap(float(x))}
+
+    def describe(self, x: float) -> str:
+        when = f" over {self.period[0]}-{self.period[1]}" if self.period else ""
+        return f"{self.text} = {x:.6g}{when}" + (f" ({self.unit})" if self.unit else "")
 
 
 def parse_lever(text: str, bounds: tuple[float, float] | None = None) -> Lever:
@@ -85,7 +101,49 @@ def parse_lever(text: str, bounds: tuple[float, float] | None = None) -> Lever:
         if not bounds[0] < bounds[1]:
             raise SimcoreError(f"bounds {bounds}: LOW must be below HIGH")
         lever = Lever(lever.text, lever.path, tuple(bounds), lever.wrap)
-    return lever
+    return Lever(lever.text, lever.path, lever.bounds, lever.wrap, UNITS.get(head, ""))
+
+
+def parse_period(text: str) -> tuple[int, int]:
+    """``2021-2025`` (or one year ``2025``, meaning 2021-2025) as (first, last)."""
+    m = re.fullmatch(r"\s*(\d{4})(?:\s*-\s*(\d{4}))?\s*", str(text))
+    if not m:
+        raise SimcoreError(f"--period {text!r}: expected FIRST-LAST, e.g. 2021-2025")
+    first, last = (int(m[1]), int(m[2])) if m[2] else (2021, int(m[1]))
+    if not 2021 <= first <= last <= 2035:
+        raise SimcoreError(f"--period {text!r}: years within 2021-2035, first <= last")
+    return first, last
+
+
+def _after_growth(scenario: Scenario, region: str) -> float:
+    """The annual growth a region's investment path keeps after the solved period: the path's own
+    ``growth`` where it is one number, else the scenario's ``investment.default_growth``, else 3%."""
+    spec = scenario.spec.investment
+    own = spec.regions.get(region)
+    for candidate in (getattr(getattr(own, "path", None), "growth", None), spec.default_growth):
+        if isinstance(candidate, (int, float)) and not isinstance(candidate, bool):
+            return float(candidate)
+        if getattr(candidate, "constant", None) is not None:
+            return float(candidate.constant)
+    return 0.03
+
+
+def _investment_over(lever: Lever, scenario: Scenario, period: tuple[int, int]) -> Lever:
+    """The investment lever as a constant growth over ``period`` only; before it (from 2021) and after it
+    the region's path grows at :func:`_after_growth`, so a 2021-2025 target does not move 2026-2035."""
+    region = lever.path.split(".")[2]
+    after = _after_growth(scenario, region)
+    first, last = period
+
+    def wrap(x: float) -> dict:
+        rates = {f"{first}-{last}": x}
+        if first > 2021:
+            rates[f"2021-{first - 1}"] = after
+        if last < 2035:
+            rates[f"{last + 1}-2035"] = after
+        return {"growth": rates}
+
+    return Lever(lever.text, lever.path, lever.bounds, wrap, lever.unit, period)
 
 
 def parse_target(text: str, b: Baseline) -> Target:
@@ -147,7 +205,7 @@ class Solution:
         head = f"target: {self.target.indicator}\nlever: {self.lever.text} ({self.lever.path}) in [{lo:g}, {hi:g}]"
         tail = f"\nat the bounds: {self.at_bounds[0]:.4g} at {lo:g}, {self.at_bounds[1]:.4g} at {hi:g}"
         if self.found:
-            solution = f"{self.lever.text} = {self.value:.6g} gives {self.achieved:.4g}"
+            solution = f"{self.lever.describe(self.value)} gives {self.achieved:.4g}"
             return f"{head}\nsolution: {solution}\n{self.message}{tail}"
         return f"{head}\nno solution: {self.message}{tail}"
 
@@ -160,7 +218,7 @@ class Solution:
         overrides = self.lever.override(self.value)
         tree = dotted.tree(overrides)
         header = (
-            f"# Solved by `simcore solve`: {self.lever.text} = {self.value:.6g} meets "
+            f"# Solved by `simcore solve`: {self.lever.describe(self.value)} meets "
             f"'{self.target.indicator}' ({self.achieved:.4g}).\n"
         )
         body = {
@@ -181,13 +239,21 @@ def solve(
     overrides=None,
     baseline: Baseline | None = None,
     xtol: float = 1e-7,
+    period: str | None = None,
 ) -> Solution:
-    """Find the lever value that meets the target exactly (the boundary value for >= and <=)."""
+    """Find the lever value that meets the target exactly (the boundary value for >= and <=).
+
+    ``period`` (``"2021-2025"``; ``"all"`` for 2021-2035) is where an ``investment.REGION`` lever's growth
+    applies; by default, 2021 to the target's year: the rest of the path keeps the scenario's own growth.
+    """
     b = baseline or load_baseline()
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, overrides=overrides, baseline=b)
     target = target if isinstance(target, Target) else parse_target(target, b)
     lever = lever if isinstance(lever, Lever) else parse_lever(lever, bounds)
+    if lever.path.startswith("investment.regions.") and lever.path.endswith(".path") and period != "all":
+        # by default the lever moves the target's own period (2021 to the target year), nothing after
+        lever = _investment_over(lever, scenario, parse_period(period) if period else (2021, target.year))
 
     seen: dict[float, float] = {}
 

@@ -132,6 +132,108 @@ class Baseline:
         """(R, S) sales of each region-sector to final demand inside Tianjin."""
         return np.einsum("srik,rik->si", self.final_shares, self.final_demand)
 
+    # ------------------------------------------------------------------ labelled views
+
+    def frame(self, name: str) -> pd.DataFrame | pd.Series:
+        """A labelled pandas view of one baseline array (a copy), indexed by ``region`` and ``sector``.
+
+        Parameters
+        ----------
+        name : str
+            ``gdp``, ``population``, ``employment``, ``fixed_investment`` (a Series by region);
+            ``value_added``, ``gross_output``, ``capital``, ``exports``, ``discrepancy``, ``jobs`` (region x
+            sector); ``A`` ((region, sector) x (region, sector), inside-Tianjin coefficients); ``M_out``
+            (sector bought from outside Tianjin x (region, sector)); ``final_demand`` ((region, sector) x
+            category, each region's own demand, all origins); ``energy`` ((region, sector or households) x
+            fuel).  Units are those of the accounts table (``docs/data.md``).
+
+        Examples
+        --------
+        >>> from simcore import load_baseline
+        >>> va = load_baseline().frame("value_added")
+        >>> va.index.name, va.columns.name
+        ('region', 'sector')
+        """
+        leaves = pd.Index(self.leaves, name="region")
+        sectors = pd.Index(self.sectors.ids, name="sector")
+        cells = pd.MultiIndex.from_product([self.leaves, self.sectors.ids], names=["region", "sector"])
+        by_region = ("gdp", "population", "employment", "fixed_investment")
+        by_cell = ("value_added", "gross_output", "capital", "exports", "discrepancy", "jobs")
+        if name in by_region:
+            return pd.Series(np.array(getattr(self, name), dtype=float), index=leaves, name=name)
+        if name in by_cell:
+            return pd.DataFrame(np.array(getattr(self, name), dtype=float), index=leaves, columns=sectors)
+        if name == "A":
+            return pd.DataFrame(self.A.copy(), index=cells, columns=cells)
+        if name == "M_out":
+            return pd.DataFrame(self.M_out.copy(), index=sectors.rename("outside_sector"), columns=cells)
+        if name == "final_demand":
+            categories = pd.Index(FINAL_DEMAND, name="category")
+            return pd.DataFrame(
+                self.final_demand.reshape(-1, len(FINAL_DEMAND)).copy(), index=cells, columns=categories
+            )
+        if name == "energy":
+            rows = pd.MultiIndex.from_product(
+                [self.leaves, list(self.sectors.ids) + ["households"]], names=["region", "sector"]
+            )
+            fuels = pd.Index(FUELS, name="fuel")
+            return pd.DataFrame(self.energy.reshape(-1, len(FUELS)).copy(), index=rows, columns=fuels)
+        known = by_region + by_cell + ("A", "M_out", "final_demand", "energy")
+        import difflib
+
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise BaselineError(f"unknown baseline array {name!r}{hint} (one of: {', '.join(known)})")
+
+    def to_pymrio(self):
+        """The 2020 inside-Tianjin system as a ``pymrio.IOSystem`` (needs ``pip install pymrio``).
+
+        ``Z`` is the flow matrix ``A x`` between the leaves' sectors; ``Y`` has, for each leaf, the
+        final demand it buys from each leaf (household, government, gfcf, inventory) and, in the
+        producing leaf's columns, ``exports`` out of Tianjin and the ``statistical_discrepancy`` of the
+        non-tradable rows, so that ``Z`` and ``Y`` add up to gross output; value added is the
+        ``factor_inputs`` extension.  Purchases from outside Tianjin are not in ``Z`` (they are imports).
+        ``calc_all()`` reproduces ``x`` and, for every cell with output, ``A`` (tested; the 5 cells without
+        2020 output keep their technology in ``A`` here but have no flows for pymrio to divide).
+
+        Examples
+        --------
+        >>> io = load_baseline().to_pymrio()      # doctest: +SKIP
+        >>> io.calc_all().x.loc[("dongli", "steel")]  # doctest: +SKIP
+        """
+        try:
+            import pymrio
+        except ImportError:
+            raise BaselineError("to_pymrio needs pymrio: pip install pymrio (or the bench extra)") from None
+        cells = pd.MultiIndex.from_product([self.leaves, self.sectors.ids], names=["region", "sector"])
+        x = self.gross_output.reshape(-1)
+        Z = pd.DataFrame(self.A * x[None, :], index=cells, columns=cells)
+        domestic = [c for c in FINAL_DEMAND if c != "exports"]
+        columns = pd.MultiIndex.from_product(
+            [self.leaves, domestic + ["exports", "statistical_discrepancy"]], names=["region", "category"]
+        )
+        Y = pd.DataFrame(0.0, index=cells, columns=columns)
+        for j, buyer in enumerate(self.leaves):
+            for k, category in enumerate(FINAL_DEMAND):
+                if category == "exports":
+                    continue
+                # (R_from, S): what buyer j's category k buys from each leaf
+                Y[(buyer, category)] = (self.final_shares[:, j, :, k] * self.final_demand[j, :, k][None, :]).reshape(-1)
+        for r, leaf in enumerate(self.leaves):
+            rows = slice(r * self.n_sector, (r + 1) * self.n_sector)
+            Y.iloc[rows, Y.columns.get_loc((leaf, "exports"))] = self.exports[r]
+            Y.iloc[rows, Y.columns.get_loc((leaf, "statistical_discrepancy"))] = self.discrepancy[r]
+        factor = pd.DataFrame(
+            self.value_added.reshape(1, -1), index=pd.Index(["value_added"], name="stressor"), columns=cells
+        )
+        io = pymrio.IOSystem(
+            Z=Z, Y=Y, name="simcore Tianjin 2020", unit=pd.DataFrame({"unit": "100 million CNY_2020"}, index=cells)
+        )
+        io.factor_inputs = pymrio.Extension(
+            name="factor_inputs", F=factor, unit=pd.DataFrame({"unit": ["100 million CNY_2020"]}, index=factor.index)
+        )
+        return io
+
 
 def data_dir() -> Path:
     """Folder of the derived tables: ``$SIMCORE_BASELINE_DIR``, the installed copy, or the repository's."""

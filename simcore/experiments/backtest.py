@@ -187,10 +187,22 @@ def backtest(
         shock is the one the committed trend carries (``simcore calibrate`` sets it from this backtest's
         errors, so the coverage it gives is in-sample).
 
+    Returns
+    -------
+    Backtest
+        ``table`` (every published figure after the vintage beside the projection, its error and, with
+        draws, whether the band covered it), ``summary`` (errors by variable and horizon) and ``write``.
+
     Raises
     ------
     NoActualsError
         When nothing is published after the vintage.
+
+    Examples
+    --------
+    >>> from simcore import backtest
+    >>> bt = backtest(vintage=2020, draws=200)  # doctest: +SKIP
+    >>> bt.summary  # doctest: +SKIP
     """
     from simcore.analysis.calibrate import fit
     from simcore.model.boundary import project_central

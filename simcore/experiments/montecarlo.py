@@ -294,6 +294,12 @@ class MonteCarlo:
         """The parameters of every draw requested (sampled again: cheap for the draws a store can hold)."""
         return self.sampler.span(0, self.n_requested or self.n_draws)
 
+    def parameters(self) -> pd.DataFrame:
+        """The sampled parameters of every draw held (one row a draw, column ``draw``), the inputs of the
+        values in :attr:`values` and ``montecarlo.draws.parquet``."""
+        table = self.sampled.table
+        return table[table["draw"].isin(self.draw_ids)].reset_index(drop=True)
+
     @property
     def draw_ids(self) -> np.ndarray:
         """(D,) the draws held, ascending: ``arange(D)`` unless failed draws were excluded."""
@@ -437,7 +443,7 @@ class MonteCarlo:
         return attainment(self.targets, self.get)
 
     def write(self, out, stem: str = "montecarlo", q=DEFAULT_QUANTILES, keep_draws: bool = False) -> list:
-        """Quantile tables (and every draw with ``keep_draws``), all or nothing."""
+        """Quantile tables (and, with ``keep_draws``, every draw and the parameters of each), all or nothing."""
         if keep_draws:
             self._need_draws("--keep-draws")
         out = Path(out)
@@ -446,6 +452,10 @@ class MonteCarlo:
             if keep_draws:
                 names.append(f"{stem}.draws.parquet")
                 self.write_draws(path_for(names[-1]))
+                # the parameter values that produced each draw (one row a draw, keyed by ``draw``): with the
+                # draws, what scenario discovery (PRIM, EMA Workbench) needs
+                names.append(f"{stem}.parameters.parquet")
+                self.parameters().to_parquet(path_for(names[-1]), index=False)
             if self.failures is not None and len(self.failures):
                 names.append(f"{stem}.failed.csv")
                 self.failures.to_csv(path_for(names[-1]), index=False)

@@ -8,6 +8,7 @@ SALib computes the indices.  Outputs are named ``region:variable:year``.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 
 import numpy as np
@@ -77,11 +78,39 @@ def sensitivity(
     outputs=DEFAULT_OUTPUTS,
     seed: int | None = None,
     baseline_dir: str | None = None,
+    progress: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Indices of each output with respect to each lever, and the table of runs with their outputs.
 
-    ``seed`` defaults to the sweep file's ``seed`` (0 when the file has none); the same seed gives the same
-    design and the same bootstrap confidence intervals on every run.
+    Parameters
+    ----------
+    sweep_path : path-like
+        A sweep file: its levers (with ``low``/``high``) are the factors.
+    method : {"sobol", "morris"}
+        Saltelli's design and Sobol' first-order and total indices with bootstrap confidence intervals,
+        or Morris elementary effects (mu*, sigma), both through SALib.
+    samples : int
+        Base samples (Sobol': ``samples x (k + 2)`` runs; Morris: ``samples`` trajectories).
+    outputs : sequence of str
+        ``REGION:VARIABLE:YEAR`` outputs to analyse.
+    seed : int, optional
+        Defaults to the sweep file's ``seed`` (0 when it has none); the same seed gives the same design
+        and the same bootstrap confidence intervals on every run.
+    baseline_dir : str, optional
+        A folder of baseline tables instead of the bundled ones.
+    progress : bool
+        Show a progress bar over the runs.
+
+    Returns
+    -------
+    (indices, runs) : tuple of DataFrame
+        One row per output and lever (S1, S1_conf, ST, ST_conf or mu_star, sigma, ...), and each run's
+        lever values with its outputs.
+
+    Examples
+    --------
+    >>> from simcore import sensitivity
+    >>> indices, runs = sensitivity("scenarios/sweeps/plan_lhs.yaml", "sobol", samples=64)  # doctest: +SKIP
     """
     sweep = load_sweep(sweep_path, baseline_dir)
     seed = sweep.spec.seed if seed is None else int(seed)
@@ -102,7 +131,16 @@ def sensitivity(
         }
     )
     sweep = dataclasses.replace(sweep, spec=spec, runs=runs)
-    table = run_rows(sweep, runs)
+    from simcore.progress import progress_bar
+
+    size = 100  # runs per step of the progress bar (the batch plan is shared between steps)
+    bar = progress_bar(math.ceil(len(runs) / size), progress, f"{method}: {len(runs)} runs", unit="step")
+    parts = []
+    for start in range(0, len(runs), size):
+        parts.append(run_rows(sweep, runs.iloc[start : start + size]))
+        bar.update(1)
+    bar.close()
+    table = pd.concat(parts, ignore_index=True)
     wide = table.pivot_table(index="run_id", columns=["region", "variable", "year"], values="value")
     rows = []
     spec_problem = problem(sweep)

@@ -1056,7 +1056,35 @@ def run_sweep(
     ``out`` is checked first (not a file, writable), then the sweep file is loaded and every lever value
     validated, all before anything is written.  On a resume, what :meth:`Store.prepare` found wrong
     (``store.notes``: a chunk recomputed and why) is printed to standard error.
-    ``baseline_dir``: a folder of baseline tables instead of the bundled ones (every worker loads it).
+
+    Parameters
+    ----------
+    path : path-like
+        The sweep YAML file (a base scenario, levers, outputs; ``docs/scenarios.md``, "Sweeps").
+    out : path-like
+        The dataset folder: Parquet chunks, ``runs.parquet`` and ``manifest.json``; rerun to resume.
+    engine : {"local", "dask"}
+        Local worker processes, or Dask (a local cluster of ``workers``, or ``scheduler``).
+    workers : int
+        Worker processes.
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:8786``).
+    progress : bool
+        Show a progress bar.
+    baseline_dir : str, optional
+        A folder of baseline tables instead of the bundled ones (every worker loads it).
+
+    Returns
+    -------
+    Store
+        ``store.read()`` is the long table (``model``, ``scenario``, ``region``, ``variable``, ``unit``,
+        ``year``, ``run_id``, ``value``); ``store.sweep.runs`` the lever values of each run.
+
+    Examples
+    --------
+    >>> from simcore import run_sweep
+    >>> store = run_sweep("scenarios/sweeps/binhai_grid.yaml", "out/binhai_grid")  # doctest: +SKIP
+    >>> store.read().merge(store.sweep.runs, on="run_id").head()  # doctest: +SKIP
     """
     if engine not in ("local", "dask"):
         raise SimcoreError(f"unknown engine {engine!r}; expected local or dask")

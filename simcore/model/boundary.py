@@ -12,9 +12,11 @@ the twin and the table name the same fields.  :func:`project` runs the kernel an
 
 from __future__ import annotations
 
+import logging
 from collections import namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -325,9 +327,33 @@ def project(system: System, paths: Paths, draws: Draws, b: Baseline, backend: st
     return out
 
 
+def _announce_compile(dispatcher) -> None:
+    """Log, once per process, that numba is about to compile the kernel (a silent 30-60 s otherwise):
+    when its on-disk cache index is missing or older than the kernel's source."""
+    global _ANNOUNCED
+    if _ANNOUNCED or dispatcher.signatures:
+        return
+    _ANNOUNCED = True
+    try:
+        index = Path(dispatcher._cache._cache_file._index_path)  # numba's cache index (private API)
+        source = Path(dispatcher.py_func.__code__.co_filename)
+        fresh = index.exists() and index.stat().st_mtime >= source.stat().st_mtime
+    except (AttributeError, OSError):
+        return
+    if not fresh:
+        logging.getLogger("simcore").info(
+            "compiling the model kernels (first run with this code on this machine: about 30-60 s; cached after)"
+        )
+
+
+_ANNOUNCED = False
+
+
 def _kernel(backend: str) -> Callable:
     if backend == "numba":
         from simcore.model.kernels import simulate
+
+        _announce_compile(simulate)
     elif backend == "numpy":
         from simcore.model.reference import simulate
     else:
