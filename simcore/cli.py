@@ -655,7 +655,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         seed=args.seed,
         overrides=_overrides(args),
         baseline=load_baseline(args.baseline),
-        progress=True,
+        progress=not getattr(args, "quiet", False),
         command=command,
     )
     paths = write_report(report, args.out)
