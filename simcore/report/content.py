@@ -113,7 +113,7 @@ def build_report(
         Dotted-path overrides of ``scenario`` (not of the compared scenarios).
     """
     from simcore.baseline.tables import load_baseline
-    from simcore.scenario.loader import Scenario, load_scenario
+    from simcore.scenario.loader import Scenario, load_scenario, with_overrides
 
     if draws is not None and (isinstance(draws, bool) or int(draws) < 1):
         raise ReportError(f"--draws {draws}: expected at least 1 Monte Carlo draw (leave it out for no fan charts)")
@@ -121,7 +121,10 @@ def build_report(
     for other in compare:
         if not isinstance(other, Scenario) and not Path(other).is_file():
             raise ReportError(f"--compare {other}: no such scenario file")
-    main = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, overrides=overrides, baseline=b)
+    if isinstance(scenario, Scenario):
+        main = with_overrides(scenario, overrides, baseline=b) if overrides else scenario
+    else:
+        main = load_scenario(scenario, overrides=overrides, baseline=b)
     others = [s if isinstance(s, Scenario) else load_scenario(s, baseline=b) for s in compare]
     seen = {main.name: "the report's scenario"}
     for given, other in zip(compare, others):
