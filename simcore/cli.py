@@ -301,7 +301,11 @@ def cmd_fan(args: argparse.Namespace) -> int:
     _warn_failed(mc)
     q = tuple(sorted(set(DEFAULT_QUANTILES) | set(required_quantiles(args.preset))))
     table = mc.quantiles(q)
-    fig = fan_figure(table, panels, args.preset, baseline.targets, n_draws=mc.n_draws, seed=mc.seed)
+    from simcore.results.run import run
+
+    deterministic = run(args.scenario, overrides=_overrides(args), baseline=baseline)
+    central = {(region, variable): deterministic.series(region, variable) for region, variable in panels}
+    fig = fan_figure(table, panels, args.preset, baseline.targets, n_draws=mc.n_draws, seed=mc.seed, central=central)
     selected = table[table.set_index(["region", "variable"]).index.isin(panels)]
     quantile_path = out.with_name(out.stem + ".quantiles.csv")
     with atomic_files(out.parent) as path_for:

@@ -92,6 +92,38 @@ def _short_source(source: str) -> str:
     return f"seed {name[:3]} {line}" if line else first
 
 
+#: readable forms of the result table's unit strings (the table keeps the raw ones)
+UNIT_LABELS = {
+    "100 million CNY_2020": "100 million CNY (2020 prices)",
+    "100 million CNY": "100 million CNY (current prices)",
+    "Mt CO2": "Mt CO2/yr",
+    "10^4 tce": "10,000 tce/yr",
+    "tce/10^4 CNY_2020": "tce per 10,000 CNY (2020 prices)",
+    "t CO2/10^4 CNY_2020": "t CO2 per 10,000 CNY (2020 prices)",
+    "10^4 persons": "10,000 persons",
+    "%": "%",
+}
+
+
+def unit_label(unit: str) -> str:
+    """A unit as a reader expects it (``100 million CNY (2020 prices)``, ``Mt CO2/yr``)."""
+    return UNIT_LABELS.get(unit, unit.replace("_2020", " (2020 prices)").replace("10^4", "10,000"))
+
+
+def region_label(region: str) -> str:
+    """The region's display name from the codelist (``regions.csv``), or its id."""
+    try:
+        from simcore.baseline.regions import RegionTree
+
+        tree = RegionTree.load()
+        return tree.names[tree.ids.index(region)]
+    except (ValueError, OSError, ImportError):
+        return region
+
+
+HORIZON_TICKS = (2020, 2025, 2030, 2035)
+
+
 def _series(quantiles: pd.DataFrame, region: str, variable: str) -> pd.DataFrame:
     part = quantiles[(quantiles["region"] == region) & (quantiles["variable"] == variable)]
     if part.empty:
@@ -109,11 +141,14 @@ def fan_chart(
     n_draws: int | None = None,
     seed: int | None = None,
     caption: bool = True,
+    central: pd.Series | None = None,
 ):
     """Draw one fan chart and return its Axes.
 
     Bands are drawn from the 2020 value (the calibrated baseline) outwards; each band's label states its
-    central probability.  Missing quantiles for a preset raise ``ValueError``.
+    central probability.  ``central`` (values by year) is the deterministic run (``simcore run``), drawn
+    dashed beside the Monte Carlo median: they differ because the median of a non-linear model's draws
+    is not the model at the central parameters.  Missing quantiles for a preset raise ``ValueError``.
     """
     import matplotlib.pyplot as plt
 
@@ -130,7 +165,17 @@ def fan_chart(
     for coverage, colour in zip(p.coverages, p.colours):
         lo, hi = round((1 - coverage) / 2, 6), round((1 + coverage) / 2, 6)
         ax.fill_between(years, wide[lo], wide[hi], color=colour, linewidth=0, label=f"{coverage:.0%} band", zorder=1)
-    ax.plot(years, wide[0.5], color=p.line, linewidth=2, label="median", zorder=3)
+    ax.plot(years, wide[0.5], color=p.line, linewidth=2, label="median of the draws", zorder=3)
+    if central is not None:
+        ax.plot(
+            central.index,
+            central.to_numpy(),
+            color="black",
+            linewidth=1.2,
+            linestyle="--",
+            label="central run",
+            zorder=3,
+        )
     unit = quantiles.loc[(quantiles["region"] == region) & (quantiles["variable"] == variable), "unit"].iloc[0]
     points = target_points(targets, region, variable, float(wide[0.5].iloc[0]))
     for k, (year, value, label) in enumerate(points):
@@ -144,20 +189,25 @@ def fan_chart(
             label="plan target" if k == 0 else None,
         )
         ax.annotate(label, (year, value), textcoords="offset points", xytext=(6, 6), fontsize=7)
-    ax.set_title(f"{variable}, {region}")
+    ax.set_title(f"{variable}, {region_label(region)}")
     ax.set_xlabel("year")
-    ax.set_ylabel(unit)
+    ax.set_ylabel(unit_label(unit))
     ax.set_xlim(years[0], years[-1])
+    ax.set_xticks([y for y in HORIZON_TICKS if years[0] <= y <= years[-1]])
+    if years[-1] >= 2035:
+        ax.axvline(2035, color="grey", linewidth=0.6, linestyle=":")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize=7, frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)  # outside the data
     if caption:
         draws = f"{n_draws:,} simulated paths" if n_draws else "the simulated paths"
         seeded = f" (seed {seed})" if seed is not None else ""
         bands = ", ".join(f"{c:.0%}" for c in sorted(p.coverages))
         target_note = "diamonds: plan targets" if points else "no plan target for this variable"
+        central_note = "; dashed: the central run (simcore run)" if central is not None else ""
         text = (
-            f"Shaded bands hold the central {bands} of {draws}{seeded}; line: median; bands start from the "
-            f"2020 baseline; {target_note}."
+            f"Shaded bands hold the central {bands} of {draws}{seeded}; solid line: their median"
+            f"{central_note}; 2020 is the calibrated baseline (a range where the district's 2020 level is "
+            f"estimated); {target_note}."
         )
         ax.text(0.0, -0.16, textwrap.fill(text, 105), transform=ax.transAxes, fontsize=7, va="top")
     return ax
@@ -171,8 +221,10 @@ def fan_figure(
     n_draws: int | None = None,
     seed: int | None = None,
     ncols: int | None = None,
+    central: dict | None = None,
 ):
-    """Several fan charts (region, variable pairs) in one figure; returns the Figure."""
+    """Several fan charts (region, variable pairs) in one figure; returns the Figure.  ``central`` maps a
+    (region, variable) pair to its deterministic run (values by year)."""
     import matplotlib.pyplot as plt
 
     n = len(panels)
@@ -180,7 +232,17 @@ def fan_figure(
     nrows = math.ceil(n / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(7.5 * ncols, 4.8 * nrows), squeeze=False)
     for ax, (region, variable) in zip(axes.flat, panels):
-        fan_chart(quantiles, region, variable, preset, targets, ax=ax, n_draws=n_draws, seed=seed)
+        fan_chart(
+            quantiles,
+            region,
+            variable,
+            preset,
+            targets,
+            ax=ax,
+            n_draws=n_draws,
+            seed=seed,
+            central=(central or {}).get((region, variable)),
+        )
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     fig.suptitle(f"{quantiles['scenario'].iloc[0]}: {PRESETS[preset].description}", fontsize=10)
@@ -333,10 +395,8 @@ def waterfall_figure(table: pd.DataFrame, regions: list[str]):
 
 __all__ = [
     "PRESETS",
-    "YEAR_TICKS",
     "fan_chart",
     "fan_figure",
-    "readable_unit",
     "required_quantiles",
     "scenario_comparison",
     "sector_structure",
@@ -376,19 +436,6 @@ def backtest_fan(quantiles: pd.DataFrame, table: pd.DataFrame, variable: str, vi
     return fig
 
 
-def readable_unit(unit: str) -> str:
-    """A result unit as a reader writes it: ``100 million CNY_2020`` -> ``100 million CNY (2020 prices)``,
-    ``tce/10^4 CNY_2020`` -> ``tce per 10,000 CNY (2020 prices)``; units without a code pass unchanged."""
-    import re
-
-    text = re.sub(r"CNY_(\d{4})", r"CNY (\1 prices)", str(unit))
-    text = text.replace("10^4 ", "10,000 ").replace("/", " per ")
-    return text
-
-
-YEAR_TICKS = (2020, 2025, 2030, 2035)
-
-
 def scenario_comparison(
     table: pd.DataFrame,
     region: str,
@@ -419,9 +466,9 @@ def scenario_comparison(
                 label=scenario,
             )
         ax.set_title(labels.get(variable, variable), fontsize=10)
-        ax.set_ylabel(readable_unit(part["unit"].iloc[0]), fontsize=8)
-        ax.set_xticks(list(YEAR_TICKS))
-        ax.set_xlim(YEAR_TICKS[0], YEAR_TICKS[-1])
+        ax.set_ylabel(unit_label(part["unit"].iloc[0]), fontsize=8)
+        ax.set_xticks(list(HORIZON_TICKS))
+        ax.set_xlim(HORIZON_TICKS[0], HORIZON_TICKS[-1])
         ax.grid(alpha=0.3)
     handles, names = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, names, loc="lower center", ncol=len(scenarios), frameon=False, bbox_to_anchor=(0.5, -0.02))
@@ -434,7 +481,7 @@ def sector_structure(
     table: pd.DataFrame,
     regions: list[str],
     sectors: list[str],
-    years=YEAR_TICKS,
+    years=HORIZON_TICKS,
     labels: dict[str, str] | None = None,
     region_names: dict[str, str] | None = None,
     ncols: int = 4,
@@ -480,7 +527,7 @@ def sector_structure(
         ax.tick_params(axis="y", labelsize=7)
     for ax in list(axes.flat)[len(regions) :]:
         ax.set_visible(False)
-    unit = readable_unit(table.loc[table["variable"] == sectors[0], "unit"].iloc[0])
+    unit = unit_label(table.loc[table["variable"] == sectors[0], "unit"].iloc[0])
     for row in axes:
         row[0].set_ylabel(unit, fontsize=8)
     handles, names = axes[0][0].get_legend_handles_labels()

@@ -39,7 +39,7 @@ def test_fan_chart_draws_nested_bands_and_median(quantiles, baseline, preset):
     spans = [c.get_paths()[0].vertices[:, 1] for c in bands]
     widths = [s.max() - s.min() for s in spans]
     assert widths == sorted(widths, reverse=True)
-    median = [line for line in ax.lines if line.get_label() == "median"]
+    median = [line for line in ax.lines if line.get_label() == "median of the draws"]
     assert len(median) == 1
     years, values = median[0].get_data()
     assert years[0] == 2020 and values[0] == pytest.approx(baseline.energy.sum() / baseline.gdp.sum(), rel=1e-5)
@@ -72,7 +72,11 @@ def test_multi_panel_figure(quantiles, baseline):
     )
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == 3
-    assert {ax.get_title() for ax in visible} == {"GDP, tianjin", "Emissions|CO2, binhai", "GDP, dongli"}
+    assert {ax.get_title() for ax in visible} == {
+        "GDP, Tianjin",
+        "Emissions|CO2, Binhai New Area",
+        "GDP, Dongli District",
+    }
     plt.close(fig)
 
 
@@ -194,3 +198,19 @@ def test_sobol_figure_shows_s1_and_st_within_zero_and_one():
     assert ax.get_xlabel().startswith("mu*") and ax.get_ylabel().startswith("sigma")
     assert sorted(t.get_text() for t in ax.texts) == ["a", "b"]
     plt.close(fig)
+
+
+def test_fan_chart_reads_as_a_briefing_chart(quantiles, baseline):
+    from simcore import run
+
+    central = run("scenarios/plan_14th_fyp.yaml", baseline=baseline).series("dongli", "GDP")
+    ax = fan_chart(quantiles, "dongli", "GDP", "boe", baseline.targets, central=central)
+    assert ax.get_title() == "GDP, Dongli District"  # the codelist's display name
+    assert ax.get_ylabel() == "100 million CNY (2020 prices)"
+    assert [int(t) for t in ax.get_xticks()] == [2020, 2025, 2030, 2035]
+    legend = ax.get_legend()
+    assert legend.get_bbox_to_anchor().x0 >= ax.get_window_extent().x1 - 1  # outside the data area
+    dashed = [line for line in ax.lines if line.get_label() == "central run"]
+    assert len(dashed) == 1 and dashed[0].get_ydata()[-1] == pytest.approx(central[2035])
+    assert "central run" in ax.texts[-1].get_text()
+    plt.close("all")

@@ -19,7 +19,7 @@ import pandas as pd
 from simcore import __version__
 from simcore.baseline.tables import Baseline
 from simcore.errors import ReportError
-from simcore.plotting import readable_unit, required_quantiles
+from simcore.plotting import required_quantiles, unit_label
 
 #: the headline indicators: result variable -> the name a reader sees
 HEADLINE = {
@@ -209,7 +209,7 @@ def headline_table(table: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
             rows.append(
                 {
                     "indicator": label,
-                    "unit": readable_unit(units[variable]),
+                    "unit": unit_label(units[variable]),
                     "region_id": region,
                     "region": name,
                     **{year: float(values[year]) for year in YEARS},
@@ -263,7 +263,7 @@ def sector_table(table: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
                 row[f"{label} %"] = 100.0 * row[label] / gdp if gdp else math.nan
             rows.append(row)
     out = pd.DataFrame(rows)
-    out.attrs["unit"] = readable_unit(table.loc[table["variable"] == "GDP", "unit"].iloc[0])
+    out.attrs["unit"] = unit_label(table.loc[table["variable"] == "GDP", "unit"].iloc[0])
     return out
 
 
@@ -282,7 +282,7 @@ def comparison_table(compared: pd.DataFrame, names: dict[str, str]) -> pd.DataFr
                 values = wide.loc[(variable, region, year)]
                 row = {
                     "indicator": label,
-                    "unit": readable_unit(units[variable]),
+                    "unit": unit_label(units[variable]),
                     "region_id": region,
                     "region": name,
                     "year": year,
@@ -319,7 +319,7 @@ def quantile_table(quantiles: pd.DataFrame, names: dict[str, str]) -> pd.DataFra
         key=lambda s: s.map(var_order) if s.name == "variable" else (s.map(order) if s.name == "region" else s),
     )
     wide.insert(0, "indicator", wide.pop("variable").map(HEADLINE))
-    wide["unit"] = wide["unit"].map(readable_unit)
+    wide["unit"] = wide["unit"].map(unit_label)
     wide.insert(2, "region_id", wide.pop("region"))
     wide.insert(3, "region", wide["region_id"].map(names))
     return wide.reset_index(drop=True)

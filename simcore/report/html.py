@@ -201,7 +201,7 @@ def _fans(report: Report) -> str:
         return '<p class="note">No Monte Carlo run: make the report with <code>--draws N</code> for fan charts.</p>'
     import matplotlib.pyplot as plt
 
-    from simcore.plotting import fan_chart, readable_unit
+    from simcore.plotting import fan_chart
 
     parts = [
         f'<p class="note">{report.draws:,} Monte Carlo draws (seed {report.seed}) of the uncertainty block of the '
@@ -221,11 +221,10 @@ def _fans(report: Report) -> str:
                 ax=ax,
                 n_draws=report.draws,
                 seed=report.seed,
+                central=report.results.query("region == @region and variable == @variable").set_index("year")["value"],
             )
-            unit = report.fan_quantiles.loc[report.fan_quantiles["variable"] == variable, "unit"].iloc[0]
             name = report.region_names.get(region, region)
             ax.set_title(f"{label}, {name}")
-            ax.set_ylabel(readable_unit(unit))
             figures.append(_figure(fig, f"fan chart of {label}, {name}", f"{label}, {name}: Monte Carlo bands."))
     return "".join(parts) + f'<div class="figgrid">{"".join(figures)}</div>'
 
