@@ -4,6 +4,7 @@ it must produce.
 ```
 # expect: LINE: KEY: FRAGMENT     the issue's line, dotted key (`<root>` for the file) and part of its problem
 # got: TEXT                      optional: part of the rendered value (`; got TEXT, expected ...`)
+# rule: TEXT                     optional: part of the rendered rule (`, expected TEXT`)
 # xfail: REASON                  optional: a known gap, run as pytest.mark.xfail(strict=True, reason=REASON)
 ```
 
@@ -22,6 +23,7 @@ import pytest
 
 EXPECT = re.compile(r"^# expect: (\d+): (\S+): (.+)$")
 GOT = re.compile(r"^# got: (.+)$")
+RULE = re.compile(r"^# rule: (.+)$")
 XFAIL = re.compile(r"^# xfail: (.+)$")
 
 
@@ -32,11 +34,12 @@ class Expect:
     key: str
     fragment: str
     got: str | None
+    rule: str | None
     xfail: str | None
 
     def hit(self, issues):
         """The issue this file must produce, its message checked whole: ``file:line[:column]: key: problem;
-        got <value>, expected <rule>``, the value showing ``got`` when the file gives it."""
+        got <value>, expected <rule>``, the value showing ``got`` and the rule ``rule`` when the file gives them."""
         rendered = [str(i) for i in issues]
         hits = [
             i for i in issues if i.line == self.line and (i.path or "<root>") == self.key and self.fragment in i.problem
@@ -51,6 +54,8 @@ class Expect:
         value = text[len(head) : len(text) - len(tail)]
         if self.got is not None:
             assert self.got in value, f"{self.name}: expected the value to show {self.got!r}; got {value!r} in {text}"
+        if self.rule is not None:
+            assert self.rule in hit.expected, f"{self.name}: expected the rule to say {self.rule!r}; got {text}"
         return hit
 
 
@@ -59,13 +64,15 @@ def read_expect(path: Path) -> Expect:
     match = EXPECT.match(lines[0])
     assert match, f"{path.name}: the first line must be `# expect: LINE: KEY: FRAGMENT`"
     line, key, fragment = match.groups()
-    got = xfail = None
-    for text in lines[1:3]:
+    got = rule = xfail = None
+    for text in lines[1:4]:
         if m := GOT.match(text):
             got = m[1]
+        elif m := RULE.match(text):
+            rule = m[1]
         elif m := XFAIL.match(text):
             xfail = m[1]
-    return Expect(path.name, int(line), key, fragment, got, xfail)
+    return Expect(path.name, int(line), key, fragment, got, rule, xfail)
 
 
 def corpus_params(paths: list[Path]) -> list:
