@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from corpus import corpus_params, read_expect
 
 from simcore import run
 from simcore.errors import ScenarioError, SimcoreError
@@ -14,6 +15,7 @@ from simcore.experiments.sweep import load_sweep, run_sweep
 
 GRID = "scenarios/sweeps/binhai_grid.yaml"
 LHS = "scenarios/sweeps/plan_lhs.yaml"
+BAD_SWEEPS = sorted((Path(__file__).parent / "data" / "bad_sweeps").glob("*.yaml"))
 
 
 def small_sweep(tmp_path: Path, chunk_size: int = 2, method: str = "grid") -> Path:
@@ -408,3 +410,13 @@ def test_huge_sweeps_are_refused_before_allocating(tmp_path):
     small = load_sweep(_grid_file(tmp_path, "  exports.growth: {low: 0.03, high: 0.05, n: 2}\n"))
     with pytest.raises(SimcoreError, match="at most 1,000,000 runs"):
         design(small, "sobol", 2_000_000_000, 0)
+
+
+@pytest.mark.parametrize("path", corpus_params(BAD_SWEEPS))
+def test_bad_sweep_reports_file_line_key_and_rule(path):
+    """Each file of tests/data/bad_sweeps/ is refused by load_sweep with the located issue its first line names."""
+    expect = read_expect(path)
+    with pytest.raises(ScenarioError) as info:
+        load_sweep(path)
+    hit = expect.hit(info.value.issues)
+    assert Path(hit.file).name == path.name
