@@ -62,6 +62,10 @@ class Paths:
     price_imports: np.ndarray | None = None
     price_energy: np.ndarray | None = None
     target_labels: tuple[str, ...] = ()
+    #: ``(dotted key, "file:line")`` of every lever the scenario's files set (to the depth of a lever: a region's
+    #: investment path, a sector's efficiency, a target), for the messages of failed draws
+    #: (:func:`simcore.model.boundary.check_status`)
+    lever_marks: tuple[tuple[str, str], ...] = ()
 
 
 class _Issues:
@@ -116,7 +120,26 @@ def _compile(scenario: Scenario, b: Baseline, system: System) -> Paths:
     issues = _Issues(scenario)
     fields = compile_sections(scenario.spec, b, system, SECTIONS, issues)
     issues.raise_if_any()
-    return Paths(**fields)
+    return Paths(**fields, lever_marks=lever_marks(scenario))
+
+
+#: how deep a lever's key goes below each top-level key (``investment.regions.binhai.path``: 4)
+_LEVER_DEPTH = {"investment": 4, "exports": 3, "energy": 3, "industry_shares": 4, "population": 3, "parameters": 2}
+
+
+def lever_marks(scenario: Scenario) -> tuple[tuple[str, str], ...]:
+    """``(dotted key, "file:line")`` of every lever set in the scenario's files, in file order."""
+    out = []
+    for loc, (name, line) in scenario.marks.items():
+        depth = _LEVER_DEPTH.get(str(loc[0]) if loc else "")
+        if depth is None or len(loc) < 2 or len(loc) > depth:
+            continue
+        if loc[0] == "investment" and len(loc) == 3:  # investment.regions.<region>: its path or mix is the lever
+            continue
+        if loc[0] == "industry_shares" and len(loc) == 3:
+            continue
+        out.append((_dotted(loc), f"{name}:{line}"))
+    return tuple(out)
 
 
 #: the parts of :class:`Paths` that :func:`compile_sections` computes separately, each from its own part of

@@ -555,6 +555,9 @@ class Distribution(Model):
     high: Number | None = None
     clip: tuple[Number, Number] | None = None
     per_region: StrictBool = False
+    #: the uncertain parameter it is drawn for, set from its key in ``uncertainty.parameters`` (hidden like a
+    #: time path's kind), so that its draw range is checked, and reported, where the distribution is written
+    kind: str | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
     def _complete(self) -> Distribution:
@@ -585,6 +588,13 @@ class Distribution(Model):
             raise ValueError(f"mode {self.mode:g} outside [{self.low:g}, {self.high:g}]")
         if self.clip is not None and not self.clip[0] < self.clip[1]:
             raise ValueError("clip must be [lower, upper] with lower < upper")
+        if self.kind in DRAW_RANGES:
+            lo, hi = DRAW_RANGES[self.kind]
+            problem = self.range_problem(lo, hi)
+            if problem:
+                raise ValueError(
+                    f"{problem}; draws of {self.kind} within {_range_text(lo, hi)} (add or narrow clip: [lo, hi])"
+                )
         return self
 
     def support(self) -> tuple[float, float]:
@@ -612,6 +622,8 @@ class Distribution(Model):
             return f"a {self.dist} distribution centred at {centre:g}, outside {_range_text(lo, hi)}"
         if self.clip is not None and (s_lo > hi or s_hi < lo):
             return f"clip [{self.clip[0]:g}, {self.clip[1]:g}] outside {_range_text(lo, hi)}"
+        if self.dist == "lognormal" and self.clip is None:
+            s_lo = -math.inf  # its lower tail approaches 0: truncated like any unbounded tail
         if math.isfinite(s_lo) and s_lo < lo or math.isfinite(s_hi) and s_hi > hi:
             return f"draws reach [{s_lo:g}, {s_hi:g}], outside {_range_text(lo, hi)}"
         return None
@@ -630,24 +642,17 @@ class Distribution(Model):
         return out
 
 
-def _in_draw_range(parameters: dict) -> dict:
-    """Each distribution's bounded support within its parameter's :data:`DRAW_RANGES` (checked per
-    parameter, so the error's location names it)."""
-    for name, dist in parameters.items():
-        lo, hi = DRAW_RANGES[name]
-        problem = dist.range_problem(lo, hi)
-        if problem:
-            raise ValueError(
-                f"{name}: {problem}; draws of {name} within {_range_text(lo, hi)} "
-                "(add or narrow clip: [lo, hi])"
-            )
+
+def _name_parameters(parameters: Any) -> Any:
+    if isinstance(parameters, dict):
+        return {k: {**v, "kind": k} if isinstance(v, dict) else v for k, v in parameters.items()}
     return parameters
 
 class Uncertainty(Model):
     draws: Annotated[Integer, Field(ge=1, le=10_000_000)] = 1000
     variants: Annotated[Integer, Field(ge=1, le=256)] = 16
     baseline_levels: StrictBool = True
-    parameters: Annotated[dict[Literal[UNCERTAIN_PARAMETERS], Distribution], AfterValidator(_in_draw_range)] = Field(
+    parameters: Annotated[dict[Literal[UNCERTAIN_PARAMETERS], Distribution], BeforeValidator(_name_parameters)] = Field(
         default_factory=dict
     )
 
