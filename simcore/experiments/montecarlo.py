@@ -159,15 +159,18 @@ class Sampler:
         def variant_values(name: str) -> np.ndarray:
             if name not in p:
                 return np.full(n_variants, b.parameter(name))
-            return np.clip(sample(p[name], seed, VARIANT_STREAM + self.stream[name], n_variants)[:, 0], *self.ranges[name])
+            return np.clip(
+                sample(p[name], seed, VARIANT_STREAM + self.stream[name], n_variants)[:, 0], *self.ranges[name]
+            )
 
         deltas, decays, rpcs = (variant_values(name) for name in trade)
         tianjin_rpc = b.parameter("nontradable_rpc_tianjin")
-        if "nontradable_rpc_district" in p and p["nontradable_rpc_district"].support()[1] > tianjin_rpc:
+        top = p["nontradable_rpc_district"].support()[1] if "nontradable_rpc_district" in p else 0.0
+        if math.isfinite(top) and top > tianjin_rpc:
             # the one draw range that depends on the baseline (the schema checks [0, 1])
             raise SimcoreError(
-                f"uncertainty.parameters.nontradable_rpc_district: draws reach {p['nontradable_rpc_district'].support()[1]:g}, "
-                f"above {tianjin_rpc:g} (the Tianjin coefficient, nontradable_rpc_tianjin); add or narrow clip: [lo, hi]"
+                f"uncertainty.parameters.nontradable_rpc_district: draws reach {top:g}, above {tianjin_rpc:g} "
+                "(the Tianjin coefficient, nontradable_rpc_tianjin); add or narrow clip: [lo, hi]"
             )
         rpcs = np.minimum(rpcs, tianjin_rpc)  # an unbounded tail, truncated like every other
         self.variants = list(zip(deltas.tolist(), decays.tolist(), rpcs.tolist()))

@@ -365,6 +365,8 @@ def check_status(raw: Raw, paths: Paths, b: Baseline | None = None, draw_ids: np
     elif where:
         region, variable, value = where
         detail = f" in {region}, {variable} = {value:.6g}"
+    elif code in (K.NEGATIVE_ENERGY, K.NEGATIVE_CO2):
+        detail = " in one fuel of one sector or of the households (offset in every total written)"
     levers = responsible_levers(paths, code, where, target, b)
     if levers:
         detail += f"; most likely lever: {levers[0][1]}: {levers[0][0]}"
@@ -398,7 +400,12 @@ def _likely_target(raw: Raw, paths: Paths, d: int, t: int) -> str | None:
 
 #: the scenario keys whose levers most likely move each status's variable (first match first)
 _STATUS_LEVERS = {
-    K.NEGATIVE_OUTPUT: ("investment.regions.{region}", "exports.by_region.{region}", "exports", "parameters.tfp_growth"),
+    K.NEGATIVE_OUTPUT: (
+        "investment.regions.{region}",
+        "exports.by_region.{region}",
+        "exports",
+        "parameters.tfp_growth",
+    ),
     K.NON_FINITE: (
         "investment.regions.{region}",
         "exports.by_region.{region}",
@@ -496,13 +503,9 @@ def _locate(raw: Raw, d: int, t: int, code: int, b: Baseline | None) -> tuple | 
             r, k = np.unravel_index(int(np.argmin(values)), values.shape)
             if values[r, k] < 0:
                 return YEARS[u], leaves[r], f"{what}|{labels[k]}", float(values[r, k])
-    # nothing negative in the region totals or sectors (a fuel of one sector, offset within it): the first
-    # year's most negative region total, as before
-    what, values, labels = candidates(t)[0]
-    if code == K.NON_FINITE:
-        return None
-    r, k = np.unravel_index(int(np.argmin(values)), values.shape)
-    return YEARS[t], leaves[r], f"{what}|{labels[k]}", float(values[r, k])
+    # nothing negative in the region totals or sector totals: one fuel of one sector or of the households,
+    # offset by the others in every total the kernel writes (the kernel tests each fuel of each cell)
+    return None
 
 
 def project_central(scenario: Scenario, b: Baseline, backend: str = "numba") -> tuple[Raw, Paths]:

@@ -283,7 +283,9 @@ def compile_sections(spec, b: Baseline, system: System, names, issues: _Issues, 
         for region in [k for k in regional if k in leaves]:
             if regional[region].path is not None:
                 r = leaves.index(region)
-                fai[r] = level_path(regional[region].path, b.fixed_investment[r], ("investment", "regions", region, "path"))
+                fai[r] = level_path(
+                    regional[region].path, b.fixed_investment[r], ("investment", "regions", region, "path")
+                )
                 own[r] = True
         aggregates = sorted(
             [k for k in regional if k not in leaves and regional[k].path is not None],
@@ -350,7 +352,10 @@ def compile_sections(spec, b: Baseline, system: System, names, issues: _Issues, 
             for leaf in tree.members(region):
                 gx[leaves.index(leaf)] = path[None, :]
         for key, path in spec.exports.by_sector.items():
-            gx += b.sectors.weights_of(key)[None, :, None] * evaluate(path, None, ("exports", "by_sector", key))[None, None, :]
+            gx += (
+                b.sectors.weights_of(key)[None, :, None]
+                * evaluate(path, None, ("exports", "by_sector", key))[None, None, :]
+            )
         convergence = spec.exports.convergence
         fade = convergence.factor()
         premium = np.zeros(R)
@@ -363,8 +368,8 @@ def compile_sections(spec, b: Baseline, system: System, names, issues: _Issues, 
                 rows = [leaves.index(leaf) for leaf in tree.members(region)]
                 for year, shift in years.items():
                     gx[rows, :, YEARS.index(int(year))] += float(shift)
-        if (gx <= -1.0).any():  # the parts add up: a growth of -100% or less leaves no outside demand
-            r, i, t = np.argwhere(gx <= -1.0)[0]
+        if (gx[:, :, 1:] <= -1.0).any():  # the parts add up: a growth of -100% or less leaves no outside demand
+            r, i, t = np.argwhere(gx[:, :, 1:] <= -1.0)[0] + (0, 0, 1)
             issues.add(
                 ("exports",),
                 f"export growth of {leaves[r]}, sector {b.sectors.ids[i]}, adds up to {gx[r, i, t]:.4g} in {YEARS[t]} "

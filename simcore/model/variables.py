@@ -105,7 +105,9 @@ def batch_variables(
     D = va.shape[0]
     closure = b.leaves.index(CLOSURE_LEAF) if CLOSURE_LEAF in b.leaves else R - 1
 
-    def agg(values: np.ndarray, extensive: bool = True, what: str = "level") -> np.ndarray:  # (D, T, R) -> (D, regions, T)
+    def agg(
+        values: np.ndarray, extensive: bool = True, what: str = "level"
+    ) -> np.ndarray:  # (D, T, R) -> (D, regions, T)
         if level_scale is not None and extensive:
             scaled = scale_levels(values, level_scale, closure)
             _no_sign_flip(values, scaled, b.leaves, what)

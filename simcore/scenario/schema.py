@@ -21,8 +21,8 @@ import re
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic_core import PydanticCustomError
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -32,14 +32,13 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     Tag,
-    AfterValidator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 START, END = 2020, 2035
 YEARS = tuple(range(START, END + 1))
 _PERIOD = re.compile(r"^\s*(\d{4})\s*(?:-\s*(\d{4}))?\s*$")
-
 
 
 def _finite_number(value: Any) -> Any:
@@ -300,7 +299,9 @@ def _check_kind(path: TimePath) -> TimePath:
         if path.kind == "level" and value < 0:
             raise ValueError(f"level {value:g} is negative")
         if path.kind == "index" and not 0.0 <= value <= INDEX_HIGH:
-            raise ValueError(f"index {value:g} outside [0, {INDEX_HIGH:g}]; an index between 0 and {INDEX_HIGH:g} (2020 = 1)")
+            raise ValueError(
+                f"index {value:g} outside [0, {INDEX_HIGH:g}]; an index between 0 and {INDEX_HIGH:g} (2020 = 1)"
+            )
         if path.kind == "price" and not 0.0 < value <= PRICE_HIGH:
             raise ValueError(
                 f"price index {value:g} outside (0, {PRICE_HIGH:g}]; a positive price index at most {PRICE_HIGH:g} "
@@ -327,7 +328,6 @@ def _check_kind(path: TimePath) -> TimePath:
 
 class _Checked:
     def __class_getitem__(cls, kind: str):
-        from pydantic import AfterValidator
 
         return Annotated[TimePath, _path(kind), AfterValidator(_check_kind)]
 
@@ -610,9 +610,11 @@ class Distribution(Model):
         return lo, hi
 
     def centre(self) -> float:
-        return float({"normal": self.mean, "lognormal": self.median, "uniform": self.low, "triangular": self.mode}[
-            self.dist
-        ] if self.dist != "uniform" else (self.low + self.high) / 2)
+        return float(
+            {"normal": self.mean, "lognormal": self.median, "uniform": self.low, "triangular": self.mode}[self.dist]
+            if self.dist != "uniform"
+            else (self.low + self.high) / 2
+        )
 
     def range_problem(self, lo: float, hi: float) -> str | None:
         """Why draws of this distribution can leave [lo, hi] other than by an unbounded tail (None: they cannot)."""
@@ -642,11 +644,11 @@ class Distribution(Model):
         return out
 
 
-
 def _name_parameters(parameters: Any) -> Any:
     if isinstance(parameters, dict):
         return {k: {**v, "kind": k} if isinstance(v, dict) else v for k, v in parameters.items()}
     return parameters
+
 
 class Uncertainty(Model):
     draws: Annotated[Integer, Field(ge=1, le=10_000_000)] = 1000
@@ -662,7 +664,6 @@ class Uncertainty(Model):
             if dist.per_region and name != "export_growth":
                 raise ValueError(f"per_region applies to export_growth only, not {name}")
         return self
-
 
 
 class ScenarioSpec(Model):
