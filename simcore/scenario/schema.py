@@ -583,11 +583,11 @@ class Distribution(Model):
                 f"{self.dist} takes {', '.join(needed)}"
             )
         if self.low is not None and self.high is not None and not self.low < self.high:
-            raise ValueError(f"low {self.low:g} must be below high {self.high:g}")
+            raise ValueError(f"low {self.low:g} must be below high {self.high:g}; low < high")
         if self.mode is not None and not self.low <= self.mode <= self.high:
-            raise ValueError(f"mode {self.mode:g} outside [{self.low:g}, {self.high:g}]")
+            raise ValueError(f"mode {self.mode:g} outside [{self.low:g}, {self.high:g}]; a mode between low and high")
         if self.clip is not None and not self.clip[0] < self.clip[1]:
-            raise ValueError("clip must be [lower, upper] with lower < upper")
+            raise ValueError("clip must be [lower, upper] with lower < upper; [lower, upper] with lower < upper")
         if self.kind in DRAW_RANGES:
             lo, hi = DRAW_RANGES[self.kind]
             problem = self.range_problem(lo, hi)
@@ -662,7 +662,7 @@ class Uncertainty(Model):
     def _per_region(self) -> Uncertainty:
         for name, dist in self.parameters.items():
             if dist.per_region and name != "export_growth":
-                raise ValueError(f"per_region applies to export_growth only, not {name}")
+                raise ValueError(f"per_region applies to export_growth only, not {name}; per_region on export_growth")
         return self
 
 
