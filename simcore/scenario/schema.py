@@ -328,7 +328,6 @@ def _check_kind(path: TimePath) -> TimePath:
 
 class _Checked:
     def __class_getitem__(cls, kind: str):
-
         return Annotated[TimePath, _path(kind), AfterValidator(_check_kind)]
 
 
