@@ -281,7 +281,10 @@ def _path(kind: str):
 def _check_kind(path: TimePath) -> TimePath:
     form = path.form()
     if path.kind != "level" and form in ("growth", "cumulative"):
-        raise ValueError(f"a {path.kind} path takes a number, constant or values, not {form}")
+        what = {"fossil": "grid index", "index": "index"}.get(path.kind, path.kind)
+        raise ValueError(
+            f"{'an' if what[0] in 'aeiou' else 'a'} {what} path takes a number, constant or values, not {form}"
+        )
     numbers = []
     if path.constant is not None:
         numbers.append(float(path.constant))
