@@ -226,12 +226,8 @@ def known_gap(data, exc: BaseException) -> str | None:
 
     Each gap has a strict-xfail regression case (below, and a file in tests/data/bad_scenarios/).
     """
-    if isinstance(exc, ValueError) and _raised_in(exc, "_solve_growth") and "different signs" in str(exc):
-        return "cumulative total below what -99% a year gives: brentq's ValueError (cumulative_total_too_small)"
-    if isinstance(exc, ValueError) and _raised_in(exc, "evaluate") and "sample points is empty" in str(exc):
-        return "a path with `values: {}`: numpy's ValueError (share_target_empty_values)"
-    if exc is not None and isinstance(exc, SimcoreError) and "kernel argument" in str(exc) and _nonfinite_or_huge(data):
-        return "bounds: issue 13 item 1 (a non-finite or huge lever value reaches the kernel; message not located)"
+    # the gaps this hook excused (brentq's ValueError for a cumulative total out of reach, numpy's for
+    # `values: {}`, non-finite lever values reaching the kernel) are fixed; their regression cases stay below
     return None
 
 
@@ -301,38 +297,31 @@ def _mutant(tmp_path: Path, scenario: str, overrides: dict) -> Path:
     return path
 
 
-@pytest.mark.xfail(
-    strict=True, reason="traceback: scipy's ValueError escapes validate for a cumulative total too small"
-)
-def test_gap_a_cumulative_total_too_small_is_an_issue(tmp_path, baseline):
+def test_regression_a_cumulative_total_too_small_is_an_issue(tmp_path, baseline):
     path = _mutant(tmp_path, "plan_14th_fyp", {"investment.regions.binhai.path.cumulative.2021-2025": 5})
     assert validate(path, baseline=baseline)
 
 
-@pytest.mark.xfail(strict=True, reason="traceback: numpy's ValueError escapes validate for `values: {}`")
-def test_gap_an_empty_values_path_is_an_issue(tmp_path, baseline):
+def test_regression_an_empty_values_path_is_an_issue(tmp_path, baseline):
     path = _mutant(tmp_path, "plan_14th_fyp", {"industry_shares.targets.dongli.manufacturing": {"values": {}}})
     assert validate(path, baseline=baseline)
 
 
-@pytest.mark.xfail(strict=True, reason="bounds: issue 13 item 1")
-def test_gap_a_huge_investment_growth_is_an_issue(tmp_path, baseline):
-    """Today it validates and the run fails with `kernel argument pa.fai: 15 non-finite value(s)` (no file, line
-    or lever)."""
+def test_regression_a_huge_investment_growth_is_an_issue(tmp_path, baseline):
+    """It used to validate, then fail with `kernel argument pa.fai: 15 non-finite value(s)` (no file, line or
+    lever)."""
     path = _mutant(tmp_path, "plan_14th_fyp", {"investment.regions.binhai.path.growth": 30000.0})
     assert validate(path, baseline=baseline)
 
 
-@pytest.mark.xfail(strict=True, reason="bounds: issue 13 item 1")
-def test_gap_a_huge_price_index_is_an_issue(tmp_path, baseline):
-    """Today it validates and the run fails with a ResultsError listing 263 non-finite cells (no lever)."""
+def test_regression_a_huge_price_index_is_an_issue(tmp_path, baseline):
+    """It used to validate, then fail with a ResultsError listing 263 non-finite cells (no lever)."""
     path = _mutant(tmp_path, "calibrated_trend", {"prices.value_added.secondary.values.2022": 1e308})
     assert validate(path, baseline=baseline)
 
 
-@pytest.mark.xfail(strict=True, reason="bounds: issue 13 item 1")
-def test_gap_a_grid_index_above_one_is_an_issue(tmp_path, baseline):
-    """Today it validates and runs as if the index were 1 (clipped to [0, 1] without a word)."""
+def test_regression_a_grid_index_above_one_is_an_issue(tmp_path, baseline):
+    """It used to validate and run as if the index were 1 (clipped to [0, 1] without a word)."""
     path = _mutant(tmp_path, "baseline", {"energy.grid_emission_factor": 1.2})
     issues = validate(path, baseline=baseline)
     if not issues:

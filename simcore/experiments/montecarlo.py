@@ -37,7 +37,11 @@ from simcore.results.provenance import provenance
 from simcore.results.table import long_table, model_label
 from simcore.results.writer import atomic_files, stage_results
 from simcore.scenario.loader import Scenario, load_scenario
-from simcore.scenario.schema import UNCERTAIN_PARAMETERS, YEARS
+from simcore.scenario.schema import DRAW_RANGES, UNCERTAIN_PARAMETERS, YEARS
+
+#: the largest fall of energy use per unit of output in one year that an efficiency draw may reach (the
+#: multiplier's upper end: a draw at it leaves 1% of the year before's energy per unit, never a negative)
+MAX_EFFICIENCY_FALL = 0.99
 
 STREAM_BLOCK = 1024
 PILOT = 4096  # draws that set a quantile sketch's grid (--quantile-method sketch)
@@ -141,6 +145,13 @@ class Sampler:
         nowcast = scenario.spec.nowcast
         last_known = nowcast.vintage if (nowcast.enabled and nowcast.vintage and nowcast.shifts) else YEARS[0]
         self.n_known = YEARS.index(min(max(last_known, YEARS[0]), YEARS[-1])) + 1
+        # every draw stays in its parameter's range: the schema refuses a distribution whose bounded support
+        # leaves it, and the unbounded tails of normal and lognormal draws are truncated to it here
+        self.ranges = dict(DRAW_RANGES)
+        gains = [float(path.evaluate(None).max()) for path in scenario.spec.energy.efficiency.values()]
+        largest = max([g for g in gains if g > 0], default=0.0)
+        if largest > 0:  # a multiplier on the largest gain reaching a fall of 100% would make energy negative
+            self.ranges["efficiency"] = (DRAW_RANGES["efficiency"][0], MAX_EFFICIENCY_FALL / largest)
 
         trade = ("flegg_delta", "gravity_decay", "nontradable_rpc_district")
         n_variants = unc.variants if any(name in p for name in trade) else 1
@@ -148,17 +159,20 @@ class Sampler:
         def variant_values(name: str) -> np.ndarray:
             if name not in p:
                 return np.full(n_variants, b.parameter(name))
-            return sample(p[name], seed, VARIANT_STREAM + self.stream[name], n_variants)[:, 0]
+            return np.clip(
+                sample(p[name], seed, VARIANT_STREAM + self.stream[name], n_variants)[:, 0], *self.ranges[name]
+            )
 
         deltas, decays, rpcs = (variant_values(name) for name in trade)
         tianjin_rpc = b.parameter("nontradable_rpc_tianjin")
-        if ((rpcs < 0) | (rpcs > tianjin_rpc)).any():
+        top = p["nontradable_rpc_district"].support()[1] if "nontradable_rpc_district" in p else 0.0
+        if math.isfinite(top) and top > tianjin_rpc:
+            # the one draw range that depends on the baseline (the schema checks [0, 1])
             raise SimcoreError(
-                f"uncertainty.parameters.nontradable_rpc_district: draws outside [0, {tianjin_rpc:g}] (the Tianjin "
-                "coefficient); add clip: [lo, hi]"
+                f"uncertainty.parameters.nontradable_rpc_district: draws reach {top:g}, above {tianjin_rpc:g} "
+                "(the Tianjin coefficient, nontradable_rpc_tianjin); add or narrow clip: [lo, hi]"
             )
-        if (deltas <= 0).any():
-            raise SimcoreError("uncertainty.parameters.flegg_delta: draws <= 0; add clip: [lo, hi]")
+        rpcs = np.minimum(rpcs, tianjin_rpc)  # an unbounded tail, truncated like every other
         self.variants = list(zip(deltas.tolist(), decays.tolist(), rpcs.tolist()))
         self.triangles = _level_triangles(b) if unc.baseline_levels else {}
 
@@ -176,7 +190,7 @@ class Sampler:
         R, T = len(self.leaves), len(YEARS)
 
         def draw(name: str, width: int = 1) -> np.ndarray:
-            return sample(p[name], seed, self.stream[name], n, width, start)
+            return np.clip(sample(p[name], seed, self.stream[name], n, width, start), *self.ranges[name])
 
         def scalar(name: str, default: float) -> np.ndarray:
             return draw(name)[:, 0] if name in p else np.full(n, default)
@@ -198,15 +212,8 @@ class Sampler:
         values["export_growth"] = shift
         for name in ("efficiency", "grid", "realisation"):
             values[name] = scalar(name, 1.0)
-        bounds = {"utilisation_margin": (0.0, 1.0), "energy_price_elasticity": (0.0, 2.0)}
-        for name, (lo, hi) in bounds.items():
+        for name in ("utilisation_margin", "energy_price_elasticity"):
             values[name] = scalar(name, self.central[name])
-            if ((values[name] < lo) | (values[name] > hi)).any():
-                raise SimcoreError(f"uncertainty.parameters.{name}: draws outside [{lo:g}, {hi:g}]; add clip: [lo, hi]")
-        if ((values["depreciation"] <= 0) | (values["depreciation"] >= 1)).any():
-            raise SimcoreError("uncertainty.parameters.depreciation: draws outside (0, 1); add clip: [lo, hi]")
-        if (values["supply_elasticity"] < 0).any():
-            raise SimcoreError("uncertainty.parameters.supply_elasticity: negative draws; add clip: [0, hi]")
 
         ids = np.arange(start, stop)
         variant_of = self.variant_of(ids)

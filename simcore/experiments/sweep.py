@@ -122,7 +122,10 @@ class SweepSpec(Model):
                 raise ValueError("method lhs needs samples")
             ranged = [k for k, lever in self.levers.items() if lever.low is None]
             if ranged:
-                raise ValueError(f"method lhs needs low/high for every lever; {ranged} give values")
+                raise ValueError(
+                    f"method lhs needs low and high for every lever ({ranged} give values); "
+                    "low and high for every lever"
+                )
         return self
 
 
@@ -191,7 +194,7 @@ def load_sweep(path: str | os.PathLike, baseline_dir: str | None = None, check: 
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(pydantic_issues(exc, data, marks, str(path))) from None
+        raise ScenarioError(pydantic_issues(exc, data, marks, str(path), root=SweepSpec)) from None
     name = _display(path)
     scenario_path = (path.parent / spec.scenario).resolve()
     if not scenario_path.is_file():

@@ -150,6 +150,7 @@ overflow    | D,T,R   | f8  | {CNY}        | demand beyond capacity bought outsi
 target_shift| D,T,k   | f8  | 1            | multipliers on the 2020 targeted exports (m), then on the rest cut (k - m)
 status      | D       | i8  | -            | worst status code of the draw (kernels.OK ...)
 fail_year   | D       | i8  | -            | year index where the first non-OK status appeared, -1 if none
+first_status| D       | i8  | -            | the first non-OK status of the draw (in fail_year), OK if none
 """,
     )
 )
@@ -225,6 +226,7 @@ class Raw:
     target_shift: np.ndarray
     status: np.ndarray
     fail_year: np.ndarray
+    first_status: np.ndarray
 
 
 def allocate(D: int, b: Baseline, k: int = 0) -> Raw:
@@ -372,55 +374,164 @@ def check_status(raw: Raw, paths: Paths, b: Baseline | None = None, draw_ids: np
     if not bad.size:
         return
     d = int(bad[0])
-    code = int(raw.status[d])
+    worst = int(raw.status[d])
+    code = int(raw.first_status[d]) or worst  # the first status names the cause; the worst may follow from it
     t = int(raw.fail_year[d]) if raw.fail_year[d] >= 0 else 0
     year = YEARS[t] if t < len(YEARS) else t
-    where = _locate(raw, d, t, code, b)
-    d = int(draw_ids[d]) if draw_ids is not None else d
+    found = _locate(raw, d, t, code, b)
+    where = found[1:] if found else None
+    if found:
+        year = found[0]
+    run_d = int(draw_ids[d]) if draw_ids is not None else d
     detail = ""
+    target = None
     if code == K.TARGET_UNREACHABLE and paths.target_labels:
         detail = f" (targets: {', '.join(paths.target_labels)})"
+        target = _likely_target(raw, paths, d, t)
     elif where:
         region, variable, value = where
         detail = f" in {region}, {variable} = {value:.6g}"
+    elif code in (K.NEGATIVE_ENERGY, K.NEGATIVE_CO2):
+        detail = " in one fuel of one sector or of the households (offset in every total written)"
+    levers = responsible_levers(paths, code, where, target, b)
+    if levers:
+        detail += f"; most likely lever: {levers[0][1]}: {levers[0][0]}"
+        if len(levers) > 1:
+            detail += " (also " + ", ".join(f"{at}: {key}" for key, at in levers[1:4]) + ")"
+    if worst != code:
+        later = _locate(raw, d, t, worst, b)
+        detail += f"; then {STATUS_MESSAGES[worst]}"
+        if later:
+            detail += f" in {later[0]}, {later[1]}, {later[2]} = {later[3]:.6g}"
     hint = ""
     if draw_ids is not None:  # a chunk of a Monte Carlo run: the run stops here
         hint = "; the run stopped (--failed-draws exclude leaves such draws out of the quantiles, listed)"
     raise ProjectionError(
-        f"{bad.size} draw(s) failed, first draw {d} in {year}: {STATUS_MESSAGES[code]}{detail}{hint}",
-        [(d, year) + tuple(where)] if where else [(d, year)],
+        f"{bad.size} draw(s) failed, first draw {run_d} in {year}: {STATUS_MESSAGES[code]}{detail}{hint}",
+        [(run_d, year) + tuple(where)] if where else [(run_d, year)],
     )
 
 
+def _likely_target(raw: Raw, paths: Paths, d: int, t: int) -> str | None:
+    """The target whose shift is furthest out of reach in year index ``t``: the most negative multiplier on its
+    sectors' exports, or the largest cut of the rest of its region's (a GDP-neutral shift's second block)."""
+    m = len(paths.target_labels)
+    shifts = raw.target_shift[d, t]
+    if not m or not shifts.size:
+        return None
+    need = np.concatenate([-shifts[:m], shifts[m:]])  # how far each pattern is pushed towards its limit
+    k = int(np.argmax(need))
+    return paths.target_labels[k if k < m else k - m]
+
+
+#: the scenario keys whose levers most likely move each status's variable (first match first)
+_STATUS_LEVERS = {
+    K.NEGATIVE_OUTPUT: (
+        "investment.regions.{region}",
+        "exports.by_region.{region}",
+        "exports",
+        "parameters.tfp_growth",
+    ),
+    K.NON_FINITE: (
+        "investment.regions.{region}",
+        "exports.by_region.{region}",
+        "exports",
+        "parameters.tfp_growth",
+        "population.regions.{region}",
+        "investment",
+        "energy",
+        "prices",
+    ),
+    K.NEGATIVE_ENERGY: ("energy", "prices.energy", "parameters.energy_price_elasticity"),
+    K.NEGATIVE_CO2: ("energy.coal_to_gas", "energy.electrification", "energy", "prices.energy"),
+    K.CAPACITY_UNRESOLVED: ("parameters.utilisation_margin", "investment"),
+}
+#: within a status, the energy levers most likely behind a fuel's sign (non-fossil: the grid index)
+_FUEL_LEVERS = {
+    "nonfossil": ("energy.grid_emission_factor",),
+    "coal": ("energy.coal_to_gas", "energy.electrification"),
+    "oil": ("energy.electrification",),
+    "gas": ("energy.coal_to_gas", "energy.electrification"),
+    "electricity_inflow": ("energy.electrification",),
+}
+
+
+def responsible_levers(
+    paths: Paths, code: int, where: tuple | None, target: str | None, b: Baseline | None
+) -> list[tuple[str, str]]:
+    """``(dotted key, "file:line")`` of the levers set in the scenario that most likely caused a failed status,
+    most likely first (empty where the scenario's marks are not known, as for sweep sections).
+
+    ``where`` is the ``(region, variable, value)`` that broke, ``target`` the label of the share target
+    furthest out of reach."""
+    marks = paths.lever_marks
+    if not marks:
+        return []
+    region = where[0] if where else None
+    if code == K.TARGET_UNREACHABLE:
+        prefixes = [f"industry_shares.targets.{target.replace(':', '.')}"] if target else []
+        prefixes += ["industry_shares.targets", "industry_shares.shift"]
+    else:
+        prefixes = list(_STATUS_LEVERS.get(code, ()))
+        fuel = where[1].split("|", 1)[1] if where and "|" in where[1] else None
+        if code in (K.NEGATIVE_ENERGY, K.NEGATIVE_CO2) and fuel in _FUEL_LEVERS:
+            prefixes = list(_FUEL_LEVERS[fuel]) + prefixes
+    regions = []
+    if region is not None and b is not None:  # the region and the aggregates above it
+        regions = [r for r in b.regions.ids if region in b.regions.members(r)]
+    expanded = []
+    for prefix in prefixes:
+        if "{region}" in prefix:
+            expanded += [prefix.format(region=r) for r in regions]
+        else:
+            expanded.append(prefix)
+    out: list[tuple[str, str]] = []
+    for prefix in expanded:
+        for key, at in marks:
+            if (key == prefix or key.startswith(prefix + ".")) and (key, at) not in out:
+                out.append((key, at))
+    # a mapping's own line (energy.coal_to_gas) says less than the keys below it that are listed too
+    return [(key, at) for key, at in out if not any(other.startswith(key + ".") for other, _ in out)]
+
+
 def _locate(raw: Raw, d: int, t: int, code: int, b: Baseline | None) -> tuple | None:
-    """(region, variable, value) of the worst entry of draw ``d`` in year index ``t``."""
+    """(year, region, variable, value) of the worst entry of draw ``d`` for status ``code``, in the first year
+    from year index ``t`` on that shows it (a draw's worst status may appear after its first)."""
     R = raw.energy.shape[2]
     S = raw.va.shape[2] // R
     leaves = list(b.leaves) if b is not None else [f"region {r}" for r in range(R)]
     sectors = list(b.sectors.ids) if b is not None else [f"sector {i}" for i in range(S)]
-    candidates = {
-        K.NEGATIVE_OUTPUT: [("value added", raw.va[d, t].reshape(R, S), sectors)],
-        K.NEGATIVE_ENERGY: [("energy", raw.energy[d, t], list(FUELS))],
-        K.NEGATIVE_CO2: [("CO2", raw.co2[d, t], list(CO2_SOURCES))],
-    }.get(code)
-    if code == K.NON_FINITE:
-        candidates = [
-            ("value added", raw.va[d, t].reshape(R, S), sectors),
-            ("capital", raw.capital[d, t].reshape(R, S), sectors),
-            ("energy", raw.energy[d, t], list(FUELS)),
-            ("CO2", raw.co2[d, t], list(CO2_SOURCES)),
-        ]
-        for what, values, labels in candidates:
-            bad = np.argwhere(~np.isfinite(values))
-            if bad.size:
-                r, k = bad[0]
-                return leaves[r], f"{what}|{labels[k]}", float(values[r, k])
+    cells = sectors + ["households"]
+
+    def candidates(u: int) -> list:
+        return {
+            K.NEGATIVE_OUTPUT: [("value added", raw.va[d, u].reshape(R, S), sectors)],
+            K.NEGATIVE_ENERGY: [("energy", raw.energy[d, u], list(FUELS)), ("energy", raw.energy_cell[d, u], cells)],
+            K.NEGATIVE_CO2: [("CO2", raw.co2[d, u], list(CO2_SOURCES)), ("CO2", raw.co2_cell[d, u], cells)],
+            K.NON_FINITE: [
+                ("value added", raw.va[d, u].reshape(R, S), sectors),
+                ("capital", raw.capital[d, u].reshape(R, S), sectors),
+                ("energy", raw.energy[d, u], list(FUELS)),
+                ("CO2", raw.co2[d, u], list(CO2_SOURCES)),
+            ],
+        }.get(code, [])
+
+    if code not in (K.NEGATIVE_OUTPUT, K.NEGATIVE_ENERGY, K.NEGATIVE_CO2, K.NON_FINITE):
         return None
-    if candidates is None:
-        return None
-    what, values, labels = candidates[0]
-    r, k = np.unravel_index(int(np.argmin(values)), values.shape)
-    return leaves[r], f"{what}|{labels[k]}", float(values[r, k])
+    for u in range(t, raw.va.shape[1]):
+        for what, values, labels in candidates(u):
+            if code == K.NON_FINITE:
+                hits = np.argwhere(~np.isfinite(values))
+                if hits.size:
+                    r, k = hits[0]
+                    return YEARS[u], leaves[r], f"{what}|{labels[k]}", float(values[r, k])
+                continue
+            r, k = np.unravel_index(int(np.argmin(values)), values.shape)
+            if values[r, k] < 0:
+                return YEARS[u], leaves[r], f"{what}|{labels[k]}", float(values[r, k])
+    # nothing negative in the region totals or sector totals: one fuel of one sector or of the households,
+    # offset by the others in every total the kernel writes (the kernel tests each fuel of each cell)
+    return None
 
 
 def project_central(scenario: Scenario, b: Baseline, backend: str = "numba") -> tuple[Raw, Paths]:

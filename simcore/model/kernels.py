@@ -34,7 +34,8 @@ test: :func:`capacity_and_shares`, :func:`outside_demand`, :func:`investment_dem
 The batch kernel runs ``prange`` over blocks of draws; nothing is reduced across draws, and each draw's
 arithmetic is the same whatever block it is in, so results do not depend on the thread count.  Kernels
 never draw random numbers; failures come back as the status codes below (the worst one per draw, with
-the first year it appeared in ``out.fail_year``), and the wrapper raises them with the draw, year, region
+the first year any appeared in ``out.fail_year`` and the status of that year in ``out.first_status``, which
+names the cause where the worst is a consequence), and the wrapper raises them with the draw, year, region
 and variable.
 """
 
@@ -689,10 +690,11 @@ def accounting(sy, pa, d0, t, x, K, eff_cum, grid_t, cons, sv, out, codes):
 
 @njit(cache=True)
 def _fail(out, d, t, code):
-    """Keep the worst status of draw ``d`` and the first year any status appeared."""
+    """Keep the worst status of draw ``d``, the first status and the first year any status appeared."""
     if code != OK:
         if out.status[d] == OK:
             out.fail_year[d] = t
+            out.first_status[d] = code
         out.status[d] = max(out.status[d], code)
 
 
@@ -733,6 +735,7 @@ def simulate(sy, pa, dr, out):
     # numba 0.6x drops writes made through a namedtuple's field directly inside a prange body (writes in
     # called functions are kept): bind the output arrays written here to locals first
     fai_out, status, fail_year, target_shift = out.fai, out.status, out.fail_year, out.target_shift
+    first_status = out.first_status
     jobs_out, overflow_out = out.jobs, out.overflow
     GT = np.ascontiguousarray(sy.G.T)
     for blk in prange(n_block):
@@ -783,6 +786,7 @@ def simulate(sy, pa, dr, out):
         for b in range(B):
             d = d0 + b
             status[d] = OK
+            first_status[d] = OK
             fail_year[d] = -1
             grid_t[b] = pa.grid[0]
             for r in range(R):

@@ -22,6 +22,10 @@ from simcore.scenario.dotted import join as _dotted
 from simcore.scenario.loader import Scenario, all_paths, location_of
 from simcore.scenario.schema import YEARS
 
+#: a level path (investment, residents) may reach at most this many times its 2020 value (the most a rate
+#: of +50% a year compounds to over 2021-2035 is 437 times)
+LEVEL_FACTOR_HIGH = 1000.0
+
 
 @dataclass(frozen=True)
 class Paths:
@@ -58,6 +62,10 @@ class Paths:
     price_imports: np.ndarray | None = None
     price_energy: np.ndarray | None = None
     target_labels: tuple[str, ...] = ()
+    #: ``(dotted key, "file:line")`` of every lever the scenario's files set (to the depth of a lever: a region's
+    #: investment path, a sector's efficiency, a target), for the messages of failed draws
+    #: (:func:`simcore.model.boundary.check_status`)
+    lever_marks: tuple[tuple[str, str], ...] = ()
 
 
 class _Issues:
@@ -112,7 +120,26 @@ def _compile(scenario: Scenario, b: Baseline, system: System) -> Paths:
     issues = _Issues(scenario)
     fields = compile_sections(scenario.spec, b, system, SECTIONS, issues)
     issues.raise_if_any()
-    return Paths(**fields)
+    return Paths(**fields, lever_marks=lever_marks(scenario))
+
+
+#: how deep a lever's key goes below each top-level key (``investment.regions.binhai.path``: 4)
+_LEVER_DEPTH = {"investment": 4, "exports": 3, "energy": 3, "industry_shares": 4, "population": 3, "parameters": 2}
+
+
+def lever_marks(scenario: Scenario) -> tuple[tuple[str, str], ...]:
+    """``(dotted key, "file:line")`` of every lever set in the scenario's files, in file order."""
+    out = []
+    for loc, (name, line) in scenario.marks.items():
+        depth = _LEVER_DEPTH.get(str(loc[0]) if loc else "")
+        if depth is None or len(loc) < 2 or len(loc) > depth:
+            continue
+        if loc[0] == "investment" and len(loc) == 3:  # investment.regions.<region>: its path or mix is the lever
+            continue
+        if loc[0] == "industry_shares" and len(loc) == 3:
+            continue
+        out.append((_dotted(loc), f"{name}:{line}"))
+    return tuple(out)
 
 
 #: the parts of :class:`Paths` that :func:`compile_sections` computes separately, each from its own part of
@@ -209,7 +236,31 @@ def compile_sections(spec, b: Baseline, system: System, names, issues: _Issues, 
     Each section reads only its :data:`SECTION_SOURCES`, so a section computed here equals the same fields
     of a whole :func:`compile_scenario`.  Problems are added to ``issues``.
     """
-    evaluate = memo.evaluate if memo is not None else (lambda path, base=None: path.evaluate(base))
+    evaluate_path = memo.evaluate if memo is not None else (lambda path, base=None: path.evaluate(base))
+
+    def evaluate(path, base=None, loc: tuple = ()) -> np.ndarray:
+        """The path's values; a path that cannot be evaluated is an issue at ``loc`` (its base held)."""
+        try:
+            return evaluate_path(path, base)
+        except ValueError as err:
+            _path_issue(issues, loc, path, err)
+            return np.full(len(YEARS), float(base) if base is not None else 0.0)
+
+    def level_path(path, base: float, loc: tuple) -> np.ndarray:
+        """A level path from its 2020 base, at most :data:`LEVEL_FACTOR_HIGH` times the base (the rate a
+        cumulative total needs is a plan's own figure: Ziya's 2021-2025 FAI total needs +77% a year)."""
+        values = evaluate(path, base, loc)
+        if base > 0 and (values > LEVEL_FACTOR_HIGH * base).any():
+            year = YEARS[int(np.argmax(values > LEVEL_FACTOR_HIGH * base))]
+            issues.add(
+                loc,
+                f"the path reaches {float(values.max()):.6g} in {year}, more than {LEVEL_FACTOR_HIGH:g} times its "
+                f"2020 value {base:.6g}",
+                path.model_dump(exclude_none=True),
+                f"a level at most {LEVEL_FACTOR_HIGH:g} times its 2020 value",
+            )
+        return values
+
     names = set(names)
     unknown = names - set(SECTIONS)
     if unknown:
@@ -222,7 +273,7 @@ def compile_sections(spec, b: Baseline, system: System, names, issues: _Issues, 
 
     if "fai" in names:
         # investment levels: leaves' own paths, then aggregates (smallest first) share out the rest
-        default = evaluate(spec.investment.default_growth)
+        default = evaluate(spec.investment.default_growth, None, ("investment", "default_growth"))
         fai = np.empty((R, T))
         for r in range(R):
             level = b.fixed_investment[r]
@@ -232,7 +283,9 @@ def compile_sections(spec, b: Baseline, system: System, names, issues: _Issues, 
         for region in [k for k in regional if k in leaves]:
             if regional[region].path is not None:
                 r = leaves.index(region)
-                fai[r] = evaluate(regional[region].path, b.fixed_investment[r])
+                fai[r] = level_path(
+                    regional[region].path, b.fixed_investment[r], ("investment", "regions", region, "path")
+                )
                 own[r] = True
         aggregates = sorted(
             [k for k in regional if k not in leaves and regional[k].path is not None],
@@ -251,7 +304,7 @@ def compile_sections(spec, b: Baseline, system: System, names, issues: _Issues, 
                 )
                 continue
             base = b.fixed_investment[members].sum()
-            total = evaluate(regional[region].path, base)
+            total = level_path(regional[region].path, base, loc)
             rest = total - fai[[r for r in members if own[r]]].sum(axis=0)
             if (rest[1:] < 0).any():
                 year = YEARS[int(np.argmax(rest < 0))]
@@ -291,13 +344,18 @@ def compile_sections(spec, b: Baseline, system: System, names, issues: _Issues, 
 
     if "gx" in names:
         # exports: base growth, replaced by region, plus sector premiums
-        gx = np.repeat(evaluate(spec.exports.growth)[None, None, :], R, axis=0).repeat(S, axis=1)
+        gx = np.repeat(evaluate(spec.exports.growth, None, ("exports", "growth"))[None, None, :], R, axis=0).repeat(
+            S, axis=1
+        )
         for region in sorted(spec.exports.by_region, key=lambda a: -len(tree.members(a))):
-            path = evaluate(spec.exports.by_region[region])
+            path = evaluate(spec.exports.by_region[region], None, ("exports", "by_region", region))
             for leaf in tree.members(region):
                 gx[leaves.index(leaf)] = path[None, :]
         for key, path in spec.exports.by_sector.items():
-            gx += b.sectors.weights_of(key)[None, :, None] * evaluate(path)[None, None, :]
+            gx += (
+                b.sectors.weights_of(key)[None, :, None]
+                * evaluate(path, None, ("exports", "by_sector", key))[None, None, :]
+            )
         convergence = spec.exports.convergence
         fade = convergence.factor()
         premium = np.zeros(R)
@@ -310,18 +368,27 @@ def compile_sections(spec, b: Baseline, system: System, names, issues: _Issues, 
                 rows = [leaves.index(leaf) for leaf in tree.members(region)]
                 for year, shift in years.items():
                     gx[rows, :, YEARS.index(int(year))] += float(shift)
+        if (gx[:, :, 1:] <= -1.0).any():  # the parts add up: a growth of -100% or less leaves no outside demand
+            r, i, t = np.argwhere(gx[:, :, 1:] <= -1.0)[0] + (0, 0, 1)
+            issues.add(
+                ("exports",),
+                f"export growth of {leaves[r]}, sector {b.sectors.ids[i]}, adds up to {gx[r, i, t]:.4g} in {YEARS[t]} "
+                "(growth, by_region, by_sector, convergence premium and nowcast shifts together)",
+                round(float(gx[r, i, t]), 4),
+                "a combined annual export growth above -1",
+            )
         out["gx"] = np.ascontiguousarray(gx)
 
     if "pop" in names:
         pop = np.empty((R, T))
-        growth = evaluate(spec.population.default_growth)
+        growth = evaluate(spec.population.default_growth, None, ("population", "default_growth"))
         for r in range(R):
             pop[r, 0] = b.population[r]
             for t in range(1, T):
                 pop[r, t] = pop[r, t - 1] * (1.0 + growth[t])
         for region, path in spec.population.regions.items():
             r = leaves.index(region)
-            pop[r] = evaluate(path, b.population[r])
+            pop[r] = level_path(path, b.population[r], ("population", "regions", region))
             if (pop[r] <= 0).any():
                 issues.add(
                     ("population", "regions", region),
@@ -335,7 +402,7 @@ def compile_sections(spec, b: Baseline, system: System, names, issues: _Issues, 
     def by_sector(levers: dict, what: str, base: float | None) -> np.ndarray:
         values_out = np.zeros((S + 1, T))
         for key in _ordered_keys(levers, b):
-            values = evaluate(levers[key], base)
+            values = evaluate(levers[key], base, ("energy", what, key))
             if key == "households":
                 values_out[S] = values
                 continue
@@ -364,18 +431,18 @@ def compile_sections(spec, b: Baseline, system: System, names, issues: _Issues, 
         c2g[:, 0] = 0.0
         out["c2g"] = c2g
     if "grid" in names:
-        grid = evaluate(spec.energy.grid_emission_factor, 1.0)
+        grid = evaluate(spec.energy.grid_emission_factor, 1.0, ("energy", "grid_emission_factor"))
         grid[0] = 1.0
         out["grid"] = grid
     if "realisation" in names:
-        realisation = evaluate(spec.investment.realisation, 1.0)
+        realisation = evaluate(spec.investment.realisation, 1.0, ("investment", "realisation"))
         realisation[0] = 1.0
         out["realisation"] = realisation
     if "targets" in names:
         out.update(_targets(spec, b, system, issues))
     params = spec.parameters
     if "tfp" in names:
-        out["tfp"] = evaluate(params.tfp_growth)
+        out["tfp"] = evaluate(params.tfp_growth, None, ("parameters", "tfp_growth"))
     if "draw_scalars" in names:
         out["depreciation"] = float(params.depreciation)
         out["supply_elasticity"] = float(params.supply_elasticity)
@@ -387,11 +454,18 @@ def compile_sections(spec, b: Baseline, system: System, names, issues: _Issues, 
         out["eps_h"] = float(params.residential_income_elasticity)
         out["fuel_offset"] = float(params.fuel_offset)
     if "prices" in names:
-        out["log_energy_price"] = np.log(_from_2020(evaluate(spec.prices.energy, 1.0)))
+        energy_price = _from_2020(evaluate(spec.prices.energy, 1.0, ("prices", "energy")))
+        out["log_energy_price"] = np.log(energy_price)
         out["price_value_added"] = _value_added_prices(spec.prices.value_added, b)
-        out["price_imports"] = _from_2020(evaluate(spec.prices.imports, 1.0))
-        out["price_energy"] = _from_2020(evaluate(spec.prices.energy, 1.0))
+        out["price_imports"] = _from_2020(evaluate(spec.prices.imports, 1.0, ("prices", "imports")))
+        out["price_energy"] = energy_price
     return out
+
+
+def _path_issue(issues: _Issues, loc: tuple, path, err: ValueError) -> None:
+    """A path that cannot be evaluated: ``problem; rule`` of the error, or a general rule."""
+    problem, _, rule = str(err).partition("; ")
+    issues.add(loc, problem, path.model_dump(exclude_none=True), rule or "a path that can be evaluated over 2020-2035")
 
 
 def _value_added_prices(spec, b: Baseline) -> np.ndarray:
@@ -434,9 +508,13 @@ def _targets(spec, b: Baseline, system: System, issues: _Issues):
         t_den[l] = np.repeat(mask, S) * system.v
         pattern = system.E0 * weights
         base_share = float(t_num[l] @ system.x0 / (t_den[l] @ system.x0))
-        t_path[l] = path.evaluate(base_share)
         labels.append(f"{region}:{key}")
         loc = ("industry_shares", "targets", region, key)
+        try:
+            t_path[l] = path.evaluate(base_share)
+        except ValueError as err:
+            _path_issue(issues, loc, path, err)
+            t_path[l] = base_share
         if pattern.sum() <= 0:
             issues.add(loc, "no exports to adjust for this target", key, "an aggregate the region exports in 2020")
             continue

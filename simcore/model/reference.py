@@ -284,9 +284,10 @@ def _accounting(sy, pa, d, t, x, K, eff_cum, grid_t, cons, sv, out):
 
 
 def _fail(out, d, t, code):
-    """Twin of the kernel's ``_fail``: keep each draw's worst status and its first failing year."""
+    """Twin of the kernel's ``_fail``: keep each draw's worst status, its first status and first failing year."""
     new = (code != OK) & (out.status[d] == OK)
     out.fail_year[d[new]] = t
+    out.first_status[d[new]] = np.broadcast_to(code, d.shape)[new]
     out.status[d] = np.maximum(out.status[d], code)
 
 
@@ -299,6 +300,7 @@ def simulate(sy, pa, dr, out):
     T = pa.fai.shape[1]
     d = np.arange(D)
     out.status[:] = OK
+    out.first_status[:] = OK
     out.fail_year[:] = -1
     x_prev = np.tile(sy.x0, (D, 1))
     K = np.tile(sy.K0, (D, 1))

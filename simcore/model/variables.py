@@ -61,6 +61,22 @@ def scale_levels(values: np.ndarray, scale: np.ndarray, closure: int) -> np.ndar
     return values * factor[:, None, :]
 
 
+def _no_sign_flip(values: np.ndarray, scaled: np.ndarray, leaves, what: str) -> None:
+    """A redistribution of the 2020 levels must not turn a non-negative level negative (a leaf holding most
+    of Tianjin's total of a variable, drawn high, would leave the closure leaf below zero)."""
+    flipped = (scaled < -1e-9 * (1.0 + np.abs(values))) & (values >= 0)
+    if flipped.any():
+        from simcore.errors import ProjectionError
+
+        d, t, r = (int(i) for i in np.argwhere(flipped)[0])
+        raise ProjectionError(
+            f"{int(flipped.any(axis=(1, 2)).sum())} draw(s) failed, first draw {d} of the batch in {YEARS[t]}: the "
+            f"estimated 2020 levels drawn (uncertainty.baseline_levels) leave {leaves[r]} a negative {what} "
+            f"({float(scaled[d, t, r]):.6g}); set uncertainty.baseline_levels: false to keep the 2020 levels",
+            [(d, YEARS[t], leaves[r], what, float(scaled[d, t, r]))],
+        )
+
+
 def batch_variables(
     b: Baseline,
     raw,
@@ -89,9 +105,13 @@ def batch_variables(
     D = va.shape[0]
     closure = b.leaves.index(CLOSURE_LEAF) if CLOSURE_LEAF in b.leaves else R - 1
 
-    def agg(values: np.ndarray, extensive: bool = True) -> np.ndarray:  # (D, T, R) -> (D, regions, T)
+    def agg(
+        values: np.ndarray, extensive: bool = True, what: str = "level"
+    ) -> np.ndarray:  # (D, T, R) -> (D, regions, T)
         if level_scale is not None and extensive:
-            values = scale_levels(values, level_scale, closure)
+            scaled = scale_levels(values, level_scale, closure)
+            _no_sign_flip(values, scaled, b.leaves, what)
+            values = scaled
         return np.ascontiguousarray((values @ M.T).transpose(0, 2, 1))  # matmul: ~7x faster than einsum
 
     out: dict[str, np.ndarray] = {}
@@ -104,7 +124,7 @@ def batch_variables(
     out["GDP|Growth"] = growth
     for s, label in enumerate(b.sectors.labels):
         if need(f"Value Added|{label}"):
-            out[f"Value Added|{label}"] = agg(va[:, :, :, s])
+            out[f"Value Added|{label}"] = agg(va[:, :, :, s], what=f"Value Added|{label}")
     for a, name in enumerate(b.sectors.aggregate_names):
         out[f"Value Added|{name}"] = agg(va @ b.sectors.weights[a])
     if need("Gross Output", "Price|Gross Output"):

@@ -556,11 +556,11 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
-def _model_at(loc: tuple) -> Any:
-    """The model class expected at ``loc`` (None when it is not a model)."""
+def _model_at(loc: tuple, root: Any = None) -> Any:
+    """The model class expected at ``loc`` of a ``root`` file (default: a scenario; None when not a model)."""
     import typing
 
-    current: Any = ScenarioSpec
+    current: Any = root or ScenarioSpec
     for part in loc:
         if typing.get_origin(current) is dict:
             current = _unwrap(typing.get_args(current)[1])
@@ -572,15 +572,17 @@ def _model_at(loc: tuple) -> Any:
     return current
 
 
-def _allowed_fields(loc: tuple) -> list[str]:
-    model = _model_at(loc[:-1])
+def _allowed_fields(loc: tuple, root: Any = None) -> list[str]:
+    model = _model_at(loc[:-1], root)
     return [name for name in getattr(model, "model_fields", {}) if name != "kind"]
 
 
 _PATH_KEYS = {"constant", "values", "growth", "cumulative"}
 
 
-def pydantic_issues(exc: ValidationError, data: dict, marks: Marks, fallback: str) -> list[Issue]:
+def pydantic_issues(exc: ValidationError, data: dict, marks: Marks, fallback: str, root: Any = None) -> list[Issue]:
+    """Pydantic's errors as located issues; ``root`` is the file's model (default: a scenario) so that an
+    unknown key is answered with the keys that file allows."""
     issues = []
     for error in exc.errors():
         loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p == "[key]")))
@@ -596,7 +598,7 @@ def pydantic_issues(exc: ValidationError, data: dict, marks: Marks, fallback: st
         path = _dotted(loc)
         kind = error["type"]
         if kind == "extra_forbidden":
-            allowed = sorted(_PATH_KEYS) if loc[-1] == "kind" else _allowed_fields(loc)
+            allowed = sorted(_PATH_KEYS) if loc[-1] == "kind" else _allowed_fields(loc, root)
             close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
             hint = f" (did you mean `{_dotted(loc[:-1] + (close[0],))}`?)" if close else ""
             issues.append(
@@ -638,7 +640,7 @@ def pydantic_issues(exc: ValidationError, data: dict, marks: Marks, fallback: st
             }.get(kind, error["msg"])
             if kind == "literal_error":
                 expected = error["msg"].replace("Input should be ", "")
-            elif _model_at(loc) is TimePath:
+            elif _model_at(loc, root) is TimePath:
                 expected = (
                     "a number or a time path ({constant: x}, {values: {year: x}}, {growth: r}, {cumulative: ...})"
                 )
@@ -661,7 +663,9 @@ def _rule_for(message: str) -> str:
         return "low <= mode <= high"
     if "outside [0, 1]" in message:
         return "a share between 0 and 1"
-    if "horizon" in message or "outside the projection" in message:
+    if "outside the projection" in message:
+        return f"years within {START + 1}-{END}"
+    if "horizon" in message:
         return f"years within {START}-{END}"
     if "rate" in message and "outside" in message:
         return "an annual rate as a fraction between -0.5 and 1.0"

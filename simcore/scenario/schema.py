@@ -22,26 +22,51 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
+    StrictBool,
     StrictFloat,
     StrictInt,
     Tag,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 START, END = 2020, 2035
 YEARS = tuple(range(START, END + 1))
 _PERIOD = re.compile(r"^\s*(\d{4})\s*(?:-\s*(\d{4}))?\s*$")
 
-Number = StrictFloat | StrictInt
+
+def _finite_number(value: Any) -> Any:
+    """A number as YAML wrote it (an integer stays one), refusing booleans and .nan / .inf with one message."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("float_type", "Input should be a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{value} is not a finite number; a finite number (.nan, .inf and -.inf are refused)")
+    return value
+
+
+Number = Annotated[StrictFloat | StrictInt, BeforeValidator(_finite_number)]
+#: an integer written as one: ``true`` (YAML's boolean) and ``1000.0`` are refused
+Integer = StrictInt
+
+#: physical bounds (docs/scenarios.md, "Bounds"): an annual growth rate of a level (investment, exports,
+#: residents, capacity productivity) or an annual energy-efficiency gain, as a fraction; a 50% rise or fall in
+#: one year, compounded over 2021-2035, is a factor of 437 or 1/33000, beyond any district's record
+RATE_LOW, RATE_HIGH = -0.5, 0.5
+#: a price index relative to 2020 (2020 = 1): positive, and at most 10 (16.6% a year over 2021-2035)
+PRICE_HIGH = 10.0
+#: an index multiplying a 2020 quantity (investment realised): at most 10 times
+INDEX_HIGH = 10.0
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    # finite numbers only: .nan, .inf and -.inf are refused wherever a number is read
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
 
 
 def parse_period(key: Any) -> tuple[int, int]:
@@ -74,7 +99,24 @@ class TimePath(Model):
     growth: Number | dict[str | int, Number] | None = None
     cumulative: dict[str | int, Number] | None = None
 
-    kind: Literal["level", "rate", "share", "index"] = Field(default="level", exclude=True)
+    kind: Literal["level", "rate", "share", "index", "price", "fossil"] = Field(default="level", exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _finite_forms(cls, data: Any) -> Any:
+        """One message for a boolean or non-finite number anywhere in a form (not one per union member)."""
+        if not isinstance(data, dict):
+            return data
+        for name in ("constant", "values", "growth", "cumulative"):
+            spec = data.get(name)
+            for value in spec.values() if isinstance(spec, dict) else [spec]:
+                if isinstance(value, bool):
+                    raise ValueError(f"{name}: {value} is not a number; a number (rates are fractions: 0.05 is 5%)")
+                if isinstance(value, float) and not math.isfinite(value):
+                    raise ValueError(
+                        f"{name}: {value} is not a finite number; a finite number (.nan, .inf and -.inf are refused)"
+                    )
+        return data
 
     @model_validator(mode="after")
     def _one_form(self) -> TimePath:
@@ -86,6 +128,9 @@ class TimePath(Model):
                 "give exactly one of constant, values, growth or cumulative (growth may accompany "
                 f"cumulative); got {forms or 'none'}"
             )
+        for name in ("values", "growth", "cumulative"):
+            if isinstance(getattr(self, name), dict) and not getattr(self, name):
+                raise ValueError(f"{name} is empty; at least one year (or period) with its value")
         for name in ("values",):
             for year in getattr(self, name) or {}:
                 if not START <= year <= END:
@@ -191,9 +236,9 @@ def _solve_growth(start: float, total: float, n: int) -> float:
     """Constant growth rate g with sum_{k=1..n} start (1+g)^k = total."""
     from scipy.optimize import brentq  # imported here: most runs never need it
 
-    if start <= 0:
+    if not start > 0:
         raise ValueError("a cumulative total needs a positive level in the year before the period")
-    if total <= 0:
+    if not total > 0:
         raise ValueError("a cumulative total must be positive")
 
     def gap(g: float) -> float:
@@ -201,7 +246,26 @@ def _solve_growth(start: float, total: float, n: int) -> float:
         series = n if abs(g) < 1e-12 else growth * (growth**n - 1.0) / g
         return start * series - total
 
-    return float(brentq(gap, -0.99, 20.0, xtol=1e-14, rtol=1e-14))
+    # brentq needs a sign change over its bracket: a total outside what the bracket's rates reach has none
+    # (the level is known only when the path is compiled, levers.compile_sections, which reports it located)
+    low, high = start * _series(GROWTH_SOLVE[0], n), start * _series(GROWTH_SOLVE[1], n)
+    if not low <= total <= high:
+        raise ValueError(
+            f"cumulative total {total:g} over {n} year(s) cannot be met from the level {start:.6g} of the year "
+            f"before (it needs an annual growth outside [{GROWTH_SOLVE[0]:g}, {GROWTH_SOLVE[1]:g}]); a "
+            f"total between {low:.6g} and {high:.6g} for this level"
+        )
+    return float(brentq(gap, *GROWTH_SOLVE, xtol=1e-14, rtol=1e-14))
+
+
+#: the bracket of the cumulative form's growth solve: wider than the rate bounds, because a total is a plan's
+#: own figure (Ziya's 2021-2025 FAI total in plan_14th_fyp.yaml needs +77% a year from its 2020 level)
+GROWTH_SOLVE = (-0.99, 20.0)
+
+
+def _series(g: float, n: int) -> float:
+    """sum_{k=1..n} (1+g)^k."""
+    return float(sum((1.0 + g) ** k for k in range(1, n + 1)))
 
 
 def _path(kind: str):
@@ -217,7 +281,10 @@ def _path(kind: str):
 def _check_kind(path: TimePath) -> TimePath:
     form = path.form()
     if path.kind != "level" and form in ("growth", "cumulative"):
-        raise ValueError(f"a {path.kind} path takes a number, constant or values, not {form}")
+        what = {"fossil": "grid index", "index": "index"}.get(path.kind, path.kind)
+        raise ValueError(
+            f"{'an' if what[0] in 'aeiou' else 'a'} {what} path takes a number, constant or values, not {form}"
+        )
     numbers = []
     if path.constant is not None:
         numbers.append(float(path.constant))
@@ -227,12 +294,34 @@ def _check_kind(path: TimePath) -> TimePath:
             raise ValueError("values must be finite")
         if path.kind == "share" and not 0.0 <= value <= 1.0:
             raise ValueError(f"share {value:g} outside [0, 1]")
+        if path.kind == "fossil" and not 0.0 <= value <= 1.0:
+            raise ValueError(
+                f"grid index {value:g} outside [0, 1]; the power sector's fossil share relative to 2020, "
+                "between 0 and 1 (above 1 its non-fossil energy would be negative)"
+            )
         if path.kind == "level" and value < 0:
             raise ValueError(f"level {value:g} is negative")
-        if path.kind == "index" and value < 0:
-            raise ValueError(f"index {value:g} is negative")
-        if path.kind == "rate" and not -0.5 <= value <= 1.0:
-            raise ValueError(f"rate {value:g} outside [-0.5, 1.0] (rates are fractions: 0.05 is 5%)")
+        if path.kind == "index" and not 0.0 <= value <= INDEX_HIGH:
+            raise ValueError(
+                f"index {value:g} outside [0, {INDEX_HIGH:g}]; an index between 0 and {INDEX_HIGH:g} (2020 = 1)"
+            )
+        if path.kind == "price" and not 0.0 < value <= PRICE_HIGH:
+            raise ValueError(
+                f"price index {value:g} outside (0, {PRICE_HIGH:g}]; a positive price index at most {PRICE_HIGH:g} "
+                "(2020 = 1)"
+            )
+        if path.kind == "rate" and not RATE_LOW <= value <= RATE_HIGH:
+            raise ValueError(
+                f"rate {value:g} outside [{RATE_LOW:g}, {RATE_HIGH:g}]; an annual rate as a fraction "
+                f"between {RATE_LOW:g} and {RATE_HIGH:g} (0.05 is 5%)"
+            )
+    growth = path.growth if isinstance(path.growth, dict) else {"every year": path.growth}
+    for value in growth.values():
+        if value is not None and not RATE_LOW <= float(value) <= RATE_HIGH:
+            raise ValueError(
+                f"growth {float(value):g} outside [{RATE_LOW:g}, {RATE_HIGH:g}]; an annual rate as a "
+                f"fraction between {RATE_LOW:g} and {RATE_HIGH:g} (0.05 is 5%)"
+            )
     if path.form() == "cumulative":
         for value in path.cumulative.values():
             if value <= 0:
@@ -242,8 +331,6 @@ def _check_kind(path: TimePath) -> TimePath:
 
 class _Checked:
     def __class_getitem__(cls, kind: str):
-        from pydantic import AfterValidator
-
         return Annotated[TimePath, _path(kind), AfterValidator(_check_kind)]
 
 
@@ -251,6 +338,8 @@ LevelPath = _Checked["level"]
 RatePath = _Checked["rate"]
 SharePath = _Checked["share"]
 IndexPath = _Checked["index"]
+PricePath = _Checked["price"]
+FossilPath = _Checked["fossil"]
 Share = Annotated[Number, Field(ge=0.0, le=1.0)]
 
 
@@ -273,7 +362,7 @@ class Convergence(Model):
     """
 
     half_life: Annotated[Number, Field(gt=0.0, le=50.0)] = 3.0
-    since: Annotated[int, Field(ge=START, le=END - 1)] = START
+    since: Annotated[Integer, Field(ge=START, le=END - 1)] = START
     premium: dict[str, Annotated[Number, Field(ge=-0.5, le=0.5)]] = Field(
         default_factory=dict, description="region -> export growth premium in the year after `since`"
     )
@@ -301,7 +390,7 @@ class IndustryShares(Model):
         description="neutral: what the targeted sectors' outside demand gains, the rest of the region's loses "
         "(the region's GDP unchanged in the year); additive: the targeted demand is added, nothing taken away",
     )
-    plausible_shift: float = Field(
+    plausible_shift: Number = Field(
         default=0.05,
         gt=0,
         le=1,
@@ -337,7 +426,7 @@ def value_added_form(value: Any) -> str:
 
 
 ValueAddedPrices = Annotated[
-    Annotated[IndexPath, Tag(ONE_PATH)] | Annotated[dict[str, IndexPath], Tag(BY_AGGREGATE)],
+    Annotated[PricePath, Tag(ONE_PATH)] | Annotated[dict[str, PricePath], Tag(BY_AGGREGATE)],
     Discriminator(value_added_form),
 ]
 
@@ -351,8 +440,8 @@ class Prices(Model):
         "a mapping of exact aggregate or sector ids (primary, secondary, tertiary, industry, ...) to index paths; "
         "the keys must cover every sector, a sector or smaller aggregate overriding a larger one",
     )
-    imports: IndexPath = Field(default=1.0, description="price of non-energy inputs bought from outside Tianjin")
-    energy: IndexPath = Field(
+    imports: PricePath = Field(default=1.0, description="price of non-energy inputs bought from outside Tianjin")
+    energy: PricePath = Field(
         default=1.0, description="price of energy inputs bought from outside Tianjin (fuels and electricity)"
     )
 
@@ -365,7 +454,9 @@ class Energy(Model):
         default_factory=dict, description="share of fossil end use switched to electricity"
     )
     coal_to_gas: dict[str, SharePath] = Field(default_factory=dict, description="share of coal switched to gas")
-    grid_emission_factor: IndexPath = Field(default=1.0, description="power-sector fossil share, 2020 = 1")
+    grid_emission_factor: FossilPath = Field(
+        default=1.0, description="power-sector fossil share relative to 2020, in [0, 1]"
+    )
 
 
 class Parameters(Model):
@@ -395,8 +486,8 @@ class Nowcast(Model):
     nested shifts add up).  ``enabled: false`` drops the shifts.
     """
 
-    enabled: bool = True
-    vintage: Annotated[int, Field(ge=START, le=END)] | None = None
+    enabled: StrictBool = True
+    vintage: Annotated[Integer, Field(ge=START, le=END)] | None = None
     gdp_growth: dict[str, YearShifts] = Field(default_factory=dict)
     shifts: dict[str, YearShifts] = Field(default_factory=dict)
 
@@ -427,6 +518,31 @@ UNCERTAIN_PARAMETERS = (
 )
 
 
+#: the range a draw of each uncertain parameter must stay in (closed; docs/scenarios.md, "Bounds"): the schema's
+#: range of the parameter it sets, a multiplier >= 0, a shift of an annual rate within the rate bounds.  A
+#: distribution whose bounded support (uniform, triangular, a ``clip``) or central value leaves it is refused
+#: when the scenario is validated; the unbounded tails of normal and lognormal draws are truncated to it
+DRAW_RANGES: dict[str, tuple[float, float]] = {
+    "depreciation": (0.0, 0.99),
+    "supply_elasticity": (0.0, 3.0),
+    "tfp_growth": (RATE_LOW, RATE_HIGH),
+    "export_growth": (RATE_LOW, RATE_HIGH),
+    "export_growth_annual": (RATE_LOW, RATE_HIGH),
+    "efficiency": (0.0, math.inf),
+    "grid": (0.0, math.inf),
+    "realisation": (0.0, INDEX_HIGH),
+    "flegg_delta": (0.01, 1.0),
+    "gravity_decay": (0.0, 10.0),
+    "nontradable_rpc_district": (0.0, 1.0),
+    "utilisation_margin": (0.0, 1.0),
+    "energy_price_elasticity": (0.0, 2.0),
+}
+
+
+def _range_text(lo: float, hi: float) -> str:
+    return f"[{lo:g}, {hi:g}]" if math.isfinite(hi) else f"[{lo:g}, inf)"
+
+
 class Distribution(Model):
     """A probability distribution: normal(mean, sd), lognormal(median, sigma), uniform(low, high),
     triangular(low, mode, high); ``clip: [lo, hi]`` truncates draws."""
@@ -440,7 +556,10 @@ class Distribution(Model):
     mode: Number | None = None
     high: Number | None = None
     clip: tuple[Number, Number] | None = None
-    per_region: bool = False
+    per_region: StrictBool = False
+    #: the uncertain parameter it is drawn for, set from its key in ``uncertainty.parameters`` (hidden like a
+    #: time path's kind), so that its draw range is checked, and reported, where the distribution is written
+    kind: str | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
     def _complete(self) -> Distribution:
@@ -466,12 +585,52 @@ class Distribution(Model):
                 f"{self.dist} takes {', '.join(needed)}"
             )
         if self.low is not None and self.high is not None and not self.low < self.high:
-            raise ValueError(f"low {self.low:g} must be below high {self.high:g}")
+            raise ValueError(f"low {self.low:g} must be below high {self.high:g}; low < high")
         if self.mode is not None and not self.low <= self.mode <= self.high:
-            raise ValueError(f"mode {self.mode:g} outside [{self.low:g}, {self.high:g}]")
+            raise ValueError(f"mode {self.mode:g} outside [{self.low:g}, {self.high:g}]; a mode between low and high")
         if self.clip is not None and not self.clip[0] < self.clip[1]:
-            raise ValueError("clip must be [lower, upper] with lower < upper")
+            raise ValueError("clip must be [lower, upper] with lower < upper; [lower, upper] with lower < upper")
+        if self.kind in DRAW_RANGES:
+            lo, hi = DRAW_RANGES[self.kind]
+            problem = self.range_problem(lo, hi)
+            if problem:
+                raise ValueError(
+                    f"{problem}; draws of {self.kind} within {_range_text(lo, hi)} (add or narrow clip: [lo, hi])"
+                )
         return self
+
+    def support(self) -> tuple[float, float]:
+        """The smallest and largest value a draw can take (infinite for an unbounded tail)."""
+        if self.dist == "normal":
+            lo, hi = -math.inf, math.inf
+        elif self.dist == "lognormal":
+            lo, hi = 0.0, math.inf
+        else:
+            lo, hi = float(self.low), float(self.high)
+        if self.clip is not None:
+            lo, hi = max(lo, float(self.clip[0])), min(hi, float(self.clip[1]))
+        return lo, hi
+
+    def centre(self) -> float:
+        return float(
+            {"normal": self.mean, "lognormal": self.median, "uniform": self.low, "triangular": self.mode}[self.dist]
+            if self.dist != "uniform"
+            else (self.low + self.high) / 2
+        )
+
+    def range_problem(self, lo: float, hi: float) -> str | None:
+        """Why draws of this distribution can leave [lo, hi] other than by an unbounded tail (None: they cannot)."""
+        s_lo, s_hi = self.support()
+        centre = self.centre()
+        if not lo <= centre <= hi:
+            return f"a {self.dist} distribution centred at {centre:g}, outside {_range_text(lo, hi)}"
+        if self.clip is not None and (s_lo > hi or s_hi < lo):
+            return f"clip [{self.clip[0]:g}, {self.clip[1]:g}] outside {_range_text(lo, hi)}"
+        if self.dist == "lognormal" and self.clip is None:
+            s_lo = -math.inf  # its lower tail approaches 0: truncated like any unbounded tail
+        if math.isfinite(s_lo) and s_lo < lo or math.isfinite(s_hi) and s_hi > hi:
+            return f"draws reach [{s_lo:g}, {s_hi:g}], outside {_range_text(lo, hi)}"
+        return None
 
     def sample(self, rng: np.random.Generator, shape) -> np.ndarray:
         if self.dist == "normal":
@@ -487,17 +646,25 @@ class Distribution(Model):
         return out
 
 
+def _name_parameters(parameters: Any) -> Any:
+    if isinstance(parameters, dict):
+        return {k: {**v, "kind": k} if isinstance(v, dict) else v for k, v in parameters.items()}
+    return parameters
+
+
 class Uncertainty(Model):
-    draws: Annotated[int, Field(ge=1, le=10_000_000)] = 1000
-    variants: Annotated[int, Field(ge=1, le=256)] = 16
-    baseline_levels: bool = True
-    parameters: dict[Literal[UNCERTAIN_PARAMETERS], Distribution] = Field(default_factory=dict)
+    draws: Annotated[Integer, Field(ge=1, le=10_000_000)] = 1000
+    variants: Annotated[Integer, Field(ge=1, le=256)] = 16
+    baseline_levels: StrictBool = True
+    parameters: Annotated[dict[Literal[UNCERTAIN_PARAMETERS], Distribution], BeforeValidator(_name_parameters)] = Field(
+        default_factory=dict
+    )
 
     @model_validator(mode="after")
     def _per_region(self) -> Uncertainty:
         for name, dist in self.parameters.items():
             if dist.per_region and name != "export_growth":
-                raise ValueError(f"per_region applies to export_growth only, not {name}")
+                raise ValueError(f"per_region applies to export_growth only, not {name}; per_region on export_growth")
         return self
 
 
@@ -505,7 +672,7 @@ class ScenarioSpec(Model):
     name: str = Field(min_length=1)
     description: str = ""
     extends: str | None = None
-    seed: Annotated[int, Field(ge=0)] | None = None
+    seed: Annotated[Integer, Field(ge=0)] | None = None
     nowcast: Nowcast = Nowcast()
     investment: Investment = Investment()
     exports: Exports = Exports()
