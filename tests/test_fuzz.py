@@ -333,8 +333,8 @@ def test_regression_a_grid_index_above_one_is_an_issue(tmp_path, baseline):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="message: a NEGATIVE_CO2 failure names a region and a positive value (CO2|process = 0.000402409 in "
-    "eco_city): check_status/_locate take the argmin of the region totals, while the kernel tests each sector cell",
+    reason="message: a NEGATIVE_CO2 failure of one fuel in one cell, offset in every total the kernel writes, "
+    "cannot name a negative value: the kernel keeps no per-fuel, per-cell output for _locate to read",
 )
 def test_gap_a_negative_co2_failure_names_a_negative_value(tmp_path, baseline):
     from simcore.errors import ProjectionError
