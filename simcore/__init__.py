@@ -7,7 +7,8 @@ The public API (imported lazily, so that ``import simcore`` and ``simcore --help
 * :func:`load_scenario` - load, merge and validate a scenario YAML file;
 * :func:`run` - project a scenario to 2035 and return :class:`Results` (``.to_frame()``);
 * :func:`monte_carlo`, :func:`run_sweep`, :func:`sensitivity`, :func:`backtest` - the experiments;
-* :func:`multipliers` - Type I/II multipliers, spillovers and linkages of the 2020 system.
+* :func:`multipliers` - Type I/II multipliers, spillovers and linkages of the 2020 system;
+* :func:`build_report`, :func:`write_report` - the HTML page and Excel workbook for readers.
 
 The packages follow the data flow (docs/model.md, "Where the code lives"): ``baseline`` -> ``scenario``
 -> ``model`` -> ``results`` -> ``analysis`` -> ``experiments`` -> ``report`` -> ``cli``; each imports only those
@@ -36,6 +37,8 @@ _EXPORTS = {
     "sensitivity": "simcore.experiments.sensitivity",
     "backtest": "simcore.experiments.backtest",
     "multipliers": "simcore.analysis.multipliers",
+    "build_report": "simcore.report",
+    "write_report": "simcore.report",
     "SimcoreError": "simcore.errors",
     "BaselineError": "simcore.errors",
     "ScenarioError": "simcore.errors",

@@ -603,6 +603,20 @@ def monte_carlo(
         ``MonteCarlo.failures`` and the provenance (``exclude``: the quantiles are then those of the
         draws that completed, which the output says); more than ``max_failed_share`` of the run failing
         is an error either way.
+
+    Returns
+    -------
+    MonteCarlo
+        ``quantiles(q)`` (the long table with a ``quantile`` column), ``get(region, variable)`` (draws x
+        years), ``values``, ``parameters()`` (the sampled inputs of each draw), ``attainment()`` (the
+        probability of each plan target), ``failures``, ``provenance`` and ``write(out)``.
+
+    Examples
+    --------
+    >>> from simcore import monte_carlo
+    >>> mc = monte_carlo("scenarios/plan_14th_fyp.yaml", draws=1000, seed=1)  # doctest: +SKIP
+    >>> q = mc.quantiles((0.05, 0.5, 0.95))  # doctest: +SKIP
+    >>> q[(q.region == "tianjin") & (q.variable == "Emissions|CO2") & (q.year == 2035)]  # doctest: +SKIP
     """
     if engine not in ("local", "dask"):
         raise SimcoreError(f"engine {engine!r}: expected 'local' or 'dask'")
