@@ -178,17 +178,33 @@ def fan_chart(
         )
     unit = quantiles.loc[(quantiles["region"] == region) & (quantiles["variable"] == variable), "unit"].iloc[0]
     points = target_points(targets, region, variable, float(wide[0.5].iloc[0]))
-    for k, (year, value, label) in enumerate(points):
+    legend_done = set()
+    for year, value, label in points:
+        # met or missed by the median of the draws in the target's year (growth and change targets are
+        # drawn as the level they imply from the 2020 value, so every marker is on the variable's own axis)
+        median = float(wide[0.5].get(year, np.nan))
+        op = label.split(" ", 1)[0]
+        ok = {"<=": median <= value, ">=": median >= value, "=": abs(median - value) <= 1e-9 * abs(value)}.get(op)
+        state = "plan target (median meets it)" if ok else "plan target (median misses it)"
         ax.plot(
             [year],
             [value],
             marker="D",
-            color="black",
+            markersize=6,
+            markerfacecolor="#1a7f37" if ok else "white",
+            markeredgecolor="#1a7f37" if ok else "#b42318",
             linestyle="none",
             zorder=4,
-            label="plan target" if k == 0 else None,
+            label=state if state not in legend_done else None,
         )
-        ax.annotate(label, (year, value), textcoords="offset points", xytext=(6, 6), fontsize=7)
+        legend_done.add(state)
+        ax.annotate(
+            f"{label}: {'met' if ok else 'missed'}",
+            (year, value),
+            textcoords="offset points",
+            xytext=(6, 6),
+            fontsize=7,
+        )
     ax.set_title(f"{variable}, {region_label(region)}")
     ax.set_xlabel("year")
     ax.set_ylabel(unit_label(unit))

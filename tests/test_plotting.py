@@ -43,8 +43,17 @@ def test_fan_chart_draws_nested_bands_and_median(quantiles, baseline, preset):
     assert len(median) == 1
     years, values = median[0].get_data()
     assert years[0] == 2020 and values[0] == pytest.approx(baseline.energy.sum() / baseline.gdp.sum(), rel=1e-5)
-    targets = [line for line in ax.lines if line.get_label() == "plan target"]
+    targets = [line for line in ax.lines if line.get_label().startswith("plan target (median")]
     assert targets and targets[0].get_xdata()[0] == 2025
+    # each target marked met or missed by the median in its year, consistently with the drawn median
+    for line in targets:
+        year, level = line.get_xdata()[0], line.get_ydata()[0]
+        median_then = values[list(years).index(year)]
+        met = "meets" in line.get_label()
+        note = [t.get_text() for t in ax.texts if getattr(t, "xy", None) == (year, level)]
+        assert note and note[0].endswith(": met" if met else ": missed")
+        if note[0].startswith("<="):
+            assert met == (median_then <= level)
     caption = ax.texts[-1].get_text()
     assert "90%" in caption and "median" in caption and "120 simulated paths" in caption and "seed 4" in caption
     plt.close("all")
