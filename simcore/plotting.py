@@ -142,6 +142,7 @@ def fan_chart(
     seed: int | None = None,
     caption: bool = True,
     central: pd.Series | None = None,
+    legend: bool = True,
 ):
     """Draw one fan chart and return its Axes.
 
@@ -213,7 +214,8 @@ def fan_chart(
     if years[-1] >= 2035:
         ax.axvline(2035, color="grey", linewidth=0.6, linestyle=":")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)  # outside the data
+    if legend:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)  # outside the data
     if caption:
         draws = f"{n_draws:,} simulated paths" if n_draws else "the simulated paths"
         seeded = f" (seed {seed})" if seed is not None else ""
@@ -239,30 +241,70 @@ def fan_figure(
     ncols: int | None = None,
     central: dict | None = None,
 ):
-    """Several fan charts (region, variable pairs) in one figure; returns the Figure.  ``central`` maps a
-    (region, variable) pair to its deterministic run (values by year)."""
+    """Fan charts of (region, variable) pairs as a grid, one row per variable and one column per region,
+    with one legend and one caption for the figure, sized to fit a landscape A4 page (11.7 x 8.3 in) when
+    there are many panels; returns the Figure.  ``central`` maps a pair to its deterministic run."""
     import matplotlib.pyplot as plt
 
-    n = len(panels)
-    ncols = ncols or min(n, 2)
-    nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(7.5 * ncols, 4.8 * nrows), squeeze=False)
-    for ax, (region, variable) in zip(axes.flat, panels):
-        fan_chart(
-            quantiles,
-            region,
-            variable,
-            preset,
-            targets,
-            ax=ax,
-            n_draws=n_draws,
-            seed=seed,
-            central=(central or {}).get((region, variable)),
-        )
-    for ax in list(axes.flat)[n:]:
-        ax.set_visible(False)
-    fig.suptitle(f"{quantiles['scenario'].iloc[0]}: {PRESETS[preset].description}", fontsize=10)
-    fig.tight_layout(rect=(0, 0.03, 1, 0.97))
+    variables = list(dict.fromkeys(v for _, v in panels))
+    regions = list(dict.fromkeys(r for r, _ in panels))
+    nrows, ncols = len(variables), len(regions)
+    width = min(11.7, 1.6 + 3.9 * ncols)
+    height = min(8.3, 1.3 + 2.9 * nrows)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False)
+    wanted = set(panels)
+    for i, variable in enumerate(variables):
+        for j, region in enumerate(regions):
+            ax = axes[i, j]
+            if (region, variable) not in wanted:
+                ax.set_visible(False)
+                continue
+            fan_chart(
+                quantiles,
+                region,
+                variable,
+                preset,
+                targets,
+                ax=ax,
+                n_draws=n_draws,
+                seed=seed,
+                caption=False,
+                central=(central or {}).get((region, variable)),
+                legend=False,
+            )
+            ax.title.set_fontsize(9)
+            ax.tick_params(labelsize=7)
+            ax.yaxis.label.set_fontsize(7)
+            if i < nrows - 1:
+                ax.set_xlabel("")
+    handles, labels = {}, []
+    for ax in axes.flat:
+        if ax.get_visible():
+            for handle, label in zip(*ax.get_legend_handles_labels()):
+                if label not in handles:
+                    handles[label] = handle
+                    labels.append(label)
+    fig.legend(
+        [handles[k] for k in labels],
+        labels,
+        loc="lower center",
+        ncol=min(len(labels), 5),
+        fontsize=7,
+        frameon=False,
+        bbox_to_anchor=(0.5, 0.0),
+    )
+    p = PRESETS[preset]
+    draws = f"{n_draws:,} simulated paths" if n_draws else "the simulated paths"
+    seeded = f" (seed {seed})" if seed is not None else ""
+    bands = ", ".join(f"{c:.0%}" for c in sorted(p.coverages))
+    central_note = "; dashed: the central run (simcore run)" if central else ""
+    caption = (
+        f"Shaded bands hold the central {bands} of {draws}{seeded}; solid line: their median{central_note}; "
+        "2020 is the calibrated baseline; diamonds: plan targets, filled where the median meets them."
+    )
+    fig.suptitle(f"{quantiles['scenario'].iloc[0]}: {p.description}", fontsize=10)
+    fig.text(0.5, 0.055, textwrap.fill(caption, 150), ha="center", va="bottom", fontsize=7)
+    fig.tight_layout(rect=(0, 0.1, 1, 0.96))
     return fig
 
 

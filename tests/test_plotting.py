@@ -89,6 +89,24 @@ def test_multi_panel_figure(quantiles, baseline):
     plt.close(fig)
 
 
+def test_multi_panel_fans_are_a_variables_by_regions_grid_with_one_legend(quantiles, baseline):
+    panels = [(r, v) for r in ("tianjin", "binhai", "dongli") for v in ("GDP", "Emissions|CO2", "Energy Intensity|GDP")]
+    fig = fan_figure(quantiles, panels, "boe", baseline.targets, n_draws=120, seed=4)
+    grid = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(grid) == 9
+    rows = {}
+    for ax in grid:  # one row per variable, one column per region
+        spec = ax.get_subplotspec()
+        rows.setdefault(spec.rowspan.start, set()).add(ax.get_title().split(",")[0])
+    assert [sorted(v) for _, v in sorted(rows.items())] == [["GDP"], ["Emissions|CO2"], ["Energy Intensity|GDP"]]
+    assert all(ax.get_legend() is None for ax in grid) and len(fig.legends) == 1
+    w, h = fig.get_size_inches()
+    assert w <= 11.7 and h <= 8.3  # fits a landscape A4 page
+    captions = [t.get_text() for t in fig.texts if "Shaded bands" in t.get_text()]
+    assert len(captions) == 1 and not any("Shaded bands" in t.get_text() for ax in grid for t in ax.texts)
+    plt.close(fig)
+
+
 def test_cli_fan_writes_picture_and_quantile_table(tmp_path, capsys):
     out = tmp_path / "co2.svg"
     assert (
