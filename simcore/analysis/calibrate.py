@@ -359,11 +359,18 @@ def fit(
     prior_scale = PRIOR_SPREAD * (hi - lo)
     count = {"n": 0}
 
+    import logging
+
+    log = logging.getLogger("simcore")
+
     def residuals(x: np.ndarray) -> np.ndarray:
         count["n"] += 1
         s = with_overrides(scenario, _overrides(params, x), baseline=b)
         misfit = ((model_metrics(b, s, hist) - target) / tolerance)[fitted_rows]
-        return np.concatenate([misfit, (x - x0) / prior_scale])
+        out = np.concatenate([misfit, (x - x0) / prior_scale])
+        if count["n"] % 25 == 0:  # progress: a fit takes a few hundred model runs
+            log.info(f"calibrate: {count['n']} model runs, {len(x)} parameters, cost {0.5 * float(out @ out):.4g}")
+        return out
 
     result = least_squares(
         residuals,
