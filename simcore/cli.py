@@ -169,6 +169,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from simcore.results.run import run
 
     baseline = load_baseline(args.baseline)
+    if args.region not in baseline.regions.ids:
+        raise SimcoreError(f"--region {args.region}: unknown; expected one of {', '.join(baseline.regions.ids)}")
+    if args.figure is not None and args.figure.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise SimcoreError(f"--figure {args.figure}: expected a .png, .svg or .pdf file")
     first = run(args.a, backend=args.backend, baseline=baseline)
     second = run(args.b, backend=args.backend, baseline=baseline)
     a, b = first.provenance["scenario"], second.provenance["scenario"]
@@ -180,6 +184,22 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(table.to_string(index=False))
     if args.out is not None:
         print(f"wrote {_write_csv(table, args.out)}")
+    if args.figure is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from simcore.plotting import region_label, scenario_comparison
+        from simcore.results.writer import atomic_files
+
+        both = pd.concat([first.table, second.table], ignore_index=True)
+        if a == b:
+            both["scenario"] = [f"{a} (1)"] * len(first.table) + [f"{b} (2)"] * len(second.table)
+        fig = scenario_comparison(
+            both, args.region, ["GDP", "Energy Intensity|GDP", "Emissions|CO2"], region_name=region_label(args.region)
+        )
+        with atomic_files(args.figure.parent) as path_for:
+            fig.savefig(path_for(args.figure.name), dpi=150, bbox_inches="tight")
+        print(f"wrote {args.figure}")
     return 0
 
 
@@ -708,6 +728,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("--out", type=Path, default=None, help="write the comparison as CSV")
     compare.add_argument(
+        "--figure",
+        type=Path,
+        default=None,
+        help="also draw both scenarios' GDP, energy intensity and CO2 (PNG/SVG/PDF)",
+    )
+    compare.add_argument("--region", default="tianjin", help="region of the --figure (default tianjin)")
+    compare.add_argument(
         "--backend", choices=("numba", "numpy"), default="numba", help="numba: the batch kernel; numpy: its NumPy twin"
     )
     compare.set_defaults(func=cmd_compare)
@@ -1008,7 +1035,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
     from simcore.errors import OutputError
     from simcore.results.writer import check_output_path
 
-    files = [getattr(args, "write", None)]
+    files = [getattr(args, "write", None), getattr(args, "figure", None)]
     out = getattr(args, "out", None)
     if out is not None and getattr(args.func, "__name__", "") in FILE_OUTPUTS:
         files.append(out)

@@ -448,3 +448,20 @@ def test_targets_filter_by_region_and_modelled(tmp_path, capsys):
     assert len(kept) == len(expected) > 0
     assert main(["targets", "scenarios/plan_14th_fyp.yaml", "--region", "Dongli"]) == 2
     assert "--region Dongli: unknown" in capsys.readouterr().err
+
+
+def test_cli_compare_draws_both_scenarios(tmp_path, capsys):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    figure = tmp_path / "compare.svg"
+    argv = ["compare", "scenarios/baseline.yaml", "scenarios/plan_14th_fyp.yaml", "--figure", str(figure)]
+    assert main(argv + ["--region", "dongli"]) == 0
+    text = figure.read_text()
+    assert "Dongli District" in text and "baseline" in text and "plan_14th_fyp" in text
+    assert main(argv + ["--region", "Dongli"]) == 2
+    assert "--region Dongli: unknown" in capsys.readouterr().err
+    assert (
+        main(["compare", "scenarios/baseline.yaml", "scenarios/baseline.yaml", "--figure", str(tmp_path / "x.txt")])
+        == 2
+    )
