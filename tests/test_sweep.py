@@ -420,3 +420,23 @@ def test_bad_sweep_reports_file_line_key_and_rule(path):
         load_sweep(path)
     hit = expect.hit(info.value.issues)
     assert Path(hit.file).name == path.name
+
+
+def test_a_sweep_reads_in_ema_workbench_layout(tmp_path):
+    """experiments: one row a run with its lever values; outcomes: (runs, years) arrays in that order."""
+    store = run_sweep("scenarios/sweeps/binhai_grid.yaml", tmp_path / "grid")
+    experiments, outcomes = store.experiments_outcomes()
+    table = store.read()
+    assert len(experiments) == store.sweep.n_runs and {"scenario", "policy", "model"} <= set(experiments.columns)
+    assert list(outcomes["time"]) == sorted(table["year"].unique())
+    name = next(k for k in outcomes if k != "time")
+    region, variable = name.split(":", 1)
+    assert outcomes[name].shape == (len(experiments), len(outcomes["time"]))
+    run = int(experiments["scenario"].iloc[-1])
+    year = int(outcomes["time"][-1])
+    expected = table[
+        (table.run_id == run) & (table.region == region) & (table.variable == variable) & (table.year == year)
+    ]
+    assert outcomes[name][-1, -1] == expected["value"].iloc[0]
+    lever = [c for c in store.sweep.runs.columns if c != "run_id"][0]
+    assert experiments[lever].iloc[-1] == store.sweep.runs.set_index("run_id").loc[run, lever]

@@ -999,6 +999,25 @@ class Store:
         table = pd.concat(parts, ignore_index=True)
         return table.sort_values(["run_id", "region", "variable", "year"], kind="stable").reset_index(drop=True)
 
+    def experiments_outcomes(self, partial: bool = False) -> tuple[pd.DataFrame, dict]:
+        """The dataset in EMA Workbench's layout: ``experiments`` (one row a run: the lever values, with
+        ``scenario`` the run id, ``policy`` and ``model`` as EMA names them) and ``outcomes`` (one
+        ``(runs, years)`` array per ``region:variable``, runs in the experiments' order, years in
+        ``outcomes["time"]``): what ``ema_workbench.analysis.prim.Prim(x, y)`` and its feature scoring take.
+        """
+        table = self.read(partial=partial)
+        runs = sorted(table["run_id"].unique())
+        experiments = self.sweep.runs.set_index("run_id").loc[runs].reset_index()
+        experiments = experiments.rename(columns={"run_id": "scenario"})
+        experiments["policy"] = self.sweep.spec.name
+        experiments["model"] = table["model"].iloc[0]
+        years = sorted(table["year"].unique())
+        outcomes: dict = {"time": np.array(years)}
+        for (region, variable), part in table.groupby(["region", "variable"], sort=True):
+            wide = part.pivot_table(index="run_id", columns="year", values="value").reindex(index=runs, columns=years)
+            outcomes[f"{region}:{variable}"] = wide.to_numpy()
+        return experiments, outcomes
+
 
 class _FolderLock:
     """An exclusive lock on the sweep folder (``.simcore-sweep.lock``, flock, released when the process
