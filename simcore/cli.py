@@ -229,9 +229,28 @@ def compare_tables(
     return merged.reset_index(drop=True)
 
 
-def _monte_carlo(args: argparse.Namespace):
+def _kept_variables(extra, baseline) -> tuple[str, ...]:
+    """The key variables plus ``extra`` ones (sector value added, ...), each checked against the registry."""
+    import difflib
+
+    from simcore.experiments.montecarlo import KEY_VARIABLES
+    from simcore.model.variables import variable_names
+
+    known = variable_names(baseline)
+    out = list(KEY_VARIABLES)
+    for name in extra or ():
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; one of: {', '.join(known)}"
+            raise SimcoreError(f"variable {name!r} is not a result variable{hint}")
+        if name not in out:
+            out.append(name)
+    return tuple(out)
+
+
+def _monte_carlo(args: argparse.Namespace, variables=None):
     from simcore.baseline.tables import load_baseline
-    from simcore.experiments.montecarlo import monte_carlo
+    from simcore.experiments.montecarlo import KEY_VARIABLES, monte_carlo
 
     return monte_carlo(
         args.scenario,
@@ -245,6 +264,7 @@ def _monte_carlo(args: argparse.Namespace):
         engine=getattr(args, "engine", "local"),
         scheduler=getattr(args, "scheduler", None),
         workers=getattr(args, "workers", 2),
+        variables=variables or KEY_VARIABLES,
         failed_draws=getattr(args, "failed_draws", "error"),
         max_failed_share=getattr(args, "max_failed_share", 0.01),
     )
@@ -266,9 +286,10 @@ def _warn_failed(mc) -> None:
 def cmd_mc(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from simcore.baseline.tables import load_baseline
     from simcore.experiments.montecarlo import DEFAULT_QUANTILES
 
-    mc = _monte_carlo(args)
+    mc = _monte_carlo(args, variables=_kept_variables(args.variables, load_baseline(args.baseline)))
     q = tuple(args.quantiles) if args.quantiles else DEFAULT_QUANTILES
     print(f"{mc.scenario}: {mc.n_draws} draws, seed {mc.seed}, {mc.provenance['variants']} baseline variant(s)")
     _warn_failed(mc)
@@ -300,7 +321,7 @@ def cmd_fan(args: argparse.Namespace) -> int:
     from simcore.baseline.tables import load_baseline
 
     matplotlib.use("Agg")
-    from simcore.experiments.montecarlo import DEFAULT_QUANTILES, KEY_VARIABLES
+    from simcore.experiments.montecarlo import DEFAULT_QUANTILES
     from simcore.plotting import fan_figure, required_quantiles
     from simcore.results.writer import atomic_files
 
@@ -310,14 +331,10 @@ def cmd_fan(args: argparse.Namespace) -> int:
         raise SimcoreError(f"--out {out}: expected a .png, .svg or .pdf file")
     baseline = load_baseline(args.baseline)
     panels = [(r, v) for r in args.region for v in args.variable]
-    for region, variable in panels:
+    for region, _variable in panels:
         if region not in baseline.regions.ids:
             raise SimcoreError(f"unknown region {region!r}; expected one of {', '.join(baseline.regions.ids)}")
-        if variable not in KEY_VARIABLES:
-            raise SimcoreError(
-                f"variable {variable!r} is not kept in Monte Carlo runs; one of: {', '.join(KEY_VARIABLES)}"
-            )
-    mc = _monte_carlo(args)
+    mc = _monte_carlo(args, variables=_kept_variables(args.variable, baseline))
     _warn_failed(mc)
     q = tuple(sorted(set(DEFAULT_QUANTILES) | set(required_quantiles(args.preset))))
     table = mc.quantiles(q)
@@ -776,6 +793,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="quantile levels in [0, 1] (default 0.05 0.10 0.25 0.50 0.75 0.90 0.95)",
     )
     mc.add_argument("--out", type=Path, default=None, help="write montecarlo.quantiles.csv/.parquet here")
+    mc.add_argument(
+        "--variables",
+        nargs="+",
+        default=None,
+        help="result variables to keep besides the key ones, e.g. 'Value Added|Steel' (each adds 8 columns x 16 years)",
+    )
     mc.add_argument("--keep-draws", action="store_true", help="also write every draw to Parquet")
     mc.add_argument(
         "--quantile-method",

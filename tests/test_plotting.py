@@ -150,7 +150,7 @@ def test_cli_targets_probabilities(tmp_path, capsys):
     "flag, value, message",
     [
         ("--region", "nowhere", "unknown region 'nowhere'"),
-        ("--variable", "GDP|Nowhere", "not kept in Monte Carlo"),
+        ("--variable", "GDP|Nowhere", "is not a result variable"),
         ("--out", "fan.txt", "expected a .png, .svg or .pdf"),
     ],
 )
@@ -241,3 +241,13 @@ def test_fan_chart_reads_as_a_briefing_chart(quantiles, baseline):
     assert len(dashed) == 1 and dashed[0].get_ydata()[-1] == pytest.approx(central[2035])
     assert "central run" in ax.texts[-1].get_text()
     plt.close("all")
+
+
+def test_cli_fan_draws_a_sector_variable(tmp_path, capsys):
+    out = tmp_path / "steel.png"
+    argv = ["fan", "scenarios/plan_14th_fyp.yaml", "--variable", "Value Added|Steel", "--region", "tianjin"]
+    assert main(argv + ["--draws", "40", "--seed", "2", "--out", str(out)]) == 0
+    table = pd.read_csv(tmp_path / "steel.quantiles.csv")
+    assert set(table["variable"]) == {"Value Added|Steel"} and (table["value"] > 0).all()
+    assert main(argv[:3] + ["Value Added|Stel", "--region", "tianjin", "--draws", "5", "--out", str(out)]) == 2
+    assert "did you mean 'Value Added|Steel'" in capsys.readouterr().err

@@ -326,3 +326,16 @@ def test_dask_engine_excludes_the_same_draws(baseline, failing, monkeypatch):
     sketched = monte_carlo(scenario, quantile_method="sketch", engine="dask", workers=2, **kw)
     np.testing.assert_array_equal(sketched.sketch.counts, local.sketch.counts)
     assert (local.failures["draw"] < 100).any() and (local.failures["draw"] >= 100).any()
+
+
+def test_cli_mc_keeps_extra_variables(tmp_path, capsys):
+    import pandas as pd
+
+    from simcore.cli import main
+
+    argv = ["mc", PLAN, "--draws", "30", "--seed", "1", "--variables", "Value Added|Steel", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    table = pd.read_csv(tmp_path / "montecarlo.quantiles.csv")
+    assert "Value Added|Steel" in set(table["variable"]) and "GDP" in set(table["variable"])
+    assert main(["mc", PLAN, "--draws", "3", "--variables", "Nope"]) == 2
+    assert "'Nope' is not a result variable" in capsys.readouterr().err
