@@ -354,18 +354,11 @@ def cmd_fan(args: argparse.Namespace) -> int:
 
 def _target_report(args: argparse.Namespace, results, baseline) -> pd.DataFrame:
     """The target report of a deterministic run: imposed targets marked, outturns where published."""
-    from simcore.analysis.targets import imposed_targets, report, table_getter, with_demand_shifts
-    from simcore.baseline.history import load_history
+    from simcore.analysis.targets import scored_targets
     from simcore.scenario.loader import load_scenario
 
     scenario = load_scenario(args.scenario, overrides=_overrides(args), baseline=baseline)
-    table = report(
-        baseline.targets,
-        table_getter(results.table),
-        imposed=imposed_targets(baseline.targets, scenario, baseline),
-        history=load_history(baseline),
-    )
-    return with_demand_shifts(table, results.target_shifts, baseline)
+    return scored_targets(scenario, results, baseline)
 
 
 def _filter_targets(table, args: argparse.Namespace, baseline):
@@ -573,16 +566,9 @@ def cmd_decompose(args: argparse.Namespace) -> int:
     baseline = load_baseline(args.baseline)
     table = decompose_run(args.scenario, baseline, overrides=_overrides(args), regions=tuple(args.region or ()))
     wide = table.pivot_table(index=["region", "end"], columns="term", values="value", sort=False)
-    order = [
-        "CO2 start",
-        "Population",
-        "GDP per Capita",
-        "Structure",
-        "Energy Intensity",
-        "Carbon per Energy",
-        "Total change",
-        "CO2 end",
-    ]
+    from simcore.model.variables import DECOMPOSITION_TERMS
+
+    order = ["CO2 start", *DECOMPOSITION_TERMS, "Total change", "CO2 end"]
     with pd.option_context("display.width", 200, "display.float_format", "{:,.2f}".format):
         print(f"CO2 change decomposition (additive LMDI-I, Mt CO2), scenario {table['scenario'].iloc[0]}")
         print(wide[order].to_string())

@@ -7,6 +7,7 @@ unit, year, quantile, value``): nested bands of central probability, the median 
 
 from __future__ import annotations
 
+import functools
 import math
 import textwrap
 from dataclasses import dataclass
@@ -112,13 +113,18 @@ def unit_label(unit: str) -> str:
 
 def region_label(region: str) -> str:
     """The region's display name from the codelist (``regions.csv``), or its id."""
+    return _region_names().get(region, region)
+
+
+@functools.lru_cache(maxsize=1)
+def _region_names() -> dict[str, str]:
     try:
         from simcore.baseline.regions import RegionTree
 
         tree = RegionTree.load()
-        return tree.names[tree.ids.index(region)]
     except (ValueError, OSError, ImportError):
-        return region
+        return {}
+    return dict(zip(tree.ids, tree.names))
 
 
 HORIZON_TICKS = (2020, 2025, 2030, 2035)

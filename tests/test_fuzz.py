@@ -14,8 +14,8 @@ these promises:
     with a `SimcoreError` whose message is located (`file.yaml:LINE`, the draw, or the region, variable and
     year of each non-finite cell).
 
-Known gaps (`KNOWN_GAPS`) are recognised by the precise mutation and failure that show them; each has an
-explicit strict-xfail regression case below, and the fuzz test passes over only those. Runs are
+The fuzz test excuses nothing: the gaps it found when it was written are fixed and kept below as
+regression cases (`test_regression_*`); the one open gap is a strict xfail (`test_gap_*`). Runs are
 reproducible (`derandomize=True`).
 """
 
@@ -25,7 +25,6 @@ import copy
 import math
 import re
 import tempfile
-import traceback
 from pathlib import Path
 
 import numpy as np
@@ -210,27 +209,6 @@ def _values(mutant) -> list:
     return out
 
 
-def _raised_in(exc: BaseException, function: str) -> bool:
-    return any(frame.name == function for frame in traceback.extract_tb(exc.__traceback__))
-
-
-def _nonfinite_or_huge(data) -> bool:
-    return any(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and not (math.isfinite(v) and abs(v) < 1e6)
-        for v in _values(data)
-    )
-
-
-def known_gap(data, exc: BaseException) -> str | None:
-    """The known gap a failure shows, recognised by the precise failure and the mutation behind it, else None.
-
-    Each gap has a strict-xfail regression case (below, and a file in tests/data/bad_scenarios/).
-    """
-    # the gaps this hook excused (brentq's ValueError for a cumulative total out of reach, numpy's for
-    # `values: {}`, non-finite lever values reaching the kernel) are fixed; their regression cases stay below
-    return None
-
-
 def _check_issues(issues, name):
     for issue in issues:
         text = str(issue)
@@ -255,8 +233,6 @@ def test_mutants_of_the_shipped_scenarios_are_refused_or_run_to_sound_numbers(ba
         try:
             issues = validate(path, baseline=baseline)
         except Exception as exc:  # (a): only SimcoreError may escape, and none is expected from validate
-            if known_gap(data, exc):
-                return
             raise AssertionError(f"{context}: validate raised {type(exc).__name__}: {exc}") from exc
         _check_issues(issues, context)
         if issues:
@@ -264,13 +240,9 @@ def test_mutants_of_the_shipped_scenarios_are_refused_or_run_to_sound_numbers(ba
         try:
             table = run(path, baseline=baseline).to_frame()
         except SimcoreError as exc:  # (c): a failure must say where
-            if known_gap(data, exc):
-                return
             assert LOCATED.search(str(exc)), f"{context}: run failed with an unlocated message: {exc}"
             return
         except Exception as exc:
-            if known_gap(data, exc):
-                return
             raise AssertionError(f"{context}: run raised {type(exc).__name__}: {exc}") from exc
         values = table["value"].to_numpy()
         assert np.isfinite(values).all(), f"{context}: non-finite results"

@@ -275,6 +275,18 @@ def imposed_targets(targets: pd.DataFrame, scenario, b) -> set[str]:
     return out
 
 
+def scored_targets(scenario, results, b) -> pd.DataFrame:
+    """Every plan target scored on a deterministic run (``simcore run``/``targets``, the report): the
+    targets the scenario imposes marked, published outturns where the history has them, and the demand
+    shift each imposed share target needed."""
+    from simcore.baseline.history import load_history
+
+    table = report(
+        b.targets, table_getter(results.table), imposed=imposed_targets(b.targets, scenario, b), history=load_history(b)
+    )
+    return with_demand_shifts(table, results.target_shifts, b)
+
+
 def with_demand_shifts(table: pd.DataFrame, shifts: pd.DataFrame | None, b) -> pd.DataFrame:
     """The target report with, for each imposed share target, the largest outside-demand shift it needed
     (``demand_shift_max_pct_gdp``, % of the region's GDP, over the projection) and whether that stayed

@@ -38,9 +38,10 @@ def _sketch_task(job, lo, width, spans):
     return sketch.counts, failures
 
 
-def run_on_dask(job, first, rest, store, scheduler, workers, bar) -> list:
-    """Run the spans ``first`` into ``store`` (at their draws' positions) and ``rest`` into ``job.sketch``;
-    returns the failed draws."""
+def run_on_dask(job, first, rest, store, draw_at, scheduler, workers, bar) -> tuple[list, Sketch | None]:
+    """Run the spans ``first`` into ``store`` (at their draws' positions, ``draw_at``) and ``rest`` into a
+    sketch whose grid the pilot (``first``) sets; returns the failed draws and the sketch (None without
+    ``rest``)."""
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
@@ -65,16 +66,10 @@ def run_on_dask(job, first, rest, store, scheduler, workers, bar) -> list:
             failures += failed
             bar.update(1)
         if not rest:
-            return failures
-        from simcore.experiments.montecarlo import _drop_failed, span_order
+            return failures, None
+        from simcore.experiments.montecarlo import pilot_sketch
 
-        width = int(np.prod(store.shape[:-1]))
-        pilot = store
-        if failures:
-            order = np.concatenate([span_order(a, z, job.sampler.n_variants) for a, z in first])
-            pilot = _drop_failed(store, order, failures)[0]
-        sketch = Sketch.from_pilot(pilot.reshape(width, -1))
-        sketch.add(pilot.reshape(width, -1))
+        sketch = pilot_sketch(store, draw_at, failures)
         groups = [list(g) for g in np.array_split(np.arange(len(rest)), min(len(rest), 4 * n_workers))]
         pending, sizes = [], {}
         for group in groups:
@@ -93,8 +88,7 @@ def run_on_dask(job, first, rest, store, scheduler, workers, bar) -> list:
             bar.update(sizes[future.key])
             future.release()
             del counts
-        job.sketch = sketch
-        return failures
+        return failures, sketch
     finally:
         client.close()
         if cluster is not None:

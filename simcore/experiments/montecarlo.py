@@ -485,7 +485,6 @@ class _Job:
     backend: str
     sampler: Sampler
     exclude_failed: bool = False
-    sketch: Sketch | None = None
 
     def span(self, start: int, stop: int, out: np.ndarray | None = None, at: int = 0, sketch: Sketch | None = None):
         """Sample and run draws ``start .. stop - 1``, one kernel call per trade variant.
@@ -663,29 +662,25 @@ def monte_carlo(
     first, rest = _spans(0, n_first, size), _spans(n_first, n, size)
     draw_at = np.concatenate([span_order(a, z, nv) for a, z in first])  # the store holds draws as they run
     shape = (len(variables), len(regions), len(YEARS))
-    width = int(np.prod(shape))
     store = np.empty(shape + (n_first,), dtype=np.float32)
     bar = progress_bar(len(first) + len(rest), progress, f"{scenario.name}: {n} draws")
     job = _Job(systems, variables, len(regions), backend, sampler, exclude_failed=failed_draws == "exclude")
     if engine == "dask":
         from simcore.experiments.distributed import run_on_dask
 
-        failures = run_on_dask(job, first, rest, store, scheduler, workers, bar)
+        failures, sketch = run_on_dask(job, first, rest, store, draw_at, scheduler, workers, bar)
     else:
-        failures = []
+        failures, sketch = [], None
         for a, z in first:
             failures += job.span(a, z, store, a)[1]  # straight into its stretch of the store
             bar.update(1)
-        store, draw_at = _drop_failed(store, draw_at, failures)
         if rest:
-            job.sketch = Sketch.from_pilot(store.reshape(width, -1))
-            job.sketch.add(store.reshape(width, -1))
+            sketch = pilot_sketch(store, draw_at, failures)
             for a, z in rest:
-                failures += job.span(a, z, sketch=job.sketch)[1]
+                failures += job.span(a, z, sketch=sketch)[1]
                 bar.update(1)
     bar.close()
-    if engine == "dask":
-        store, draw_at = _drop_failed(store, draw_at, [f for f in failures if f[0] < n_first])
+    store, draw_at = _drop_failed(store, draw_at, [f for f in failures if f[0] < n_first])
     if len(failures) > max_failed_share * n:
         first_failed = min(failures)
         raise ProjectionError(
@@ -694,10 +689,8 @@ def monte_carlo(
             f"{_failure_table([first_failed])['status'].iloc[0]}",
             [first_failed[:2]],
         )
-    sketch = job.sketch
     if quantile_method == "sketch" and sketch is None:  # every draw was a pilot draw
-        sketch = Sketch.from_pilot(store.reshape(width, -1))
-        sketch.add(store.reshape(width, -1))
+        sketch = pilot_sketch(store, draw_at, [])
     prov = provenance(
         b,
         scenario,
@@ -732,6 +725,15 @@ def monte_carlo(
         return MonteCarlo(store=None, sketch=sketch, n_sketched=n - len(failures), **common)
     identity = draw_at.size == n and bool((draw_at == np.arange(n)).all())
     return MonteCarlo(store=store, draw_at=None if identity else draw_at, **common)
+
+
+def pilot_sketch(store: np.ndarray, draw_at: np.ndarray, failures: list) -> Sketch:
+    """The sketch whose grid the pilot draws in ``store`` set, holding their counts (failed ones left out)."""
+    pilot = _drop_failed(store, draw_at, failures)[0]
+    values = pilot.reshape(int(np.prod(pilot.shape[:-1])), -1)
+    sketch = Sketch.from_pilot(values)
+    sketch.add(values)
+    return sketch
 
 
 def _drop_failed(values: np.ndarray, draw_at: np.ndarray, failures: list):

@@ -19,6 +19,7 @@ import pandas as pd
 from simcore import __version__
 from simcore.baseline.tables import Baseline
 from simcore.errors import ReportError
+from simcore.model.variables import DECOMPOSITION_TERMS
 from simcore.plotting import required_quantiles, unit_label
 
 #: the headline indicators: result variable -> the name a reader sees
@@ -40,16 +41,7 @@ DECOMPOSITION_FIGURE_REGIONS = ("tianjin", "binhai")
 FAN_PRESET = "boe"
 #: statuses of the scoreboard, in the order a reader counts them
 STATUSES = ("met", "exceeded", "missed", "imposed", "not modelled")
-DECOMPOSITION_ORDER = (
-    "CO2 start",
-    "Population",
-    "GDP per Capita",
-    "Structure",
-    "Energy Intensity",
-    "Carbon per Energy",
-    "Total change",
-    "CO2 end",
-)
+DECOMPOSITION_ORDER = ("CO2 start", *DECOMPOSITION_TERMS, "Total change", "CO2 end")
 
 
 @dataclass(frozen=True)
@@ -223,14 +215,12 @@ def headline_table(table: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
 def scoreboard(scenario, results, b: Baseline, mc=None) -> pd.DataFrame:
     """The plan targets as ``simcore targets`` scores them (the central run, imposed targets marked,
     outturns where published), with the probability of meeting each one across the draws of ``mc``."""
-    from simcore.analysis.targets import attainment, imposed_targets, report, table_getter, with_demand_shifts
-    from simcore.baseline.history import load_history
+    from simcore.analysis.targets import attainment, imposed_targets, scored_targets
 
-    imposed = imposed_targets(b.targets, scenario, b)
-    table = report(b.targets, table_getter(results.table), imposed=imposed, history=load_history(b))
-    table = with_demand_shifts(table, results.target_shifts, b)
+    table = scored_targets(scenario, results, b)
     table["status_group"] = table["status"].where(~table["status"].str.startswith("not modelled"), "not modelled")
     if mc is not None:
+        imposed = imposed_targets(b.targets, scenario, b)
         odds = attainment(b.targets, mc.get, imposed)[["target_id", "probability", "median", "p05", "p95"]]
         table = table.merge(odds, on="target_id", how="left")
     return table
