@@ -342,7 +342,17 @@ def cmd_fan(args: argparse.Namespace) -> int:
 
     deterministic = run(args.scenario, overrides=_overrides(args), baseline=baseline)
     central = {(region, variable): deterministic.series(region, variable) for region, variable in panels}
-    fig = fan_figure(table, panels, args.preset, baseline.targets, n_draws=mc.n_draws, seed=mc.seed, central=central)
+    history = _published_paths(baseline, table, panels)
+    fig = fan_figure(
+        table,
+        panels,
+        args.preset,
+        baseline.targets,
+        n_draws=mc.n_draws,
+        seed=mc.seed,
+        central=central,
+        history=history,
+    )
     selected = table[table.set_index(["region", "variable"]).index.isin(panels)]
     quantile_path = out.with_name(out.stem + ".quantiles.csv")
     with atomic_files(out.parent) as path_for:
@@ -350,6 +360,15 @@ def cmd_fan(args: argparse.Namespace) -> int:
         selected.to_csv(path_for(quantile_path.name), index=False, float_format="%.10g")
     print(f"wrote {out} and {quantile_path} ({mc.n_draws} draws, seed {mc.seed}, preset {args.preset})")
     return 0
+
+
+def _published_paths(baseline, quantiles: pd.DataFrame, panels) -> dict:
+    """The published record of each fan panel, anchored on the median of its 2020 value."""
+    from simcore.baseline.history import published_path
+
+    median = quantiles[(quantiles["year"] == 2020) & (quantiles["quantile"].round(6) == 0.5)]
+    start = median.set_index(["region", "variable"])["value"]
+    return {(r, v): published_path(baseline, r, v, float(start[(r, v)])) for r, v in panels if (r, v) in start.index}
 
 
 def _target_report(args: argparse.Namespace, results, baseline) -> pd.DataFrame:
@@ -988,7 +1007,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     base_sub.add_parser("show", help="print the 2020 baseline by region").set_defaults(func=cmd_baseline_show)
     _verbosity_options([sub, base_sub])
+    _language_options(sub)
     return parser
+
+
+#: commands that draw charts: each takes ``--lang en|zh``
+CHART_COMMANDS = ("fan", "compare", "sensitivity", "decompose", "report", "sectors", "gallery")
+
+
+def _language_options(sub) -> None:
+    for name in CHART_COMMANDS:
+        if name in sub.choices:
+            sub.choices[name].add_argument(
+                "--lang",
+                choices=["en", "zh"],
+                default="en",
+                help="language of the charts' words (zh: the codelists' Chinese names; needs a CJK font such "
+                "as Debian's fonts-noto-cjk, else a warning and English)",
+            )
 
 
 def _verbosity_options(groups) -> None:
@@ -1065,7 +1101,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _configure_logging(args)
         _check_outputs(args)
-        return args.func(args)
+        if getattr(args, "lang", None) is None:
+            return args.func(args)
+        from simcore.plotting import chart_language
+
+        with chart_language(args.lang):
+            return args.func(args)
     except ScenarioError as exc:
         print(f"simcore: {exc}", file=sys.stderr)
         return 2

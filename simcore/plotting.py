@@ -1,19 +1,38 @@
 """Plots from result tables (matplotlib only; these functions never run the model).
 
 ``fan_chart`` draws central-bank style fan charts from a quantile table (columns ``region, variable,
-unit, year, quantile, value``): nested bands of central probability, the median line, plan targets where
-``targets.csv`` has one for the variable, and a caption saying what the bands mean.
+unit, year, quantile, value``): nested bands of central probability, the median line, the central run,
+the published record, plan targets where ``targets.csv`` has one for the variable, and a caption saying
+what the bands mean.
+
+Every chart draws its words in the language of :func:`chart_language` (``"en"`` or ``"zh"``; names from
+the codelists, :mod:`simcore.labels`); Chinese needs a CJK font, and without one the charts fall back to
+English with a warning.
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
+import logging
 import math
+import os
 import textwrap
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from simcore.labels import check_language as _check_language
+from simcore.labels import (
+    current_language,
+    language,
+    region_label,
+    sector_label,
+    text,
+    unit_label,
+    variable_label,
+)
 
 
 @dataclass(frozen=True)
@@ -61,70 +80,186 @@ def required_quantiles(preset: str | Preset) -> tuple[float, ...]:
     return tuple(sorted(qs))
 
 
-def target_points(targets: pd.DataFrame | None, region: str, variable: str, start_value: float) -> list[tuple]:
-    """Plan targets that can be drawn on ``variable``'s axis: (year, value, label)."""
-    if targets is None or targets.empty:
-        return []
-    rows = targets[
-        (targets["region"] == region) & (targets["variable"] == variable) & (targets["denominator"].fillna("") == "")
-    ]
-    points = []
-    for r in rows.itertuples(index=False):
-        years = int(r.year) - 2020
-        if r.basis == "level":
-            value = float(r.value)
-        elif r.basis == "change_vs_2020":
-            value = start_value * (1 + float(r.value) / 100)
-        elif r.basis == "avg_growth":
-            value = start_value * (1 + float(r.value) / 100) ** years
-        elif r.basis == "cumulative_growth":
-            value = start_value * (1 + float(r.value) / 100)
+logger = logging.getLogger("simcore")
+
+#: CJK font families tried in order for Chinese charts (Debian's fonts-noto-cjk provides the first)
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "Noto Serif CJK SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Heiti SC",
+)
+_CJK_FILE_HINTS = ("cjk", "sourcehan", "wqy", "simhei", "msyh", "pingfang", "notosanssc")
+
+
+def cjk_font() -> str | None:
+    """The family name of an installed CJK font, or ``None``.
+
+    ``SIMCORE_CJK_FONT`` may name a font file (``.ttf``, ``.otf``, ``.ttc``) to use; otherwise the families
+    of :data:`CJK_FAMILIES` are looked up in matplotlib's font list, and then in the system's font files
+    (matplotlib's cached list predates fonts installed after it was built).
+    """
+    from matplotlib import font_manager
+
+    chosen = os.environ.get("SIMCORE_CJK_FONT")
+    if chosen:
+        path = Path(chosen)
+        if not path.is_file():
+            logger.warning("SIMCORE_CJK_FONT=%s: no such font file; looking for an installed CJK font", chosen)
         else:
-            continue
-        points.append((int(r.year), value, f"{r.comparison} {r.value:g} {r.unit} ({_short_source(r.source)})"))
+            font_manager.fontManager.addfont(str(path))
+            return font_manager.FontProperties(fname=str(path)).get_name()
+
+    def installed() -> str | None:
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        return next((family for family in CJK_FAMILIES if family in names), None)
+
+    found = installed()
+    if found:
+        return found
+    for path in font_manager.findSystemFonts():
+        if any(hint in Path(path).name.lower() for hint in _CJK_FILE_HINTS):
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):  # an unreadable font file: try the next
+                continue
+    return installed()
+
+
+@contextlib.contextmanager
+def chart_language(lang: str = "en"):
+    """Draw (and save) the charts of the block in ``lang`` (``"en"`` or ``"zh"``); yields the language used.
+
+    Chinese uses the region, sector and variable names of the codelists and a CJK font
+    (:func:`cjk_font`); where none is installed it warns once and yields ``"en"``, so the charts come out
+    in English rather than as boxes.  Fonts are fixed when a text is created, so the figure can be saved
+    after the block.
+    """
+    import matplotlib
+
+    lang = _check_language(lang)
+    rc = {}
+    if lang == "zh":
+        family = cjk_font()
+        if family is None:
+            logger.warning(
+                "--lang zh: no CJK font is installed (Debian: apt-get install fonts-noto-cjk; or set "
+                "SIMCORE_CJK_FONT to a font file); drawing the charts in English"
+            )
+            lang = "en"
+        else:
+            rc = {"font.family": [family, "DejaVu Sans"], "axes.unicode_minus": False}
+    with matplotlib.rc_context(rc), language(lang):
+        yield lang
+
+
+#: target bases a fan can draw: a level on the axis, or a rate the level path must follow
+DRAWN_BASES = ("level", "change_vs_2020", "avg_growth", "cumulative_growth")
+
+
+def _implied_level(basis: str, value: float, years: int, start_value: float) -> float:
+    if basis == "level":
+        return value
+    if basis in ("change_vs_2020", "cumulative_growth"):
+        return start_value * (1 + value / 100)
+    return start_value * (1 + value / 100) ** years  # avg_growth
+
+
+def _drawable(targets: pd.DataFrame | None, region: str, variable: str) -> pd.DataFrame:
+    if targets is None or targets.empty:
+        return pd.DataFrame()
+    rows = targets[
+        (targets["region"] == region)
+        & (targets["variable"] == variable)
+        & (targets["denominator"].fillna("") == "")
+        & targets["basis"].isin(DRAWN_BASES)
+    ]
+    if "price_basis" in rows:  # a target at current prices belongs to the nominal twin, not this axis
+        rows = rows[rows["price_basis"].fillna("real") != "nominal"]
+    return rows
+
+
+def target_points(targets: pd.DataFrame | None, region: str, variable: str, start_value: float) -> list[tuple]:
+    """Plan targets that can be drawn on ``variable``'s axis: (year, value, label); a growth or change
+    target as the level it implies from ``start_value`` (the 2020 value).  Targets stated at current
+    prices are left out: the axis is at 2020 prices."""
+    points = []
+    for r in _drawable(targets, region, variable).itertuples(index=False):
+        value = _implied_level(r.basis, float(r.value), int(r.year) - 2020, start_value)
+        points.append((int(r.year), value, _target_label(r)))
     return points
 
 
-def _short_source(source: str) -> str:
+def _target_label(r) -> str:
+    """``>= 6.5% a year to 2025 (Binhai New Area plan)``: the comparison, the number in the target's own
+    terms and the plan it comes from."""
+    value, year, cmp = float(r.value), int(r.year), {"range": ""}.get(r.comparison, r.comparison)
+    if r.comparison == "range" and not pd.isna(getattr(r, "value_high", np.nan)):
+        number = f"{value:g}-{float(r.value_high):g}"
+    else:
+        number = f"{value:g}"
+    zh = current_language() == "zh"
+    if r.basis == "avg_growth":
+        what = f"{cmp} {number}%/年({year})" if zh else f"{cmp} {number}% a year to {year}"
+    elif r.basis == "change_vs_2020":
+        what = f"较2020年 {cmp} {number}%({year})" if zh else f"{cmp} {number}% vs 2020 by {year}"
+    elif r.basis == "cumulative_growth":
+        what = f"2020-{year}年累计 {cmp} {number}%" if zh else f"{cmp} {number}% over 2020-{year}"
+    else:
+        unit = r.unit if r.unit not in ("", "nan") else ""
+        what = f"{cmp} {number} {unit}".rstrip()
+    return f"{what.strip()} ({_short_source(r.source, r.region)})"
+
+
+def _short_source(source: str, region: str | None = None) -> str:
+    """The plan a target comes from (``Binhai New Area plan``) rather than its file and line."""
     first = str(source).split(" ")[0].rstrip(";")
-    if first.startswith("http"):
-        return "official statistics"
-    name, _, line = first.partition(":")
-    return f"seed {name[:3]} {line}" if line else first
+    if first.startswith("http"):  # a plan's target known from a report of it
+        return text("{plan} plan (as reported)", plan=region_label(region)) if region else text("official statistics")
+    from simcore.labels import DATA
+
+    seeds = pd.read_csv(DATA / "regions.csv", dtype=str, keep_default_na=False)
+    owner = seeds.loc[seeds["seed"] == first.partition(":")[0], "id"]
+    if len(owner):
+        plan = "binhai" if owner.iloc[0] == "binhai_other" else owner.iloc[0]
+        return text("{plan} plan", plan=region_label(plan))
+    return text("{plan} plan", plan=region_label(region)) if region else first
 
 
-#: readable forms of the result table's unit strings (the table keeps the raw ones)
-UNIT_LABELS = {
-    "100 million CNY_2020": "100 million CNY (2020 prices)",
-    "100 million CNY": "100 million CNY (current prices)",
-    "Mt CO2": "Mt CO2/yr",
-    "10^4 tce": "10,000 tce/yr",
-    "tce/10^4 CNY_2020": "tce per 10,000 CNY (2020 prices)",
-    "t CO2/10^4 CNY_2020": "t CO2 per 10,000 CNY (2020 prices)",
-    "10^4 persons": "10,000 persons",
-    "%": "%",
-}
+def fan_targets(targets: pd.DataFrame | None, region: str, variable: str, median: pd.Series) -> list[dict]:
+    """The plan targets of a fan, each scored on the median path in the target's own terms (a growth
+    target on the growth of the median, a level on its level), by the rules of
+    :func:`simcore.analysis.targets.status`: dicts of ``year, level`` (where it is drawn on the axis),
+    ``kind`` (``level`` or ``rate``), ``status`` (met / exceeded / missed) and ``label``."""
+    from simcore.analysis.targets import metric, modelled_targets, status
+    from simcore.scenario.schema import YEARS
 
-
-def unit_label(unit: str) -> str:
-    """A unit as a reader expects it (``100 million CNY (2020 prices)``, ``Mt CO2/yr``)."""
-    return UNIT_LABELS.get(unit, unit.replace("_2020", " (2020 prices)").replace("10^4", "10,000"))
-
-
-def region_label(region: str) -> str:
-    """The region's display name from the codelist (``regions.csv``), or its id."""
-    return _region_names().get(region, region)
-
-
-@functools.lru_cache(maxsize=1)
-def _region_names() -> dict[str, str]:
-    try:
-        from simcore.baseline.regions import RegionTree
-
-        tree = RegionTree.load()
-    except (ValueError, OSError, ImportError):
-        return {}
-    return dict(zip(tree.ids, tree.names))
+    rows = _drawable(targets, region, variable)
+    if rows.empty:
+        return []
+    path = median.reindex(YEARS).to_numpy(dtype=float)
+    out = []
+    for target, row in zip(modelled_targets(rows), rows.itertuples(index=False)):
+        value, _ = metric(target, lambda _r, _v: path)
+        if not np.isfinite(value):
+            continue
+        out.append(
+            {
+                "year": target.year,
+                "level": _implied_level(target.basis, target.value, target.year - 2020, float(path[0])),
+                "kind": "level" if target.basis == "level" else "rate",
+                "status": str(status(target, np.asarray(value))),
+                "label": _target_label(row),
+            }
+        )
+    return out
 
 
 HORIZON_TICKS = (2020, 2025, 2030, 2035)
@@ -135,6 +270,42 @@ def _series(quantiles: pd.DataFrame, region: str, variable: str) -> pd.DataFrame
     if part.empty:
         raise ValueError(f"no quantiles for {region} / {variable}")
     return part.pivot_table(index="year", columns="quantile", values="value").sort_index()
+
+
+def _draw_history(ax, history: pd.DataFrame) -> tuple[int | None, bool]:
+    """The published record up to 2020 as a line, the outturn since as open circles; returns the first
+    year drawn and whether any outturn was."""
+    if history is None or history.empty:
+        return None, False
+    h = history.sort_values("year")
+    years = h["year"].astype(int).to_numpy()
+    full = pd.Series(h["value"].to_numpy(dtype=float), index=years).reindex(range(years[0], years[-1] + 1))
+    before = full[full.index <= 2020]
+    if before.notna().sum() >= 1:
+        ax.plot(
+            before.index,
+            before.to_numpy(),
+            color="black",
+            linewidth=1.4,
+            marker="o",
+            markersize=3,
+            label=text("published record"),
+            zorder=5,
+        )
+    after = full[(full.index > 2020) & full.notna()]
+    if len(after):
+        ax.plot(
+            after.index,
+            after.to_numpy(),
+            linestyle="none",
+            marker="o",
+            markersize=5,
+            markerfacecolor="white",
+            markeredgecolor="black",
+            label=text("published outturn"),
+            zorder=5,
+        )
+    return int(years[0]), bool(len(after))
 
 
 def fan_chart(
@@ -149,13 +320,19 @@ def fan_chart(
     caption: bool = True,
     central: pd.Series | None = None,
     legend: bool = True,
+    history: pd.DataFrame | None = None,
 ):
     """Draw one fan chart and return its Axes.
 
     Bands are drawn from the 2020 value (the calibrated baseline) outwards; each band's label states its
     central probability.  ``central`` (values by year) is the deterministic run (``simcore run``), drawn
     dashed beside the Monte Carlo median: they differ because the median of a non-linear model's draws
-    is not the model at the central parameters.  Missing quantiles for a preset raise ``ValueError``.
+    is not the model at the central parameters.  ``history`` (columns ``year, value``, e.g. from
+    :func:`simcore.baseline.history.published_path`) is the published record, drawn as a black line to
+    2020 and open circles after.  Plan targets are scored on the median in their own terms: a level
+    target is a diamond at its level, a growth or change target a diamond at the level it implies with a
+    dotted line from 2020 (the path it asks for); filled where the median meets it.  Missing quantiles
+    for a preset raise ``ValueError``.  Words are in the language of :func:`chart_language`.
     """
     import matplotlib.pyplot as plt
 
@@ -171,8 +348,9 @@ def fan_chart(
         _, ax = plt.subplots(figsize=(7.5, 4.5))
     for coverage, colour in zip(p.coverages, p.colours):
         lo, hi = round((1 - coverage) / 2, 6), round((1 + coverage) / 2, 6)
-        ax.fill_between(years, wide[lo], wide[hi], color=colour, linewidth=0, label=f"{coverage:.0%} band", zorder=1)
-    ax.plot(years, wide[0.5], color=p.line, linewidth=2, label="median of the draws", zorder=3)
+        band = text("{coverage} band", coverage=f"{coverage:.0%}")
+        ax.fill_between(years, wide[lo], wide[hi], color=colour, linewidth=0, label=band, zorder=1)
+    ax.plot(years, wide[0.5], color=p.line, linewidth=2, label=text("median of the draws"), zorder=3)
     if central is not None:
         ax.plot(
             central.index,
@@ -180,61 +358,106 @@ def fan_chart(
             color="black",
             linewidth=1.2,
             linestyle="--",
-            label="central run",
+            label=text("central run"),
             zorder=3,
         )
+    first, outturn = _draw_history(ax, history)
     unit = quantiles.loc[(quantiles["region"] == region) & (quantiles["variable"] == variable), "unit"].iloc[0]
-    points = target_points(targets, region, variable, float(wide[0.5].iloc[0]))
+    points = fan_targets(targets, region, variable, wide[0.5])
     legend_done = set()
-    for year, value, label in points:
-        # met or missed by the median of the draws in the target's year (growth and change targets are
-        # drawn as the level they imply from the 2020 value, so every marker is on the variable's own axis)
-        median = float(wide[0.5].get(year, np.nan))
-        op = label.split(" ", 1)[0]
-        ok = {"<=": median <= value, ">=": median >= value, "=": abs(median - value) <= 1e-9 * abs(value)}.get(op)
-        state = "plan target (median meets it)" if ok else "plan target (median misses it)"
+    start = float(wide[0.5].iloc[0])
+    for k, point in enumerate(points):
+        year, value, ok = point["year"], point["level"], point["status"] in ("met", "exceeded")
+        key = "plan target (median meets it)" if ok else "plan target (median misses it)"
+        state = text(key)
+        colour = "#1a7f37" if ok else "#b42318"
+        if point["kind"] == "rate":  # the path a growth or change target asks for, from 2020
+            ax.plot([years[0], year], [start, value], color=colour, linewidth=0.9, linestyle=":", zorder=4)
         ax.plot(
             [year],
             [value],
             marker="D",
             markersize=6,
-            markerfacecolor="#1a7f37" if ok else "white",
-            markeredgecolor="#1a7f37" if ok else "#b42318",
+            markerfacecolor=colour if ok else "white",
+            markeredgecolor=colour,
             linestyle="none",
             zorder=4,
             label=state if state not in legend_done else None,
         )
         legend_done.add(state)
         ax.annotate(
-            f"{label}: {'met' if ok else 'missed'}",
+            textwrap.fill(f"{point['label']}: {text(point['status'])}", 34),
             (year, value),
             textcoords="offset points",
-            xytext=(6, 6),
+            xytext=(6, 6) if k % 2 == 0 else (6, -8),  # alternate above and below: neighbours do not overlap
+            va="bottom" if k % 2 == 0 else "top",
             fontsize=7,
         )
-    ax.set_title(f"{variable}, {region_label(region)}")
-    ax.set_xlabel("year")
+    ax.set_title(text("{variable}, {region}", variable=variable_label(variable), region=region_label(region)))
+    ax.set_xlabel(text("year"))
     ax.set_ylabel(unit_label(unit))
-    ax.set_xlim(years[0], years[-1])
-    ax.set_xticks([y for y in HORIZON_TICKS if years[0] <= y <= years[-1]])
+    left = min(years[0], first) if first is not None else years[0]
+    ax.set_xlim(left, years[-1])
+    ticks = ([left] if left < HORIZON_TICKS[0] else []) + [y for y in HORIZON_TICKS if left <= y <= years[-1]]
+    ax.set_xticks(ticks)
     if years[-1] >= 2035:
         ax.axvline(2035, color="grey", linewidth=0.6, linestyle=":")
     ax.grid(alpha=0.3)
     if legend:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)  # outside the data
     if caption:
-        draws = f"{n_draws:,} simulated paths" if n_draws else "the simulated paths"
-        seeded = f" (seed {seed})" if seed is not None else ""
-        bands = ", ".join(f"{c:.0%}" for c in sorted(p.coverages))
-        target_note = "diamonds: plan targets" if points else "no plan target for this variable"
-        central_note = "; dashed: the central run (simcore run)" if central is not None else ""
-        text = (
-            f"Shaded bands hold the central {bands} of {draws}{seeded}; solid line: their median"
-            f"{central_note}; 2020 is the calibrated baseline (a range where the district's 2020 level is "
-            f"estimated); {target_note}."
+        ax.text(
+            0.0,
+            -0.16,
+            textwrap.fill(
+                _fan_caption(p, n_draws, seed, central is not None, first is not None, outturn, bool(points)),
+                60 if current_language() == "zh" else 105,
+            ),
+            transform=ax.transAxes,
+            fontsize=7,
+            va="top",
         )
-        ax.text(0.0, -0.16, textwrap.fill(text, 105), transform=ax.transAxes, fontsize=7, va="top")
     return ax
+
+
+def _fan_caption(p: Preset, n_draws, seed, central: bool, history: bool, outturn: bool, targets: bool) -> str:
+    bands = ", ".join(f"{c:.0%}" for c in sorted(p.coverages))
+    if current_language() == "zh":
+        draws = f"{n_draws:,}条模拟路径" if n_draws else "模拟路径"
+        seeded = f"(随机种子 {seed})" if seed is not None else ""
+        parts = [f"阴影区间为{draws}{seeded}的中间 {bands};实线为其中位数"]
+        if central:
+            parts.append("虚线为中心情景路径(simcore run)")
+        if history:
+            parts.append("黑线为统计公布值(2020年价格的水平值按公布的实际变化率由2020年基期值推算)")
+        if outturn:
+            parts.append("空心圆为2020年后的公布实际值")
+        parts.append("2020年为校准基期(区县基期值为估计时显示为区间)")
+        if targets:
+            parts.append("菱形为规划目标,实心表示中位数达到;增速目标以虚点线表示其隐含路径")
+        else:
+            parts.append("该指标无规划目标")
+        return ";".join(parts) + "。"
+    draws = f"{n_draws:,} simulated paths" if n_draws else "the simulated paths"
+    seeded = f" (seed {seed})" if seed is not None else ""
+    parts = [f"Shaded bands hold the central {bands} of {draws}{seeded}; solid line: their median"]
+    if central:
+        parts.append("dashed: the central run (simcore run)")
+    if history:
+        parts.append(
+            "black: the published record (a level at 2020 prices chained from the published real changes to the "
+            "2020 baseline)"
+        )
+    if outturn:
+        parts.append("open circles: the published outturn since 2020")
+    parts.append("2020 is the calibrated baseline (a range where the district's 2020 level is estimated)")
+    parts.append(
+        "diamonds: plan targets, filled where the median meets them; a growth target is drawn as the level "
+        "it implies, dotted from 2020"
+        if targets
+        else "no plan target for this variable"
+    )
+    return "; ".join(parts) + "."
 
 
 def fan_figure(
@@ -246,10 +469,12 @@ def fan_figure(
     seed: int | None = None,
     ncols: int | None = None,
     central: dict | None = None,
+    history: dict | None = None,
 ):
     """Fan charts of (region, variable) pairs as a grid, one row per variable and one column per region,
     with one legend and one caption for the figure, sized to fit a landscape A4 page (11.7 x 8.3 in) when
-    there are many panels; returns the Figure.  ``central`` maps a pair to its deterministic run."""
+    there are many panels; returns the Figure.  ``central`` and ``history`` map a pair to its
+    deterministic run and its published record (see :func:`fan_chart`)."""
     import matplotlib.pyplot as plt
 
     variables = list(dict.fromkeys(v for _, v in panels))
@@ -259,12 +484,14 @@ def fan_figure(
     height = min(8.3, 1.3 + 2.9 * nrows)
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False)
     wanted = set(panels)
+    drew_history = drew_outturn = drew_targets = False
     for i, variable in enumerate(variables):
         for j, region in enumerate(regions):
             ax = axes[i, j]
             if (region, variable) not in wanted:
                 ax.set_visible(False)
                 continue
+            past = (history or {}).get((region, variable))
             fan_chart(
                 quantiles,
                 region,
@@ -277,10 +504,15 @@ def fan_figure(
                 caption=False,
                 central=(central or {}).get((region, variable)),
                 legend=False,
+                history=past,
             )
+            drew_history |= past is not None and not past.empty
+            drew_outturn |= any(line.get_label() == text("published outturn") for line in ax.lines)
+            drew_targets |= any(t.get_text() for t in ax.texts)
             ax.title.set_fontsize(9)
             ax.tick_params(labelsize=7)
             ax.yaxis.label.set_fontsize(7)
+            ax.xaxis.label.set_fontsize(8)
             if i < nrows - 1:
                 ax.set_xlabel("")
     handles, labels = {}, []
@@ -290,27 +522,27 @@ def fan_figure(
                 if label not in handles:
                     handles[label] = handle
                     labels.append(label)
+    # bottom up: the caption, the legend above it, then the panels (heights in inches, as drawn)
+    p = PRESETS[preset]
+    caption = textwrap.fill(
+        _fan_caption(p, n_draws, seed, bool(central), drew_history, drew_outturn, drew_targets),
+        90 if current_language() == "zh" else 150,
+    )
+    ncol = min(len(labels), 5)
+    caption_h = (caption.count("\n") + 1) * 7 * 1.3 / 72
+    legend_h = math.ceil(len(labels) / max(ncol, 1)) * 7 * 1.7 / 72 + 0.08
+    fig.text(0.5, 0.01, caption, ha="center", va="bottom", fontsize=7)
     fig.legend(
         [handles[k] for k in labels],
         labels,
         loc="lower center",
-        ncol=min(len(labels), 5),
+        ncol=ncol,
         fontsize=7,
         frameon=False,
-        bbox_to_anchor=(0.5, 0.0),
+        bbox_to_anchor=(0.5, 0.01 + (caption_h + 0.05) / height),
     )
-    p = PRESETS[preset]
-    draws = f"{n_draws:,} simulated paths" if n_draws else "the simulated paths"
-    seeded = f" (seed {seed})" if seed is not None else ""
-    bands = ", ".join(f"{c:.0%}" for c in sorted(p.coverages))
-    central_note = "; dashed: the central run (simcore run)" if central else ""
-    caption = (
-        f"Shaded bands hold the central {bands} of {draws}{seeded}; solid line: their median{central_note}; "
-        "2020 is the calibrated baseline; diamonds: plan targets, filled where the median meets them."
-    )
-    fig.suptitle(f"{quantiles['scenario'].iloc[0]}: {p.description}", fontsize=10)
-    fig.text(0.5, 0.055, textwrap.fill(caption, 150), ha="center", va="bottom", fontsize=7)
-    fig.tight_layout(rect=(0, 0.1, 1, 0.96))
+    fig.suptitle(f"{quantiles['scenario'].iloc[0]}: {text(p.description)}", fontsize=10)
+    fig.tight_layout(rect=(0, 0.01 + (caption_h + legend_h + 0.12) / height, 1, 0.96))
     return fig
 
 
@@ -413,7 +645,7 @@ def waterfall(table: pd.DataFrame, region: str, end: int, ax=None):
         _, ax = plt.subplots(figsize=(7.5, 4.2))
     start, stop = float(part["CO2 start"]), float(part["CO2 end"])
     first = int(table["start"].iloc[0])
-    labels = [f"{first}"] + list(TERMS) + [f"{end}", "total change"]
+    labels = [f"{first}"] + [text(term) for term in TERMS] + [f"{end}", text("total change")]
     level, tops, bottoms = start, [start], [0.0]
     ax.bar(0, start, color="#7f7f7f")
     ax.text(0, start, _sig(start), ha="center", va="bottom", fontsize=7)
@@ -434,8 +666,15 @@ def waterfall(table: pd.DataFrame, region: str, end: int, ax=None):
     bottoms += [0.0, start + min(total, 0)]
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("Mt CO2")
-    ax.set_title(f"CO2 change {first}-{end}, {region} ({table['scenario'].iloc[0]})", fontsize=10)
+    ax.set_ylabel(unit_label("Mt CO2"))
+    title = text(
+        "CO2 change {first}-{end}, {region} ({scenario})",
+        first=first,
+        end=end,
+        region=region_label(region),
+        scenario=table["scenario"].iloc[0],
+    )
+    ax.set_title(title, fontsize=10)
     high, low = max(tops), min(bottoms)
     span = max(high - low, abs(high), 1e-9)
     ax.set_ylim(min(0.0, low - 0.05 * span), high + 0.12 * span)  # room for the labels above the top bar
@@ -529,14 +768,14 @@ def scenario_comparison(
                 linestyle="-" if k == 0 else ("--", "-.", ":")[(k - 1) % 3],
                 label=scenario,
             )
-        ax.set_title(labels.get(variable, variable), fontsize=10)
+        ax.set_title(labels.get(variable) or variable_label(variable), fontsize=10)
         ax.set_ylabel(unit_label(part["unit"].iloc[0]), fontsize=8)
         ax.set_xticks(list(HORIZON_TICKS))
         ax.set_xlim(HORIZON_TICKS[0], HORIZON_TICKS[-1])
         ax.grid(alpha=0.3)
     handles, names = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, names, loc="lower center", ncol=len(scenarios), frameon=False, bbox_to_anchor=(0.5, -0.02))
-    fig.suptitle(f"Scenarios compared, {region_name or region}", fontsize=11)
+    fig.suptitle(text("Scenarios compared, {region}", region=region_name or region_label(region)), fontsize=11)
     fig.tight_layout(rect=(0, 0.07, 1, 0.95))
     return fig
 
@@ -570,7 +809,8 @@ def sector_structure(
         total = wide[sectors].sum(axis=1)
         x = range(len(years))
         for k, sector in enumerate(sectors):
-            ax.bar(x, wide[sector], bottom=bottom, color=colours[k % len(colours)], label=labels.get(sector, sector))
+            name = labels.get(sector) or sector_label(sector.rsplit("|", 1)[-1])
+            ax.bar(x, wide[sector], bottom=bottom, color=colours[k % len(colours)], label=name)
             for i, year in enumerate(years):
                 share = wide.at[year, sector] / total[year] if total[year] else 0.0
                 if share >= 0.08:
@@ -585,7 +825,7 @@ def sector_structure(
             bottom = bottom + wide[sector]
         ax.set_xticks(list(x))
         ax.set_xticklabels([str(y) for y in years], fontsize=8)
-        ax.set_title(region_names.get(region, region), fontsize=9)
+        ax.set_title(region_names.get(region) or region_label(region), fontsize=9)
         ax.set_ylim(0, float(total.max()) * 1.05)
         ax.grid(axis="y", alpha=0.3)
         ax.tick_params(axis="y", labelsize=7)
@@ -596,6 +836,6 @@ def sector_structure(
         row[0].set_ylabel(unit, fontsize=8)
     handles, names = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, names, loc="lower center", ncol=len(sectors), frameon=False)
-    fig.suptitle("Value added by sector (segment labels: share of the total)", fontsize=11)
+    fig.suptitle(text("Value added by sector (segment labels: share of the total)"), fontsize=11)
     fig.tight_layout(rect=(0, 0.05, 1, 0.96))
     return fig

@@ -19,13 +19,14 @@ LAYERS = (
     "scenario",
     "model",
     "results",
-    "plotting",
     "analysis",
+    "plotting",  # after analysis: a fan scores plan targets by analysis.targets' rules
     "experiments",
     "report",
     "cli",
 )
-FOUNDATION = {"simcore", "simcore.errors", "simcore.files", "simcore.progress"}  # version, errors, files, bars
+#: version, errors, files, progress bars and display names
+FOUNDATION = {"simcore", "simcore.errors", "simcore.files", "simcore.progress", "simcore.labels"}
 
 
 def _modules():
@@ -70,8 +71,15 @@ def test_kernels_import_only_numpy_and_numba():
 
 def test_plotting_imports_nothing_that_runs_the_model():
     simcore_imports = {m for m in _imports(PACKAGE / "plotting.py") if m.startswith("simcore")}
-    # simcore.baseline.regions reads the region codelist (display names), nothing of the model
-    allowed = {"simcore.errors", "simcore.model.variables", "simcore.scenario.schema", "simcore.baseline.regions"}
+    # simcore.labels reads the codelists (display names); simcore.analysis.targets holds the rules that
+    # score a plan target (pure functions of a path), nothing that runs the model
+    allowed = {
+        "simcore.errors",
+        "simcore.labels",
+        "simcore.model.variables",
+        "simcore.scenario.schema",
+        "simcore.analysis.targets",
+    }
     assert simcore_imports <= allowed, simcore_imports
 
 

@@ -50,8 +50,8 @@ def test_fan_chart_draws_nested_bands_and_median(quantiles, baseline, preset):
         year, level = line.get_xdata()[0], line.get_ydata()[0]
         median_then = values[list(years).index(year)]
         met = "meets" in line.get_label()
-        note = [t.get_text() for t in ax.texts if getattr(t, "xy", None) == (year, level)]
-        assert note and note[0].endswith(": met" if met else ": missed")
+        note = [" ".join(t.get_text().split()) for t in ax.texts if getattr(t, "xy", None) == (year, level)]
+        assert note and note[0].endswith((": met", ": exceeded") if met else ": missed")
         if note[0].startswith("<="):
             assert met == (median_then <= level)
     caption = ax.texts[-1].get_text()
@@ -83,7 +83,7 @@ def test_multi_panel_figure(quantiles, baseline):
     assert len(visible) == 3
     assert {ax.get_title() for ax in visible} == {
         "GDP, Tianjin",
-        "Emissions|CO2, Binhai New Area",
+        "CO2 emissions, Binhai New Area",
         "GDP, Dongli District",
     }
     plt.close(fig)
@@ -98,7 +98,7 @@ def test_multi_panel_fans_are_a_variables_by_regions_grid_with_one_legend(quanti
     for ax in grid:  # one row per variable, one column per region
         spec = ax.get_subplotspec()
         rows.setdefault(spec.rowspan.start, set()).add(ax.get_title().split(",")[0])
-    assert [sorted(v) for _, v in sorted(rows.items())] == [["GDP"], ["Emissions|CO2"], ["Energy Intensity|GDP"]]
+    assert [sorted(v) for _, v in sorted(rows.items())] == [["GDP"], ["CO2 emissions"], ["Energy intensity of GDP"]]
     assert all(ax.get_legend() is None for ax in grid) and len(fig.legends) == 1
     w, h = fig.get_size_inches()
     assert w <= 11.7 and h <= 8.3  # fits a landscape A4 page
@@ -251,3 +251,144 @@ def test_cli_fan_draws_a_sector_variable(tmp_path, capsys):
     assert set(table["variable"]) == {"Value Added|Steel"} and (table["value"] > 0).all()
     assert main(argv[:3] + ["Value Added|Stel", "--region", "tianjin", "--draws", "5", "--out", str(out)]) == 2
     assert "did you mean 'Value Added|Steel'" in capsys.readouterr().err
+
+
+def test_fan_chart_draws_the_published_record_and_outturn(quantiles, baseline):
+    from simcore.baseline.history import published_path
+
+    wide = quantiles[(quantiles["region"] == "tianjin") & (quantiles["variable"] == "GDP")]
+    start = float(wide[(wide["year"] == 2020) & (wide["quantile"].round(6) == 0.5)]["value"].iloc[0])
+    history = published_path(baseline, "tianjin", "GDP", start)
+    ax = fan_chart(quantiles, "tianjin", "GDP", "boe", baseline.targets, history=history)
+    record = [line for line in ax.lines if line.get_label() == "published record"]
+    outturn = [line for line in ax.lines if line.get_label() == "published outturn"]
+    assert len(record) == 1 and len(outturn) == 1
+    years, values = record[0].get_data()
+    # Tianjin's published real growth: 2019 +4.8%, 2020 +1.5% (history.csv), chained back from 2020
+    assert list(years) == [2018, 2019, 2020]
+    assert values[1] == pytest.approx(start / 1.015) and values[0] == pytest.approx(start / 1.015 / 1.048)
+    assert min(outturn[0].get_xdata()) == 2021 and ax.get_xlim()[0] == 2018
+    assert int(ax.get_xticks()[0]) == 2018 and 2035 in [int(t) for t in ax.get_xticks()]
+    assert "published record" in ax.texts[-1].get_text()
+    plt.close("all")
+
+
+def test_published_path_of_energy_intensity_chains_the_published_changes(baseline):
+    from simcore.baseline.history import published_path
+
+    path = published_path(baseline, "tianjin", "Energy Intensity|GDP", 1.0).set_index("year")["value"]
+    assert list(path.index) == [2015, 2016, 2017, 2018, 2019, 2020]
+    assert path[2019] == pytest.approx(1 / (1 - 0.0307)) and path[2015] > path[2019] > path[2020] == 1.0
+    assert published_path(baseline, "jinnan", "Energy Intensity|GDP", 1.0).empty
+
+
+def test_growth_targets_are_scored_on_the_median_growth_and_drawn_as_a_path(quantiles, baseline):
+    ax = fan_chart(quantiles, "binhai", "GDP", "boe", baseline.targets)
+    wide = quantiles[(quantiles["region"] == "binhai") & (quantiles["variable"] == "GDP")]
+    median = wide[wide["quantile"].round(6) == 0.5].set_index("year")["value"]
+    growth = 100 * ((median[2025] / median[2020]) ** (1 / 5) - 1)
+    notes = [" ".join(t.get_text().split()) for t in ax.texts]
+    notes = [note for note in notes if note.startswith(">= 6.5% a year to 2025")]
+    assert len(notes) == 1 and "(Binhai New Area plan)" in notes[0]
+    assert notes[0].endswith(": met" if growth >= 6.5 else ": missed")
+    dotted = [line for line in ax.lines if line.get_linestyle() == ":" and len(line.get_xdata()) == 2]
+    assert any(list(line.get_xdata()) == [2020, 2025] for line in dotted)
+    # GDP level targets are stated at current prices: not drawn on an axis at 2020 prices
+    nominal = baseline.targets[
+        (baseline.targets["region"] == "binhai")
+        & (baseline.targets["variable"] == "GDP")
+        & (baseline.targets["basis"] == "level")
+    ]
+    assert (nominal["price_basis"] == "nominal").all()
+    assert not any(t.get_text().startswith(">=") and "100 million" in t.get_text() for t in ax.texts)
+    plt.close("all")
+
+
+def _require_cjk():
+    import os
+
+    from simcore.plotting import cjk_font
+
+    if cjk_font() is None:
+        if os.environ.get("SIMCORE_REQUIRE_CJK"):
+            pytest.fail("SIMCORE_REQUIRE_CJK is set but no CJK font is installed (fonts-noto-cjk)")
+        pytest.skip("no CJK font installed (Debian: fonts-noto-cjk); the Chinese chart test needs one")
+
+
+def test_chinese_fan_chart_uses_the_codelist_names_and_a_cjk_font(quantiles, baseline, tmp_path):
+    import warnings
+
+    from simcore.plotting import chart_language
+
+    _require_cjk()
+    with chart_language("zh") as lang:
+        assert lang == "zh"
+        ax = fan_chart(quantiles, "binhai", "Emissions|CO2", "riksbank", baseline.targets, n_draws=120)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ax.figure.savefig(tmp_path / "zh.png", dpi=60)
+    assert ax.get_title() == "滨海新区二氧化碳排放"  # regions.csv name_zh, variables.csv name_zh
+    assert ax.get_ylabel() == "百万吨二氧化碳/年" and ax.get_xlabel() == "年份"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "模拟路径中位数" in labels and "90%区间" in labels
+    assert not [w for w in caught if "missing from font" in str(w.message)]
+    assert "CJK" in ax.title.get_fontproperties().get_name() or ax.title.get_fontfamily()[0] != "DejaVu Sans"
+    plt.close("all")
+
+
+def test_chinese_charts_fall_back_to_english_with_a_warning_without_a_cjk_font(quantiles, monkeypatch, caplog):
+    import simcore.plotting as plotting
+
+    monkeypatch.setattr(plotting, "cjk_font", lambda: None)
+    with caplog.at_level("WARNING", logger="simcore"), plotting.chart_language("zh") as lang:
+        ax = fan_chart(quantiles, "tianjin", "GDP", "boe")
+    assert lang == "en" and ax.get_title() == "GDP, Tianjin"
+    assert "no CJK font" in caplog.text and "fonts-noto-cjk" in caplog.text
+    plt.close("all")
+
+
+def test_every_registry_variable_has_display_names(baseline):
+    from simcore.labels import variable_label
+    from simcore.model.variables import variable_names
+
+    for name in variable_names(baseline):
+        english, chinese = variable_label(name, "en"), variable_label(name, "zh")
+        assert english != name or "|" not in name, name
+        assert chinese != name and not any(c.isascii() and c.isalpha() for c in chinese.replace("CO2", "")), name
+
+
+def test_every_chart_speaks_chinese_under_chart_language(baseline):
+    from simcore import run
+    from simcore.analysis.decompose import decompose_run
+    from simcore.plotting import chart_language, scenario_comparison, sector_structure, waterfall
+
+    _require_cjk()
+    central = run("scenarios/plan_14th_fyp.yaml", baseline=baseline).table
+    sectors = ["Value Added|Primary", "Value Added|Secondary", "Value Added|Tertiary"]
+    with chart_language("zh"):
+        fig = sector_structure(central, ["tianjin", "dongli"], sectors)
+        assert [ax.get_title() for ax in fig.axes[:2]] == ["天津市", "东丽区"]
+        assert [t.get_text() for t in fig.legends[0].get_texts()] == ["第一产业", "第二产业", "第三产业"]
+        assert fig.axes[0].get_ylabel() == "亿元(2020年价格)"
+        fig = scenario_comparison(central, "tianjin", ["GDP", "Emissions|CO2"])
+        assert fig._suptitle.get_text() == "情景比较:天津市"
+        assert [ax.get_title() for ax in fig.axes] == ["地区生产总值", "二氧化碳排放"]
+        fig, ax = plt.subplots()
+        waterfall(decompose_run("scenarios/plan_14th_fyp.yaml", baseline), "dongli", 2035, ax=ax)
+        ticks = [t.get_text() for t in ax.get_xticklabels()]
+        assert ticks[1:6] == ["人口", "人均地区生产总值", "产业结构", "能耗强度", "能源碳强度"]
+        assert ticks[-1] == "合计变化" and ax.get_title().startswith("二氧化碳排放变化 2020-2035 年:东丽区")
+    plt.close("all")
+
+
+def test_cli_fan_in_chinese_writes_the_picture(tmp_path, capsys):
+    _require_cjk()
+    out = tmp_path / "fan_zh.svg"
+    argv = ["fan", "scenarios/plan_14th_fyp.yaml", "--variable", "Emissions|CO2", "--region", "tianjin"]
+    assert main(argv + ["--draws", "30", "--seed", "3", "--lang", "zh", "--out", str(out)]) == 0
+    svg = out.read_text(encoding="utf-8")
+    assert 'id="NotoSansCJK' in svg or "CJK" in svg  # the glyphs come from the CJK font
+    assert not list(tmp_path.glob("*.tmp*"))
+    with pytest.raises(SystemExit):
+        main(argv + ["--draws", "5", "--lang", "fr", "--out", str(out)])
+    assert "invalid choice: 'fr'" in capsys.readouterr().err

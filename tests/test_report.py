@@ -332,10 +332,10 @@ def test_the_sector_chart_stacks_to_gdp(central):
     sectors = ["Value Added|Primary", "Value Added|Secondary", "Value Added|Tertiary"]
     fig = sector_structure(central[0].table, ["tianjin", "dongli"], sectors, labels={sectors[0]: "Primary"})
     ax = fig.axes[1]
-    assert ax.get_title() == "dongli"
+    assert ax.get_title() == "Dongli District"  # regions.csv
     bars = ax.patches
     assert len(bars) == 3 * 4
     top_2030 = max(b.get_y() + b.get_height() for b in bars if math.isclose(b.get_x() + b.get_width() / 2, 2))
     assert top_2030 == pytest.approx(central[0].value("dongli", "GDP", 2030), rel=1e-9)
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["Primary", sectors[1], sectors[2]]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["Primary", "Secondary", "Tertiary"]
     plt.close(fig)

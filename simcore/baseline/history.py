@@ -91,3 +91,69 @@ def vintage_assumptions(hist: pd.DataFrame, vintage: int) -> dict[str, float]:
         "investment.default_growth": round(float(fai["value"].iloc[-1]) / 100, 6),
         "population.default_growth": round(float(pop_growth), 6),
     }
+
+
+#: history variables that are changes on the year before, by the result variable they are the change of
+_CHAINED = {"GDP": ("GDP|Real Growth", "GDP|Real Index"), "Energy Intensity|GDP": ("Energy Intensity|GDP", None)}
+#: history variables in the result variable's own unit
+_DIRECT = {"GDP|Growth": "GDP|Real Growth", "Population": "Population"} | {
+    f"Share|{s}": f"Share|{s}" for s in ("Primary", "Secondary", "Tertiary")
+}
+#: Tianjin's energy and CO2 totals come from the CEADs inventories of the baseline (energy_co2_tianjin.csv)
+_INVENTORY = {"Energy Consumption": "energy_10k_tce", "Emissions|CO2": "co2_mt"}
+
+
+def published_path(b: Baseline, region: str, variable: str, level_2020: float) -> pd.DataFrame:
+    """The published record of a result variable, in the variable's own unit, for drawing beside a
+    projection: columns ``year, value, source``, every year the record allows (2020 included where the
+    path is anchored there), later years being the outturn.
+
+    Levels at 2020 prices are not published for most years, so a level is *derived*: real growth on the
+    year before (GDP), or the year-on-year change of energy intensity, is chained back and forth from
+    ``level_2020`` (the model's 2020 value), and Tianjin's energy and CO2 follow the CEADs inventory's
+    ratio to its 2020 total.  Growth rates, population and shares are drawn as published.  An empty frame
+    when the record has nothing for the pair.
+    """
+    hist = load_history(b)
+    rows = hist[hist["region"] == region]
+    if variable in _DIRECT:
+        part = rows[rows["variable"] == _DIRECT[variable]].sort_values("year")
+        return part[["year", "value", "source"]].reset_index(drop=True)
+    if variable in _CHAINED:
+        change, index = _CHAINED[variable]
+        growth = {int(r.year): (float(r.value), str(r.source)) for r in rows[rows["variable"] == change].itertuples()}
+        ratio: dict[int, tuple[float, str]] = {2020: (1.0, "the model's 2020 value")}
+        year = 2020
+        while year in growth and year - 1 not in ratio:  # back from 2020
+            ratio[year - 1] = (ratio[year][0] / (1 + growth[year][0] / 100), growth[year][1])
+            year -= 1
+        year = 2021
+        while year in growth:  # forward to the latest year published
+            ratio[year] = (ratio[year - 1][0] * (1 + growth[year][0] / 100), growth[year][1])
+            year += 1
+        if index:
+            for r in rows[rows["variable"] == index].itertuples():
+                ratio.setdefault(int(r.year), (float(r.value) / 100, str(r.source)))
+        if len(ratio) == 1:
+            return pd.DataFrame(columns=["year", "value", "source"])
+        years = sorted(ratio)
+        return pd.DataFrame(
+            {
+                "year": years,
+                "value": [level_2020 * ratio[y][0] for y in years],
+                "source": [ratio[y][1] for y in years],
+            }
+        )
+    if variable in _INVENTORY and region == "tianjin":
+        inventory = pd.read_csv(b.data_dir / "energy_co2_tianjin.csv")
+        totals = inventory.groupby("year")[_INVENTORY[variable]].sum()
+        if 2020 not in totals.index or not totals[2020]:
+            return pd.DataFrame(columns=["year", "value", "source"])
+        return pd.DataFrame(
+            {
+                "year": totals.index.astype(int),
+                "value": level_2020 * totals.to_numpy() / totals[2020],
+                "source": [f"CEADs Tianjin {y} inventory (energy_co2_tianjin.csv)" for y in totals.index],
+            }
+        )
+    return pd.DataFrame(columns=["year", "value", "source"])
