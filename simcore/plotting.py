@@ -335,6 +335,7 @@ def fan_chart(
     for a preset raise ``ValueError``.  Words are in the language of :func:`chart_language`.
     """
     import matplotlib.pyplot as plt
+    from matplotlib import patheffects
 
     p = PRESETS[preset]
     wide = _series(quantiles, region, variable)
@@ -350,7 +351,9 @@ def fan_chart(
         lo, hi = round((1 - coverage) / 2, 6), round((1 + coverage) / 2, 6)
         band = text("{coverage} band", coverage=f"{coverage:.0%}")
         ax.fill_between(years, wide[lo], wide[hi], color=colour, linewidth=0, label=band, zorder=1)
-    ax.plot(years, wide[0.5], color=p.line, linewidth=2, label=text("median of the draws"), zorder=3)
+    # a white halo under the lines keeps them readable on the darkest band (contrast, tests/test_plotting.py)
+    halo = [patheffects.withStroke(linewidth=3.6, foreground="white")]
+    ax.plot(years, wide[0.5], color=p.line, linewidth=2, label=text("median of the draws"), zorder=3, path_effects=halo)
     if central is not None:
         ax.plot(
             central.index,
@@ -360,6 +363,7 @@ def fan_chart(
             linestyle="--",
             label=text("central run"),
             zorder=3,
+            path_effects=[patheffects.withStroke(linewidth=2.8, foreground="white")],
         )
     first, outturn = _draw_history(ax, history)
     unit = quantiles.loc[(quantiles["region"] == region) & (quantiles["variable"] == variable), "unit"].iloc[0]
@@ -723,13 +727,13 @@ def backtest_fan(quantiles: pd.DataFrame, table: pd.DataFrame, variable: str, vi
         q = q[q["year"].between(vintage, vintage + 6)]
         wide = q.pivot_table(index="year", columns="quantile", values="value", aggfunc="first")
         years = wide.index.to_numpy()
-        ax.fill_between(years, wide[0.05], wide[0.95], color="#c6dbef", label="90% band")
-        ax.fill_between(years, wide[0.25], wide[0.75], color="#6baed6", label="50% band")
-        ax.plot(years, wide["central"], color="#08306b", lw=1.5, label="central run")
+        ax.fill_between(years, wide[0.05], wide[0.95], color="#c6dbef", label=text("{coverage} band", coverage="90%"))
+        ax.fill_between(years, wide[0.25], wide[0.75], color="#6baed6", label=text("{coverage} band", coverage="50%"))
+        ax.plot(years, wide["central"], color="#08306b", lw=1.5, label=text("central run"))
         act = table[(table["region"] == region) & (table["variable"] == variable)]
-        ax.plot(act["year"], act["actual"], "o", color="#c62d23", label="published")
-        ax.set_title(f"{region}")
-        ax.set_xlabel("year")
+        ax.plot(act["year"], act["actual"], "o", color="#c62d23", label=text("published outturn"))
+        ax.set_title(region_label(region))
+        ax.set_xlabel(text("year"))
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel(f"{variable} ({table.loc[table['variable'] == variable, 'unit'].iloc[0]})")
     handles, labels = axes[0][0].get_legend_handles_labels()

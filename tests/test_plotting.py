@@ -392,3 +392,28 @@ def test_cli_fan_in_chinese_writes_the_picture(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(argv + ["--draws", "5", "--lang", "fr", "--out", str(out)])
     assert "invalid choice: 'fr'" in capsys.readouterr().err
+
+
+def _contrast(a, b) -> float:
+    """WCAG contrast ratio of two colours."""
+    from matplotlib.colors import to_rgb
+
+    def luminance(colour):
+        r, g, b = (x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in to_rgb(colour))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("preset", ["boe", "riksbank", "norges"])
+def test_fan_presets_have_distinguishable_bands_and_a_haloed_median(quantiles, preset):
+    p = PRESETS[preset]
+    shades = ["#ffffff", *p.colours]  # widest band on white, then each band on the one around it
+    assert all(_contrast(a, b) >= 1.25 for a, b in zip(shades, shades[1:]))
+    assert _contrast(p.line, "#ffffff") >= 7  # the median line on the white halo drawn under it
+    ax = fan_chart(quantiles, "tianjin", "GDP", preset)
+    median = next(line for line in ax.lines if line.get_label() == "median of the draws")
+    (stroke,) = median.get_path_effects()
+    assert stroke._gc["foreground"] == "white" and stroke._gc["linewidth"] > median.get_linewidth()
+    plt.close("all")
