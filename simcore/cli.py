@@ -1061,7 +1061,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="FILE",
-        help="also draw the stacked chart (PNG/SVG/PDF): one panel per region, one column per scenario",
+        help="also draw the stacked chart (PNG/SVG/PDF): a panel per region; with --compare, a column per scenario",
     )
     scenario_options(sec)
     sec.set_defaults(func=cmd_sectors)

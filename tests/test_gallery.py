@@ -147,3 +147,14 @@ def test_the_gallery_checks_its_arguments(tmp_path, capsys):
     assert main(["gallery", "--out", str(out), "--samples", "1"]) == 2
     assert "--samples 1: expected an integer of at least 2" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_the_committed_gallery_shows_every_picture_with_its_command():
+    folder = g.REPO / "docs" / "gallery"
+    index = (folder / "README.md").read_text()
+    command = g.gallery_command("docs/gallery", g.DEFAULT_DRAWS, g.DEFAULT_SEED, g.DEFAULT_SAMPLES)
+    assert f"    {command}\n" in index
+    assert re.findall(r"!\[[^\]]+\]\(([^)]+)\)", index) == FILES
+    for name in FILES:
+        data = (folder / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) < 200_000, name
