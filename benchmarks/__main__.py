@@ -1,6 +1,6 @@
 """simcore benchmark suite.
 
-    python -m benchmarks [--quick] [--out DIR] [--only CASE ...]
+    python -m benchmarks [--quick] [--out DIR] [--only CASE ...] [--quiet]
 
 Times the numba core against a plain per-draw NumPy loop and the vectorised NumPy twin, the Leontief
 solve against LAPACK, sweeps on the local and Dask engines, cold and warm starts and peak memory; prints
@@ -19,6 +19,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import argparse
 import json
 import math
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -309,6 +310,12 @@ def print_table(timings, ratios, peak: float) -> None:
         print("  ".join(cells + [row[-1]]).rstrip())
 
 
+def progress(line: str, quiet: bool = False) -> None:
+    """A progress line on stderr (the table and targets stay alone on stdout), unless ``quiet``."""
+    if not quiet:
+        print(line, file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, about two minutes")
@@ -326,6 +333,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NEW_JSON",
         help="with --compare: compare two saved reports without running anything",
     )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress lines (each case's start and end, on stderr)"
+    )
     args = parser.parse_args(argv)
     if args.against is not None:
         if args.compare is None:
@@ -341,9 +351,17 @@ def main(argv: list[str] | None = None) -> int:
         f"logical CPUs, numba threads {machine['threads']['numba']}; DGEMM peak {peak:.1f} GFLOP/s"
     )
     timings: list[cases.Timing] = []
-    for name in args.only or list(RUNNERS):
-        print(f"... {name}", flush=True)
-        timings += RUNNERS[name](**plan[name])
+    names = args.only or list(RUNNERS)
+    for k, name in enumerate(names, 1):
+        progress(f"[{k}/{len(names)}] {name} ...", args.quiet)
+        started = time.perf_counter()
+        found = RUNNERS[name](**plan[name])
+        timings += found
+        progress(
+            f"[{k}/{len(names)}] {name}: {len(found)} timings in {time.perf_counter() - started:.1f} s "
+            f"({time.perf_counter() - start:.0f} s so far)",
+            args.quiet,
+        )
     ratios = _ratios(timings)
     print()
     print_table(timings, ratios, peak)

@@ -602,6 +602,102 @@ def cmd_decompose(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_figure(option: str, path: Path | None) -> None:
+    if path is not None and path.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise SimcoreError(f"{option} {path}: expected a .png, .svg or .pdf file")
+
+
+def cmd_sectors(args: argparse.Namespace) -> int:
+    import time
+
+    import pandas as pd
+
+    from simcore.baseline.tables import load_baseline
+    from simcore.report.content import SECTORS, YEARS, sector_table
+    from simcore.results.run import run
+    from simcore.scenario.loader import load_scenario
+
+    # every argument is checked, and every scenario loaded, before anything runs
+    baseline = load_baseline(args.baseline)
+    regions = list(dict.fromkeys(args.region)) if args.region else list(baseline.regions.ids)
+    unknown = baseline.regions.unknown(regions, "--region")
+    if unknown:
+        raise SimcoreError(unknown)
+    _check_figure("--figure", args.figure)
+    for other in args.compare or ():
+        if not other.is_file():
+            raise SimcoreError(f"--compare {other}: no such scenario file")
+    scenarios = [load_scenario(args.scenario, overrides=_overrides(args), baseline=baseline)]
+    scenarios += [load_scenario(other, baseline=baseline) for other in args.compare or ()]
+    seen: dict[str, Path] = {}
+    for path, scenario in zip([args.scenario, *(args.compare or ())], scenarios):
+        if scenario.name in seen:
+            raise SimcoreError(f"{path}: its scenario name {scenario.name!r} is already that of {seen[scenario.name]}")
+        seen[scenario.name] = path
+    names = dict(zip(baseline.regions.ids, baseline.regions.names))
+    names = {region: names[region] for region in regions}
+    log = logging.getLogger("simcore")
+    longs, tables = [], []
+    for scenario in scenarios:
+        started = time.perf_counter()
+        results = run(scenario, baseline=baseline)
+        log.debug(f"{scenario.name}: run in {time.perf_counter() - started:.2f} s")
+        longs.append(results.table)
+        part = sector_table(results.table, names)
+        part.insert(0, "scenario", scenario.name)
+        tables.append(part)
+    table = pd.concat(tables, ignore_index=True)
+    print(
+        f"Value added by broad sector (NBS three-sector classification), {tables[0].attrs['unit']}; "
+        "shares of GDP (%, 2020 prices)"
+    )
+    with pd.option_context("display.width", 200, "display.max_rows", 1000, "display.float_format", "{:,.1f}".format):
+        print(table.drop(columns=["region_id"]).to_string(index=False))
+    if args.out is not None:
+        from simcore.results.writer import atomic_files
+
+        with atomic_files(args.out) as path_for:
+            table.to_csv(path_for("sectors.csv"), index=False, float_format="%.10g", lineterminator="\n")
+        print(f"wrote {args.out / 'sectors.csv'}")
+    if args.figure is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from simcore.plotting import sector_comparison
+        from simcore.results.writer import atomic_files
+
+        both = pd.concat(longs, ignore_index=True)
+        fig = sector_comparison(both, regions, list(SECTORS), YEARS, labels=SECTORS, region_names=names)
+        with atomic_files(args.figure.parent) as path_for:
+            fig.savefig(path_for(args.figure.name), dpi=150, bbox_inches="tight")
+        print(f"wrote {args.figure}")
+    return 0
+
+
+def cmd_gallery(args: argparse.Namespace) -> int:
+    from simcore.report.gallery import gallery_command, make_gallery
+
+    command = gallery_command(args.out, args.draws, args.seed, args.samples)
+    if args.baseline is not None:
+        command = command.replace("simcore gallery", f"simcore --baseline {args.baseline} gallery", 1)
+    gallery = make_gallery(
+        args.out,
+        draws=args.draws,
+        seed=args.seed,
+        samples=args.samples,
+        baseline_dir=_baseline_dir(args),
+        progress=not args.quiet,
+        command=command,
+    )
+    for entry in gallery.entries:
+        print(f"{entry.file:<20}{entry.seconds:>7.1f} s  {entry.title}")
+    total = sum(e.seconds for e in gallery.entries)
+    print(
+        f"wrote {len(gallery.files)} files to {args.out} ({total:.1f} s): " + ", ".join(p.name for p in gallery.files)
+    )
+    return 0
+
+
 def cmd_growth(args: argparse.Namespace) -> int:
     from simcore.analysis.growth import growth_decomposition, markdown, write_docs
     from simcore.baseline.tables import load_baseline
@@ -692,6 +788,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     words += ["--compare", *map(str, args.compare)] if args.compare else []
     words += [f"--draws {args.draws}"] if args.draws is not None else []
     words += [f"--seed {args.seed}"] if args.seed is not None else []
+    words += ["--region", *args.region] if args.region else []
     words += [f"--set {text}" for text in args.set or ()] + ["--out", str(args.out)]
     command = " ".join(words)
     report = build_report(
@@ -703,6 +800,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         baseline=load_baseline(args.baseline),
         progress=not getattr(args, "quiet", False),
         command=command,
+        regions=tuple(args.region or ()),
     )
     paths = write_report(report, args.out)
     mc = f"{report.draws:,} draws, seed {report.seed}" if report.draws is not None else "no Monte Carlo"
@@ -962,6 +1060,40 @@ def build_parser() -> argparse.ArgumentParser:
     scenario_options(dec)
     dec.set_defaults(func=cmd_decompose)
 
+    sec = sub.add_parser(
+        "sectors", help="value added of the primary, secondary and tertiary sectors, shares, stacked chart"
+    )
+    sec.add_argument("scenario", type=Path, help="the scenario YAML file")
+    sec.add_argument(
+        "--compare", type=Path, nargs="+", default=None, metavar="OTHER", help="scenario files shown beside it"
+    )
+    sec.add_argument(
+        "--region",
+        nargs="+",
+        default=None,
+        metavar="R",
+        help="region ids, in this order (default: every region, in region-tree order)",
+    )
+    sec.add_argument("--out", type=Path, default=None, metavar="DIR", help="write sectors.csv into this folder")
+    sec.add_argument(
+        "--figure",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also draw the stacked chart (PNG/SVG/PDF): a panel per region; with --compare, a column per scenario",
+    )
+    scenario_options(sec)
+    sec.set_defaults(func=cmd_sectors)
+
+    gal = sub.add_parser("gallery", help="redraw the gallery: the main charts as PNGs and an index README.md")
+    gal.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder of the PNGs and README.md")
+    gal.add_argument("--draws", type=int, default=500, help="Monte Carlo draws of the fan charts (default 500)")
+    gal.add_argument("--seed", type=int, default=1, help="seed of the draws and the Sobol' design (default 1)")
+    gal.add_argument(
+        "--samples", type=int, default=64, help="base samples of the Sobol' design (runs: 7 x samples; default 64)"
+    )
+    gal.set_defaults(func=cmd_gallery)
+
     grow = sub.add_parser("growth", help="what each section of a scenario adds to its parent's GDP growth")
     grow.add_argument("scenario", type=Path, help="the scenario YAML file")
     grow.add_argument("--start", type=int, default=2020, help="first year of the decomposition (default 2020)")
@@ -997,6 +1129,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--seed", type=int, default=None, help="seed of the Monte Carlo (default: the scenario's, else 0)")
     rep.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for report.html and report.xlsx")
+    rep.add_argument(
+        "--region",
+        nargs="+",
+        default=None,
+        metavar="R",
+        help="region ids of the fan charts, comparison charts (one each) and CO2 waterfalls, in this order "
+        "(default tianjin binhai); the tables always hold every region",
+    )
     scenario_options(rep)
     rep.set_defaults(func=cmd_report)
 

@@ -843,3 +843,35 @@ def sector_structure(
     fig.suptitle(text("Value added by sector (segment labels: share of the total)"), fontsize=11)
     fig.tight_layout(rect=(0, 0.05, 1, 0.96))
     return fig
+
+
+def sector_comparison(
+    table: pd.DataFrame,
+    regions: list[str],
+    sectors: list[str],
+    years=HORIZON_TICKS,
+    labels: dict[str, str] | None = None,
+    region_names: dict[str, str] | None = None,
+):
+    """The stacked bars of :func:`sector_structure` for the scenarios of the long table's ``scenario``
+    column: one scenario gives that figure, titled with the scenario; several give one row per region and
+    one column per scenario, the panels of a row on one scale.  Returns the Figure."""
+    scenarios = list(dict.fromkeys(table["scenario"]))
+    names = region_names or {}
+    if len(scenarios) == 1:
+        fig = sector_structure(table, regions, sectors, years, labels=labels, region_names=names)
+        fig.suptitle(f"{scenarios[0]}: value added by sector (segment labels: share of the total)", fontsize=11)
+        return fig
+    part = table[table["region"].isin(regions)]
+    keyed = part.assign(region=part["region"].astype(str) + "@" + part["scenario"].astype(str))
+    keys = [f"{r}@{s}" for r in regions for s in scenarios]
+    titles = {f"{r}@{s}": f"{names.get(r, r)}: {s}" for r in regions for s in scenarios}
+    fig = sector_structure(keyed, keys, sectors, years, labels=labels, region_names=titles, ncols=len(scenarios))
+    axes = fig.axes[: len(keys)]
+    for row in range(len(regions)):
+        panels = axes[row * len(scenarios) : (row + 1) * len(scenarios)]
+        top = max(ax.get_ylim()[1] for ax in panels)
+        for ax in panels:
+            ax.set_ylim(0, top)
+    fig.suptitle(f"Value added by sector: {', '.join(scenarios)} (segment labels: share of the total)", fontsize=11)
+    return fig

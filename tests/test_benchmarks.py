@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -163,3 +164,21 @@ def test_the_replicated_benchmark_system_passes_the_kernel_boundary(baseline):
     R, n = system.pop0.shape[0], system.v.shape[0]
     draws = Draws.central(paths, R)
     kernel_args(system, paths, draws, allocate_for(1, R, n // R, paths.fai.shape[1]))
+
+
+def test_each_case_shows_its_start_and_end_unless_quiet(tmp_path, capsys, monkeypatch):
+    def fake(**_):
+        return [_timing("leontief batch", "n=4, 1 rhs", "numba", 0.001)]
+
+    monkeypatch.setattr(bench, "RUNNERS", {"leontief": fake, "start": fake})
+    monkeypatch.setattr(bench, "QUICK", {"leontief": {}, "start": {}})
+    monkeypatch.setattr(bench, "dgemm_peak", lambda n: 10.0)
+    assert bench.main(["--quick", "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if line.startswith("[")]
+    assert lines[0] == "[1/2] leontief ..." and lines[2] == "[2/2] start ..."
+    assert re.fullmatch(r"\[1/2\] leontief: 1 timings in \d+\.\d s \(\d+ s so far\)", lines[1])
+    assert "[1/2]" not in captured.out and "numba" in captured.out  # the table stays on stdout, alone
+    assert bench.main(["--quick", "--quiet", "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "[1/2]" not in captured.err and "numba" in captured.out

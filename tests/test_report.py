@@ -28,7 +28,7 @@ from simcore.report.html import SECTIONS  # noqa: E402
 PLAN = "scenarios/plan_14th_fyp.yaml"
 BASE = "scenarios/baseline.yaml"
 DRAWS, SEED = 40, 3
-FIGURES = 6 + 1 + 1 + 1  # fans (2 regions x 3 indicators), comparison, sector structure, decomposition
+FIGURES = 6 + 2 + 1 + 1  # fans (2 regions x 3 indicators), comparisons (one a region), sectors, decomposition
 
 
 class Page(HTMLParser):
@@ -116,6 +116,7 @@ def test_every_section_and_the_header(report_dir, baseline):
     assert header["Baseline checksum"] == baseline.checksum
     assert header["Monte Carlo draws"] == str(DRAWS) and header["Seed"] == str(SEED)
     assert header["Compared with"] == "baseline"
+    assert header["Regions of the figures"] == "Tianjin, Binhai New Area"  # the default of --region
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", header["Created"])
     text = (report_dir / "report.html").read_text(encoding="utf-8")
     assert "14th FYP: the seeds" in text  # the scenario's description
@@ -271,6 +272,8 @@ def test_the_arguments_are_checked_before_anything_runs(tmp_path, capsys):
     assert "already the report's scenario" in capsys.readouterr().err
     assert main(["report", PLAN, "--out", str(tmp_path / "report.html")]) == 2
     assert "expected a folder" in capsys.readouterr().err
+    assert main(["report", PLAN, "--region", "tianjin", "binhia", "--out", str(out)]) == 2
+    assert "--region binhia: unknown region id; nearest: binhai" in capsys.readouterr().err
     a_file = tmp_path / "file"
     a_file.write_text("")
     assert main(["report", PLAN, "--out", str(a_file)]) == 2
@@ -339,3 +342,43 @@ def test_the_sector_chart_stacks_to_gdp(central):
     assert top_2030 == pytest.approx(central[0].value("dongli", "GDP", 2030), rel=1e-9)
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["Primary", "Secondary", "Tertiary"]
     plt.close(fig)
+
+
+def test_the_regions_of_the_figures_are_chosen(tmp_path, baseline, monkeypatch):
+    """``--region dongli tianjin``: the fans, one comparison chart each and the waterfalls of those two, in
+    that order; the tables keep every region."""
+    import simcore.plotting as plotting
+
+    drawn = {"fan": [], "comparison": [], "waterfall": []}
+
+    def recording(name, real, region_of):
+        def wrapper(*args, **kwargs):
+            drawn[name].append(region_of(*args, **kwargs))
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(plotting, "fan_chart", recording("fan", plotting.fan_chart, lambda q, r, *a, **k: r))
+    monkeypatch.setattr(
+        plotting,
+        "scenario_comparison",
+        recording("comparison", plotting.scenario_comparison, lambda t, r, *a, **k: r),
+    )
+    monkeypatch.setattr(
+        plotting, "waterfall_figure", recording("waterfall", plotting.waterfall_figure, lambda t, r: tuple(r))
+    )
+    out = tmp_path / "out"
+    argv = ["report", BASE, "--compare", PLAN, "--draws", "8", "--seed", "1", "--region", "dongli", "tianjin"]
+    assert main(argv + ["--out", str(out)]) == 0
+    assert drawn["fan"] == ["dongli"] * 3 + ["tianjin"] * 3
+    assert drawn["comparison"] == ["dongli", "tianjin"]
+    assert drawn["waterfall"] == [("dongli", "tianjin")]
+    page = parse(out / "report.html")
+    alts = [image["alt"] for image in page.images]
+    assert "scenario comparison, Dongli District" in alts and "scenario comparison, Tianjin" in alts
+    assert len(page.images) == 6 + 2 + 1 + 1
+    header = {row[0]: row[1] for row in page.tables[0]}
+    assert header["Regions of the figures"] == "Dongli District, Tianjin"
+    assert "--region dongli tianjin" in header["Command"]
+    gdp = page.tables[1]
+    assert [row[0] for row in gdp[1:]] == list(baseline.regions.names)  # the tables: every region

@@ -86,6 +86,21 @@ class RegionTree:
 
         return tuple(leaf for leaf in self.leaves if under(leaf))
 
+    def unknown(self, requested, option: str = "--region") -> str | None:
+        """``None`` when every id of ``requested`` is a region of the tree, else a message naming the first
+        unknown id and the nearest valid ones (or every id, when none is near), for the caller to raise."""
+        import difflib
+
+        for name in requested:
+            if name in self.ids:
+                continue
+            lower = {r.lower(): r for r in self.ids}
+            near = [lower[name.lower()]] if name.lower() in lower else []
+            near += [r for r in difflib.get_close_matches(name, self.ids, n=3, cutoff=0.5) if r not in near]
+            hint = f"nearest: {', '.join(near)}" if near else f"expected one of {', '.join(self.ids)}"
+            return f"{option} {name}: unknown region id; {hint}"
+        return None
+
     @cached_property
     def matrix(self) -> np.ndarray:
         """(n_regions, n_leaves) 0/1 matrix: every region (leaves and aggregates) as a sum of leaves."""

@@ -35,9 +35,9 @@ SECTORS = {
     "Value Added|Secondary": "Secondary",
     "Value Added|Tertiary": "Tertiary",
 }
-FAN_REGIONS = ("tianjin", "binhai")
-COMPARISON_REGION = "tianjin"
-DECOMPOSITION_FIGURE_REGIONS = ("tianjin", "binhai")
+#: the regions of the fan charts, the comparison charts and the decomposition waterfalls unless the report
+#: is asked for others (``simcore report --region``)
+FIGURE_REGIONS = ("tianjin", "binhai")
 FAN_PRESET = "boe"
 #: statuses of the scoreboard, in the order a reader counts them
 STATUSES = ("met", "exceeded", "missed", "imposed", "not modelled")
@@ -64,6 +64,7 @@ class Report:
     sectors: pd.DataFrame
     decomposition: pd.DataFrame
     comparison: pd.DataFrame | None = None
+    figure_regions: tuple[str, ...] = FIGURE_REGIONS  # of the fans, comparison charts and waterfalls
     quantiles: pd.DataFrame | None = None
     results: pd.DataFrame = field(default=None, repr=False)  # the central run's long table
     compared_results: pd.DataFrame | None = field(default=None, repr=False)  # every scenario's long table
@@ -84,6 +85,7 @@ def build_report(
     baseline: Baseline | None = None,
     progress: bool = False,
     command: str = "",
+    regions=None,
 ) -> Report:
     """Run a scenario (and each scenario of ``compare``), score the plan targets, decompose CO2 and, with
     ``draws``, run the Monte Carlo; return the :class:`Report`.
@@ -103,6 +105,11 @@ def build_report(
         Seed of the Monte Carlo (default: the scenario's seed, else 0).
     overrides : mapping, optional
         Dotted-path overrides of ``scenario`` (not of the compared scenarios).
+    regions : sequence of str, optional
+        Region ids of the fan charts, the comparison charts (one each) and the decomposition waterfalls, in
+        the order given (default :data:`FIGURE_REGIONS`, Tianjin and the Binhai New Area); the tables
+        always hold every region.  An unknown id is a :class:`~simcore.errors.ReportError` that names it
+        and the nearest valid ones.
     """
     from simcore.baseline.tables import load_baseline
     from simcore.scenario.loader import Scenario, load_scenario, with_overrides
@@ -110,6 +117,10 @@ def build_report(
     if draws is not None and (isinstance(draws, bool) or int(draws) < 1):
         raise ReportError(f"--draws {draws}: expected at least 1 Monte Carlo draw (leave it out for no fan charts)")
     b = baseline or load_baseline()
+    figure_regions = tuple(dict.fromkeys(regions)) if regions else FIGURE_REGIONS
+    unknown = b.regions.unknown(figure_regions, "--region")
+    if unknown:
+        raise ReportError(unknown)
     for other in compare:
         if not isinstance(other, Scenario) and not Path(other).is_file():
             raise ReportError(f"--compare {other}: no such scenario file")
@@ -167,6 +178,7 @@ def build_report(
         sectors=sector_table(results.table, names),
         decomposition=decomposition_table(decomposition_long, names),
         comparison=comparison,
+        figure_regions=figure_regions,
         quantiles=quantiles,
         results=results.table,
         compared_results=compared_results,
@@ -238,12 +250,13 @@ def target_summary(targets: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame
     return counts.reset_index(names="region_id")
 
 
-def sector_table(table: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
-    """Value added of the three broad sectors, their sum (GDP) and shares (% at 2020 prices) by region and year."""
+def sector_table(table: pd.DataFrame, names: dict[str, str], years=YEARS) -> pd.DataFrame:
+    """Value added of the three broad sectors, their sum (GDP) and shares (% at 2020 prices) by region (those
+    of ``names``, id -> display name, in its order) and year; ``simcore sectors`` prints it, the report shows it."""
     wide = _wide(table, list(SECTORS) + ["GDP"])
     rows = []
     for region, name in names.items():
-        for year in YEARS:
+        for year in years:
             row = {"region_id": region, "region": name, "year": year}
             for variable, label in SECTORS.items():
                 row[label] = float(wide.loc[(region, variable), year])

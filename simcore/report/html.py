@@ -13,10 +13,7 @@ from html import escape
 import pandas as pd
 
 from simcore.report.content import (
-    COMPARISON_REGION,
-    DECOMPOSITION_FIGURE_REGIONS,
     FAN_PRESET,
-    FAN_REGIONS,
     HEADLINE,
     SECTORS,
     STATUSES,
@@ -119,6 +116,7 @@ def _header(report: Report) -> str:
         ("Created", report.created),
         ("Monte Carlo draws", "none (central run only)" if report.draws is None else f"{report.draws:,}"),
         ("Seed", "none" if report.seed is None else str(report.seed)),
+        ("Regions of the figures", ", ".join(report.region_names.get(r, r) for r in report.figure_regions)),
     ]
     if report.command:
         meta.append(("Command", report.command))
@@ -209,7 +207,7 @@ def _fans(report: Report) -> str:
         "the uncertain parameters and the estimated 2020 levels of the districts.</p>"
     ]
     figures = []
-    for region in FAN_REGIONS:
+    for region in report.figure_regions:
         for variable, label in HEADLINE.items():
             fig, ax = plt.subplots(figsize=(7.5, 4.5))
             fan_chart(
@@ -234,12 +232,13 @@ def _comparison(report: Report) -> str:
         return '<p class="note">No other scenario: make the report with <code>--compare OTHER.yaml</code>.</p>'
     from simcore.plotting import scenario_comparison
 
-    region = COMPARISON_REGION
-    name = report.region_names.get(region, region)
-    fig = scenario_comparison(report.compared_results, region, list(HEADLINE), labels=HEADLINE, region_name=name)
     scenarios = ", ".join([report.scenario, *report.compared])
-    parts = [
-        _figure(fig, f"scenario comparison, {name}", f"{scenarios}: central runs, {name}."),
+    parts = []
+    for region in report.figure_regions:  # one figure a region, each the page's width (three panels side by side)
+        name = report.region_names.get(region, region)
+        fig = scenario_comparison(report.compared_results, region, list(HEADLINE), labels=HEADLINE, region_name=name)
+        parts.append(_figure(fig, f"scenario comparison, {name}", f"{scenarios}: central runs, {name}."))
+    parts += [
         f'<p class="note">Each scenario\'s central run; the last columns: how far {escape(report.scenario)} lies '
         "from each other scenario, %.</p>",
     ]
@@ -273,7 +272,7 @@ def _sectors(report: Report) -> str:
 def _decomposition(report: Report) -> str:
     from simcore.plotting import waterfall_figure
 
-    regions = [r for r in DECOMPOSITION_FIGURE_REGIONS if r in report.region_names]
+    regions = list(report.figure_regions)
     fig = waterfall_figure(report.decomposition_long, regions)
     ends = sorted(report.decomposition_long["end"].unique())
     for ax, (region, end) in zip(fig.axes, [(r, e) for r in regions for e in ends]):

@@ -51,6 +51,7 @@ def sheets(report: Report) -> dict[str, pd.DataFrame]:
             ("created", report.created),
             ("draws", "" if report.draws is None else report.draws),
             ("seed", "" if report.seed is None else report.seed),
+            ("figure regions", " ".join(report.figure_regions)),
             ("command", report.command),
         ],
         columns=["item", "value"],
