@@ -342,7 +342,9 @@ def cmd_fan(args: argparse.Namespace) -> int:
 
     deterministic = run(args.scenario, overrides=_overrides(args), baseline=baseline)
     central = {(region, variable): deterministic.series(region, variable) for region, variable in panels}
-    history = _published_paths(baseline, table, panels)
+    from simcore.baseline.history import published_paths
+
+    history = published_paths(baseline, table, panels)
     fig = fan_figure(
         table,
         panels,
@@ -360,15 +362,6 @@ def cmd_fan(args: argparse.Namespace) -> int:
         selected.to_csv(path_for(quantile_path.name), index=False, float_format="%.10g")
     print(f"wrote {out} and {quantile_path} ({mc.n_draws} draws, seed {mc.seed}, preset {args.preset})")
     return 0
-
-
-def _published_paths(baseline, quantiles: pd.DataFrame, panels) -> dict:
-    """The published record of each fan panel, anchored on the median of its 2020 value."""
-    from simcore.baseline.history import published_path
-
-    median = quantiles[(quantiles["year"] == 2020) & (quantiles["quantile"].round(6) == 0.5)]
-    start = median.set_index(["region", "variable"])["value"]
-    return {(r, v): published_path(baseline, r, v, float(start[(r, v)])) for r, v in panels if (r, v) in start.index}
 
 
 def _target_report(args: argparse.Namespace, results, baseline) -> pd.DataFrame:
@@ -667,7 +660,7 @@ def cmd_sectors(args: argparse.Namespace) -> int:
         from simcore.results.writer import atomic_files
 
         both = pd.concat(longs, ignore_index=True)
-        fig = sector_comparison(both, regions, list(SECTORS), YEARS, labels=SECTORS, region_names=names)
+        fig = sector_comparison(both, regions, list(SECTORS), YEARS)
         with atomic_files(args.figure.parent) as path_for:
             fig.savefig(path_for(args.figure.name), dpi=150, bbox_inches="tight")
         print(f"wrote {args.figure}")

@@ -858,14 +858,15 @@ def sector_comparison(
     one column per scenario, the panels of a row on one scale.  Returns the Figure."""
     scenarios = list(dict.fromkeys(table["scenario"]))
     names = region_names or {}
+    heading = text("Value added by sector (segment labels: share of the total)")
     if len(scenarios) == 1:
         fig = sector_structure(table, regions, sectors, years, labels=labels, region_names=names)
-        fig.suptitle(f"{scenarios[0]}: value added by sector (segment labels: share of the total)", fontsize=11)
+        fig.suptitle(f"{scenarios[0]}: {heading}", fontsize=11)
         return fig
     part = table[table["region"].isin(regions)]
     keyed = part.assign(region=part["region"].astype(str) + "@" + part["scenario"].astype(str))
     keys = [f"{r}@{s}" for r in regions for s in scenarios]
-    titles = {f"{r}@{s}": f"{names.get(r, r)}: {s}" for r in regions for s in scenarios}
+    titles = {f"{r}@{s}": f"{names.get(r) or region_label(r)}: {s}" for r in regions for s in scenarios}
     fig = sector_structure(keyed, keys, sectors, years, labels=labels, region_names=titles, ncols=len(scenarios))
     axes = fig.axes[: len(keys)]
     for row in range(len(regions)):
@@ -873,5 +874,5 @@ def sector_comparison(
         top = max(ax.get_ylim()[1] for ax in panels)
         for ax in panels:
             ax.set_ylim(0, top)
-    fig.suptitle(f"Value added by sector: {', '.join(scenarios)} (segment labels: share of the total)", fontsize=11)
+    fig.suptitle(f"{', '.join(scenarios)}: {heading}", fontsize=11)
     return fig

@@ -108,3 +108,15 @@ def numba_threads():
 def repo_path() -> Path:
     """The repository root, so that tests do not depend on the working directory."""
     return REPO
+
+
+@pytest.fixture
+def require_cjk():
+    """Skip a Chinese chart test where no CJK font is installed (fail instead with SIMCORE_REQUIRE_CJK=1,
+    which .ci/run sets once it has installed fonts-noto-cjk)."""
+    from simcore.plotting import cjk_font
+
+    if cjk_font() is None:
+        if os.environ.get("SIMCORE_REQUIRE_CJK"):
+            pytest.fail("SIMCORE_REQUIRE_CJK is set but no CJK font is installed (Debian: fonts-noto-cjk)")
+        pytest.skip("no CJK font installed (Debian: apt-get install fonts-noto-cjk); Chinese charts untested")

@@ -75,8 +75,8 @@ def test_the_sector_comparison_puts_a_region_of_every_scenario_on_one_scale(base
     assert [ax.get_title() for ax in axes] == [
         "Binhai: plan_14th_fyp",
         "Binhai: green_transition",
-        "ziya: plan_14th_fyp",
-        "ziya: green_transition",
+        "Ziya ETDZ circular-economy park: plan_14th_fyp",  # regions.csv where no name is given
+        "Ziya ETDZ circular-economy park: green_transition",
     ]
     assert axes[0].get_ylim() == axes[1].get_ylim() and axes[2].get_ylim() == axes[3].get_ylim()
     assert axes[0].get_ylim() != axes[2].get_ylim()

@@ -304,23 +304,11 @@ def test_growth_targets_are_scored_on_the_median_growth_and_drawn_as_a_path(quan
     plt.close("all")
 
 
-def _require_cjk():
-    import os
-
-    from simcore.plotting import cjk_font
-
-    if cjk_font() is None:
-        if os.environ.get("SIMCORE_REQUIRE_CJK"):
-            pytest.fail("SIMCORE_REQUIRE_CJK is set but no CJK font is installed (fonts-noto-cjk)")
-        pytest.skip("no CJK font installed (Debian: fonts-noto-cjk); the Chinese chart test needs one")
-
-
-def test_chinese_fan_chart_uses_the_codelist_names_and_a_cjk_font(quantiles, baseline, tmp_path):
+def test_chinese_fan_chart_uses_the_codelist_names_and_a_cjk_font(quantiles, baseline, tmp_path, require_cjk):
     import warnings
 
     from simcore.plotting import chart_language
 
-    _require_cjk()
     with chart_language("zh") as lang:
         assert lang == "zh"
         ax = fan_chart(quantiles, "binhai", "Emissions|CO2", "riksbank", baseline.targets, n_draws=120)
@@ -357,12 +345,11 @@ def test_every_registry_variable_has_display_names(baseline):
         assert chinese != name and not any(c.isascii() and c.isalpha() for c in chinese.replace("CO2", "")), name
 
 
-def test_every_chart_speaks_chinese_under_chart_language(baseline):
+def test_every_chart_speaks_chinese_under_chart_language(baseline, require_cjk):
     from simcore import run
     from simcore.analysis.decompose import decompose_run
     from simcore.plotting import chart_language, scenario_comparison, sector_structure, waterfall
 
-    _require_cjk()
     central = run("scenarios/plan_14th_fyp.yaml", baseline=baseline).table
     sectors = ["Value Added|Primary", "Value Added|Secondary", "Value Added|Tertiary"]
     with chart_language("zh"):
@@ -381,8 +368,7 @@ def test_every_chart_speaks_chinese_under_chart_language(baseline):
     plt.close("all")
 
 
-def test_cli_fan_in_chinese_writes_the_picture(tmp_path, capsys):
-    _require_cjk()
+def test_cli_fan_in_chinese_writes_the_picture(tmp_path, capsys, require_cjk):
     out = tmp_path / "fan_zh.svg"
     argv = ["fan", "scenarios/plan_14th_fyp.yaml", "--variable", "Emissions|CO2", "--region", "tianjin"]
     assert main(argv + ["--draws", "30", "--seed", "3", "--lang", "zh", "--out", str(out)]) == 0

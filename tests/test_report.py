@@ -382,3 +382,26 @@ def test_the_regions_of_the_figures_are_chosen(tmp_path, baseline, monkeypatch):
     assert "--region dongli tianjin" in header["Command"]
     gdp = page.tables[1]
     assert [row[0] for row in gdp[1:]] == list(baseline.regions.names)  # the tables: every region
+
+
+def test_the_report_fans_draw_the_published_record(baseline):
+    from simcore.report import build_report
+
+    report = build_report(PLAN, draws=20, seed=SEED, baseline=baseline)
+    gdp = report.fan_history[("tianjin", "GDP")].set_index("year")["value"]
+    assert gdp.index.min() == 2018 and gdp.index.max() >= 2023  # before 2020 and the outturn after
+    start = report.fan_quantiles.query("region == 'tianjin' and variable == 'GDP' and year == 2020")
+    assert gdp[2020] == pytest.approx(float(start[start["quantile"].round(6) == 0.5]["value"].iloc[0]))
+
+
+def test_a_chinese_report_draws_its_figures_with_a_cjk_font(tmp_path, require_cjk):
+    out = tmp_path / "zh"
+    assert main(["report", PLAN, "--draws", "20", "--seed", str(SEED), "--lang", "zh", "--out", str(out)]) == 0
+    import base64
+    import re
+
+    page = (out / "report.html").read_text(encoding="utf-8")
+    figures = [base64.b64decode(m).decode("utf-8") for m in re.findall(r"data:image/svg\+xml;base64,([^\"]+)", page)]
+    assert figures and all('id="NotoSansCJK' in svg for svg in figures)  # every figure's words in the CJK font
+    parsed = parse(out / "report.html")
+    assert len(parsed.images) + parsed.svgs >= 6  # fans, sectors and waterfalls

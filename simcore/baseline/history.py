@@ -157,3 +157,11 @@ def published_path(b: Baseline, region: str, variable: str, level_2020: float) -
             }
         )
     return pd.DataFrame(columns=["year", "value", "source"])
+
+
+def published_paths(b: Baseline, quantiles: pd.DataFrame, panels) -> dict:
+    """:func:`published_path` of each (region, variable) of ``panels``, anchored on the median of its 2020
+    value in a quantile table (as a fan chart draws it)."""
+    median = quantiles[(quantiles["year"] == 2020) & (quantiles["quantile"].round(6) == 0.5)]
+    start = median.set_index(["region", "variable"])["value"]
+    return {(r, v): published_path(b, r, v, float(start[(r, v)])) for r, v in panels if (r, v) in start.index}

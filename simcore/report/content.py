@@ -69,6 +69,7 @@ class Report:
     results: pd.DataFrame = field(default=None, repr=False)  # the central run's long table
     compared_results: pd.DataFrame | None = field(default=None, repr=False)  # every scenario's long table
     fan_quantiles: pd.DataFrame | None = field(default=None, repr=False)  # long, for fan_chart
+    fan_history: dict | None = field(default=None, repr=False)  # (region, variable) -> the published record
     plan_targets: pd.DataFrame | None = field(default=None, repr=False)  # targets.csv, for fan_chart
     decomposition_long: pd.DataFrame = field(default=None, repr=False)  # for the waterfall
     version: str = __version__
@@ -155,12 +156,15 @@ def build_report(
     if others:
         compared_results = pd.concat([results.table] + [run(o, baseline=b).table for o in others], ignore_index=True)
         comparison = comparison_table(compared_results, names)
-    fan_quantiles = quantiles = None
+    fan_quantiles = quantiles = fan_history = None
     if mc is not None:
         q = tuple(sorted(set(DEFAULT_QUANTILES) | set(required_quantiles(FAN_PRESET))))
         fan_quantiles = mc.quantiles(q)
         fan_quantiles = fan_quantiles[fan_quantiles["variable"].isin(list(HEADLINE))].reset_index(drop=True)
         quantiles = quantile_table(fan_quantiles, names)
+        from simcore.baseline.history import published_paths
+
+        fan_history = published_paths(b, fan_quantiles, [(r, v) for r in figure_regions for v in HEADLINE])
     prov = results.provenance
     return Report(
         scenario=main.name,
@@ -183,6 +187,7 @@ def build_report(
         results=results.table,
         compared_results=compared_results,
         fan_quantiles=fan_quantiles,
+        fan_history=fan_history,
         plan_targets=b.targets,
         decomposition_long=decomposition_long,
         command=command,

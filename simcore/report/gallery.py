@@ -90,6 +90,7 @@ def draw_gallery(
     import pandas as pd
 
     from simcore.analysis.decompose import decompose_run
+    from simcore.baseline.history import published_paths
     from simcore.baseline.tables import load_baseline
     from simcore.experiments.montecarlo import DEFAULT_QUANTILES, KEY_VARIABLES, monte_carlo
     from simcore.experiments.sensitivity import DEFAULT_OUTPUTS, sensitivity
@@ -127,7 +128,11 @@ def draw_gallery(
     q = tuple(sorted(set(DEFAULT_QUANTILES) | set(required_quantiles(FAN_PRESET))))
     panels = [(r, v) for r in regions for v in HEADLINE]
     central = {(r, v): plan.series(r, v) for r, v in panels}
-    fig = fan_figure(mc.quantiles(q), panels, FAN_PRESET, b.targets, n_draws=mc.n_draws, seed=mc.seed, central=central)
+    quantiles = mc.quantiles(q)
+    history = published_paths(b, quantiles, panels)
+    fig = fan_figure(
+        quantiles, panels, FAN_PRESET, b.targets, n_draws=mc.n_draws, seed=mc.seed, central=central, history=history
+    )
     variables = " ".join(_quote(v) for v in HEADLINE)
     done(
         Entry(
@@ -135,7 +140,8 @@ def draw_gallery(
             "Fan charts",
             f"Monte Carlo fan charts of GDP, energy intensity and CO2 for {names['tianjin']} and the "
             f"{names['binhai']} under {scenario} ({mc.n_draws:,} draws, seed {mc.seed}; Bank of England bands, "
-            "dashed: the central run, diamonds: plan targets).",
+            "dashed: the central run, black: the published record and outturn, diamonds: plan targets "
+            "scored met or missed).",
             f"simcore fan {SCENARIO} --draws {draws} --seed {seed} --variable {variables} "
             f"--region {' '.join(regions)} --out fan.png",
             figure=fig,
@@ -147,9 +153,7 @@ def draw_gallery(
     runs = [plan.table] + [run(root / path, baseline=b).table for path in compared[1:]]
     both = pd.concat(runs, ignore_index=True)
     shown = list(dict.fromkeys(both["scenario"]))
-    fig = scenario_comparison(
-        both, COMPARISON_REGION, list(HEADLINE), labels=HEADLINE, region_name=names[COMPARISON_REGION]
-    )
+    fig = scenario_comparison(both, COMPARISON_REGION, list(HEADLINE))
     done(
         Entry(
             "comparison.png",
@@ -163,7 +167,7 @@ def draw_gallery(
     )
 
     started = time.perf_counter()
-    fig = sector_comparison(plan.table, list(b.regions.ids), list(SECTORS), YEARS, labels=SECTORS, region_names=names)
+    fig = sector_comparison(plan.table, list(b.regions.ids), list(SECTORS), YEARS)
     done(
         Entry(
             "sectors.png",

@@ -220,9 +220,9 @@ def _fans(report: Report) -> str:
                 n_draws=report.draws,
                 seed=report.seed,
                 central=report.results.query("region == @region and variable == @variable").set_index("year")["value"],
+                history=(report.fan_history or {}).get((region, variable)),
             )
             name = report.region_names.get(region, region)
-            ax.set_title(f"{label}, {name}")
             figures.append(_figure(fig, f"fan chart of {label}, {name}", f"{label}, {name}: Monte Carlo bands."))
     return "".join(parts) + f'<div class="figgrid">{"".join(figures)}</div>'
 
@@ -236,7 +236,7 @@ def _comparison(report: Report) -> str:
     parts = []
     for region in report.figure_regions:  # one figure a region, each the page's width (three panels side by side)
         name = report.region_names.get(region, region)
-        fig = scenario_comparison(report.compared_results, region, list(HEADLINE), labels=HEADLINE, region_name=name)
+        fig = scenario_comparison(report.compared_results, region, list(HEADLINE))  # display names of simcore.labels
         parts.append(_figure(fig, f"scenario comparison, {name}", f"{scenarios}: central runs, {name}."))
     parts += [
         f'<p class="note">Each scenario\'s central run; the last columns: how far {escape(report.scenario)} lies '
@@ -257,9 +257,7 @@ def _sectors(report: Report) -> str:
     from simcore.plotting import sector_structure
 
     regions = list(report.region_names)
-    fig = sector_structure(
-        report.results, regions, list(SECTORS), YEARS, labels=SECTORS, region_names=report.region_names
-    )
+    fig = sector_structure(report.results, regions, list(SECTORS), YEARS)  # display names of simcore.labels
     shown = report.sectors.drop(columns=["region_id"]).assign(year=lambda f: f["year"].astype(str))
     digits = {c: 0 for c in shown.columns} | {c: 1 for c in shown.columns if c.endswith(" %")}
     return (
@@ -274,9 +272,6 @@ def _decomposition(report: Report) -> str:
 
     regions = list(report.figure_regions)
     fig = waterfall_figure(report.decomposition_long, regions)
-    ends = sorted(report.decomposition_long["end"].unique())
-    for ax, (region, end) in zip(fig.axes, [(r, e) for r in regions for e in ends]):
-        ax.set_title(f"CO2 change 2020-{end}, {report.region_names[region]}", fontsize=10)
     shown = report.decomposition.drop(columns=["region_id"])
     shown = shown.assign(start=shown["start"].astype(str), end=shown["end"].astype(str))
     return (
