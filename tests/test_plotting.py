@@ -282,6 +282,16 @@ def test_published_path_of_energy_intensity_chains_the_published_changes(baselin
     assert published_path(baseline, "jinnan", "Energy Intensity|GDP", 1.0).empty
 
 
+def test_published_path_draws_the_deflated_outturn_as_published(baseline):
+    from simcore.baseline.history import load_history, published_path
+
+    hist = load_history(baseline)
+    real = hist[(hist["region"] == "binhai") & (hist["variable"] == "GDP|2020 prices")].set_index("year")["value"]
+    path = published_path(baseline, "binhai", "GDP", 6000.0).set_index("year")["value"]
+    assert set(real.index) <= set(path.index) and path[real.index].tolist() == real.tolist()
+    assert path[2020] == 6000.0 and path[2019] == pytest.approx(6000.0 / 1.023)  # chained before 2020
+
+
 def test_growth_targets_are_scored_on_the_median_growth_and_drawn_as_a_path(quantiles, baseline):
     ax = fan_chart(quantiles, "binhai", "GDP", "boe", baseline.targets)
     wide = quantiles[(quantiles["region"] == "binhai") & (quantiles["variable"] == "GDP")]

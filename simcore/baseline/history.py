@@ -99,6 +99,8 @@ _CHAINED = {"GDP": ("GDP|Real Growth", "GDP|Real Index"), "Energy Intensity|GDP"
 _DIRECT = {"GDP|Growth": "GDP|Real Growth", "Population": "Population"} | {
     f"Share|{s}": f"Share|{s}" for s in ("Primary", "Secondary", "Tertiary")
 }
+#: published GDP levels deflated to 2020 prices (the outturn after 2020)
+_REAL_LEVEL = "GDP|2020 prices"
 #: Tianjin's energy and CO2 totals come from the CEADs inventories of the baseline (energy_co2_tianjin.csv)
 _INVENTORY = {"Energy Consumption": "energy_10k_tce", "Emissions|CO2": "co2_mt"}
 
@@ -111,8 +113,9 @@ def published_path(b: Baseline, region: str, variable: str, level_2020: float) -
     Levels at 2020 prices are not published for most years, so a level is *derived*: real growth on the
     year before (GDP), or the year-on-year change of energy intensity, is chained back and forth from
     ``level_2020`` (the model's 2020 value), and Tianjin's energy and CO2 follow the CEADs inventory's
-    ratio to its 2020 total.  Growth rates, population and shares are drawn as published.  An empty frame
-    when the record has nothing for the pair.
+    ratio to its 2020 total.  After 2020 a GDP level published and deflated to 2020 prices
+    (``GDP|2020 prices``) is drawn as it is, in place of the chained one.  Growth rates, population and
+    shares are drawn as published.  An empty frame when the record has nothing for the pair.
     """
     hist = load_history(b)
     rows = hist[hist["region"] == region]
@@ -134,15 +137,15 @@ def published_path(b: Baseline, region: str, variable: str, level_2020: float) -
         if index:
             for r in rows[rows["variable"] == index].itertuples():
                 ratio.setdefault(int(r.year), (float(r.value) / 100, str(r.source)))
-        if len(ratio) == 1:
+        levels = {y: (level_2020 * v, source) for y, (v, source) in ratio.items()}
+        if variable == "GDP":  # the outturn as published, deflated to 2020 prices, where the table has it
+            for r in rows[(rows["variable"] == _REAL_LEVEL) & (rows["year"] > 2020)].itertuples():
+                levels[int(r.year)] = (float(r.value), str(r.source))
+        if len(levels) == 1:
             return pd.DataFrame(columns=["year", "value", "source"])
-        years = sorted(ratio)
+        years = sorted(levels)
         return pd.DataFrame(
-            {
-                "year": years,
-                "value": [level_2020 * ratio[y][0] for y in years],
-                "source": [ratio[y][1] for y in years],
-            }
+            {"year": years, "value": [levels[y][0] for y in years], "source": [levels[y][1] for y in years]}
         )
     if variable in _INVENTORY and region == "tianjin":
         inventory = pd.read_csv(b.data_dir / "energy_co2_tianjin.csv")
