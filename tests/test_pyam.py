@@ -17,6 +17,7 @@ pyam = pytest.importorskip(
 )
 
 from simcore.cli import main  # noqa: E402
+from simcore.experiments.sweep import run_sweep  # noqa: E402
 from simcore.results.table import COLUMNS  # noqa: E402
 from simcore.units import convert, split_species, unit_registry  # noqa: E402
 
@@ -141,6 +142,8 @@ def test_sweep_chunks_are_canonical_tables_that_load_into_pyam(sweep_dir, regist
     table = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
     df = pyam.IamDataFrame(table)
     assert df.extra_cols == ["run_id"] and len(df) == len(table) and sorted(df.data["run_id"].unique()) == [0, 1, 2]
+    read = pyam.IamDataFrame(run_sweep(sweep_dir.parent / "small.yaml", sweep_dir).read())  # resumes: all done
+    assert read.equals(df)
     co2 = df.convert_unit("Mt CO2", "Gt CO2", registry=registry)
     intensity = df.convert_unit("tce/10^4 CNY_2020", "tce/CNY_2020", registry=registry)
     for run in (0, 2):
@@ -149,3 +152,13 @@ def test_sweep_chunks_are_canonical_tables_that_load_into_pyam(sweep_dir, regist
         assert got == pytest.approx(_value(table, variable="Emissions|CO2", **keys) / 1000.0, rel=1e-12)
         got = intensity.filter(variable="Energy Intensity|GDP", **keys).data["value"].iloc[0]
         assert got == pytest.approx(_value(table, variable="Energy Intensity|GDP", **keys) * 1e-4, rel=1e-12)
+
+
+def test_pyams_own_species_conversions_still_work_with_simcores_units(results_csv, registry):
+    """simcore defines no CO2 unit, so pyam keeps converting species: Mt CO2 to Mt C (12/44), to Mt CO2e."""
+    df = pyam.IamDataFrame(results_csv).filter(variable="Emissions|CO2", region="tianjin", year=2035)
+    co2 = float(df.data["value"].iloc[0])
+    carbon = df.convert_unit("Mt CO2", "Mt C", registry=registry, context="AR6GWP100")
+    assert float(carbon.data["value"].iloc[0]) == pytest.approx(co2 * 12.0 / 44.0, rel=1e-9)
+    equivalent = df.convert_unit("Mt CO2", "Mt CO2e", registry=registry, context="AR6GWP100")
+    assert float(equivalent.data["value"].iloc[0]) == pytest.approx(co2, rel=1e-12)
