@@ -125,6 +125,8 @@ def test_a_quantile_file_loads_with_quantile_as_an_extra_column(quantiles_csv, r
     df = pyam.IamDataFrame(table)
     assert df.extra_cols == ["quantile"] and len(df) == len(table)
     gdp = df.convert_unit("100 million CNY_2020", "billion CNY_2020", registry=registry)
+    # unit_registry() extended iam_units' registry, pyam's default: the same without registry=
+    assert gdp.equals(df.convert_unit("100 million CNY_2020", "billion CNY_2020"))
     for q in (0.05, 0.5, 0.95):
         expected = _value(table, region="binhai", variable="GDP", year=2030, quantile=q) * 0.1
         got = gdp.filter(region="binhai", variable="GDP", year=2030, quantile=q).data["value"]
