@@ -61,6 +61,11 @@ class SourceError(SimcoreError):
     """A raw input of the calibration build is missing or does not say what the build relies on."""
 
 
+class UnitError(SimcoreError):
+    """A unit cannot be parsed or converted (pint not installed, a unit not defined, incompatible units such
+    as yuan at current and at 2020 prices), or a registry disagrees with ``simcore/data/units.txt``."""
+
+
 @dataclass(frozen=True)
 class Issue:
     """One problem of an input file: where it is, what is wrong, what was found and what is expected."""

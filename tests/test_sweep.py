@@ -440,3 +440,20 @@ def test_a_sweep_reads_in_ema_workbench_layout(tmp_path):
     assert outcomes[name][-1, -1] == expected["value"].iloc[0]
     lever = [c for c in store.sweep.runs.columns if c != "run_id"][0]
     assert experiments[lever].iloc[-1] == store.sweep.runs.set_index("run_id").loc[run, lever]
+
+
+def test_every_chunk_is_a_canonical_long_table(tmp_path):
+    """IAMC columns (model, scenario, region, variable, unit, year), run_id, value: each chunk file alone, as
+    pyam.IamDataFrame reads it (tests/test_pyam.py)."""
+    from simcore.model.variables import unit_of
+    from simcore.results.table import COLUMNS, model_label
+
+    store = run_sweep(small_sweep(tmp_path), tmp_path / "out")
+    parts = sorted(store.chunks.glob("part-*.parquet"))
+    assert len(parts) == store.sweep.n_chunks == 3
+    for part in parts:
+        chunk = pd.read_parquet(part)
+        assert list(chunk.columns) == COLUMNS[:-1] + ["run_id", "value"]
+        assert (chunk["model"] == model_label()).all() and (chunk["scenario"] == "plan_14th_fyp").all()
+        assert (chunk["unit"] == chunk["variable"].map(unit_of)).all()
+        assert not chunk.duplicated(["run_id", "region", "variable", "year"]).any()
