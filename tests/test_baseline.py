@@ -211,3 +211,15 @@ def test_the_pymrio_export_reproduces_gross_output_and_coefficients(baseline):
     with_output = x > 0
     np.testing.assert_allclose(io.A.to_numpy()[:, with_output], baseline.A[:, with_output], atol=1e-14)
     assert io.factor_inputs.F.to_numpy().sum() == pytest.approx(baseline.value_added.sum())
+
+
+def test_a_cache_written_by_another_environment_is_not_read(tmp_path, monkeypatch):
+    """A pyam venv with an older pandas writes arrays whose last digits differ: its files have other names."""
+    from simcore.baseline import cache
+
+    monkeypatch.setenv("SIMCORE_CACHE_DIR", str(tmp_path))
+    cache.cache_save("baseline", "same content key", {"a": np.arange(3.0)})
+    assert cache.cache_load("baseline", "same content key")["a"].tolist() == [0.0, 1.0, 2.0]
+    assert "pandas=" in cache.environment() and "numpy=" in cache.environment()
+    monkeypatch.setattr(cache, "environment", lambda: "simcore=0;numpy=0;pandas=2.3.3;scipy=0")
+    assert cache.cache_load("baseline", "same content key") is None
