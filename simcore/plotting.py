@@ -246,7 +246,11 @@ def fan_targets(targets: pd.DataFrame | None, region: str, variable: str, median
         return []
     path = median.reindex(YEARS).to_numpy(dtype=float)
     out = []
-    for target, row in zip(modelled_targets(rows), rows.itertuples(index=False)):
+    for _, one in rows.iterrows():  # one at a time: modelled_targets leaves out a year beyond the horizon
+        modelled = modelled_targets(one.to_frame().T.astype(rows.dtypes.to_dict()))
+        if not modelled:
+            continue
+        target, row = modelled[0], next(one.to_frame().T.itertuples(index=False))
         value, _ = metric(target, lambda _r, _v: path)
         if not np.isfinite(value):
             continue

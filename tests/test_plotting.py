@@ -413,3 +413,14 @@ def test_fan_presets_have_distinguishable_bands_and_a_haloed_median(quantiles, p
     (stroke,) = median.get_path_effects()
     assert stroke._gc["foreground"] == "white" and stroke._gc["linewidth"] > median.get_linewidth()
     plt.close("all")
+
+
+def test_a_target_beyond_the_horizon_is_left_out_without_shifting_the_others(quantiles, baseline):
+    from simcore.plotting import fan_targets
+
+    median = quantiles[(quantiles["region"] == "binhai") & (quantiles["variable"] == "GDP")]
+    median = median[median["quantile"].round(6) == 0.5].set_index("year")["value"]
+    rows = baseline.targets[(baseline.targets["region"] == "binhai") & (baseline.targets["variable"] == "GDP")]
+    beyond = rows[rows["basis"] == "avg_growth"].assign(year=2040, value=99.0)
+    shown = fan_targets(pd.concat([beyond, rows]), "binhai", "GDP", median)
+    assert [(p["year"], p["label"].split(" (")[0]) for p in shown] == [(2025, ">= 6.5% a year to 2025")]
