@@ -303,17 +303,20 @@ def test_regression_a_grid_index_above_one_is_an_issue(tmp_path, baseline):
     assert issues
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="message: a NEGATIVE_CO2 failure of one fuel in one cell, offset in every total the kernel writes, "
-    "cannot name a negative value: the kernel keeps no per-fuel, per-cell output for _locate to read",
-)
-def test_gap_a_negative_co2_failure_names_a_negative_value(tmp_path, baseline):
+def test_a_negative_co2_failure_names_the_negative_value_and_its_cause(tmp_path, baseline):
+    """Once an xfail ("cannot name a negative value"): the message leads with the first cause (the share
+    target out of reach, located at its key) and then names the negative CO2 cell it led to, by region,
+    sector and value."""
+    import re
+
     from simcore.errors import ProjectionError
 
     path = _mutant(tmp_path, "industrial_upgrading", {"industry_shares.targets.dongli.manufacturing.values.2025": 0.64})
     assert validate(path, baseline=baseline) == []
     with pytest.raises(ProjectionError) as info:
         run(path, baseline=baseline)
-    (where,) = info.value.where
-    assert where[-1] < 0, str(info.value)
+    message = str(info.value)
+    assert "target unreachable by demand" in message and "industry_shares.targets.dongli.manufacturing" in message
+    negative = re.search(r"CO2 emissions turned negative in (\d{4}), (\w+), CO2\|\w+ = (-[0-9.e-]+)", message)
+    assert negative, message
+    assert negative.group(2) == "dongli" and float(negative.group(3)) < 0
