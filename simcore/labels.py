@@ -119,7 +119,7 @@ def unit_label(unit: str, lang: str | None = None) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _codelists() -> dict[str, dict[str, tuple[str, str]]]:
+def _codelists() -> dict[str, dict]:
     regions = pd.read_csv(DATA / "regions.csv", dtype=str, keep_default_na=False)
     sectors = pd.read_csv(DATA / "sectors.csv", dtype=str, keep_default_na=False)
     aggregates = pd.read_csv(DATA / "aggregates.csv", dtype=str, keep_default_na=False)
@@ -131,6 +131,9 @@ def _codelists() -> dict[str, dict[str, tuple[str, str]]]:
         "aggregate": {a.name: (a.name, a.name_zh or a.name) for a in aggregates.itertuples()},
         "part": {part: (part, zh) for part, zh in PARTS_ZH.items()},
         "variable": {v.variable: (v.name, v.name_zh) for v in variables.itertuples()},
+        # the region whose plan a seed document is: the first in tree order that names it (binhai, not
+        # binhai_other, for the Binhai plan)
+        "plan": {seed: regions.loc[regions["seed"] == seed, "id"].iloc[0] for seed in regions["seed"] if seed},
     }
 
 
@@ -167,6 +170,11 @@ def variable_label(variable: str, lang: str | None = None) -> str:
     return variable
 
 
+def plan_region(seed: str) -> str | None:
+    """The region whose plan a seed document is (``001_bf4eef6031b05164.txt`` -> ``binhai``), or ``None``."""
+    return _codelists()["plan"].get(seed)
+
+
 def sector_label(label: str, lang: str | None = None) -> str:
     """A sector label or aggregate name in the language (``Steel`` -> ``钢铁``)."""
     lists = _codelists()
@@ -178,6 +186,7 @@ __all__ = [
     "LANGUAGES",
     "current_language",
     "language",
+    "plan_region",
     "region_label",
     "sector_label",
     "text",

@@ -27,6 +27,7 @@ from simcore.labels import check_language as _check_language
 from simcore.labels import (
     current_language,
     language,
+    plan_region,
     region_label,
     sector_label,
     text,
@@ -223,14 +224,8 @@ def _short_source(source: str, region: str | None = None) -> str:
     first = str(source).split(" ")[0].rstrip(";")
     if first.startswith("http"):  # a plan's target known from a report of it
         return text("{plan} plan (as reported)", plan=region_label(region)) if region else text("official statistics")
-    from simcore.labels import DATA
-
-    seeds = pd.read_csv(DATA / "regions.csv", dtype=str, keep_default_na=False)
-    owner = seeds.loc[seeds["seed"] == first.partition(":")[0], "id"]
-    if len(owner):
-        plan = "binhai" if owner.iloc[0] == "binhai_other" else owner.iloc[0]
-        return text("{plan} plan", plan=region_label(plan))
-    return text("{plan} plan", plan=region_label(region)) if region else first
+    plan = plan_region(first.partition(":")[0]) or region
+    return text("{plan} plan", plan=region_label(plan)) if plan else first
 
 
 def fan_targets(targets: pd.DataFrame | None, region: str, variable: str, median: pd.Series) -> list[dict]:
@@ -246,11 +241,12 @@ def fan_targets(targets: pd.DataFrame | None, region: str, variable: str, median
         return []
     path = median.reindex(YEARS).to_numpy(dtype=float)
     out = []
-    for _, one in rows.iterrows():  # one at a time: modelled_targets leaves out a year beyond the horizon
-        modelled = modelled_targets(one.to_frame().T.astype(rows.dtypes.to_dict()))
+    for k in range(len(rows)):  # one at a time: modelled_targets leaves out a year beyond the horizon
+        one = rows.iloc[[k]]
+        modelled = modelled_targets(one)
         if not modelled:
             continue
-        target, row = modelled[0], next(one.to_frame().T.itertuples(index=False))
+        target, row = modelled[0], next(one.itertuples(index=False))
         value, _ = metric(target, lambda _r, _v: path)
         if not np.isfinite(value):
             continue

@@ -7,28 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from simcore.analysis.targets import REPORT_COLUMNS
 from simcore.report.content import Report
 
-TARGET_COLUMNS = [
-    "target_id",
-    "seed_region",
-    "region",
-    "indicator",
-    "variable",
-    "basis",
-    "price_basis",
-    "comparison",
-    "year",
-    "target",
-    "target_high",
-    "unit",
-    "kind",
-    "projected",
-    "assessed",
-    "gap",
-    "status",
-    "outturn",
-    "outturn_status",
+#: the columns of ``simcore targets`` (less the 2020 bridge and the met flag, which the status says), then
+#: the report's own (the demand shift a share target asks for, the Monte Carlo columns), then the source
+TARGET_COLUMNS = [c for c in REPORT_COLUMNS if c not in ("model_2020", "published_2020", "met", "source")] + [
     "demand_shift_max_pct_gdp",
     "probability",
     "median",
